@@ -1,0 +1,101 @@
+"""The `churn` command line: one subcommand per step, each a thin Hydra entry point.
+
+`churn <step> key=value ...` composes `configs/<step>.yaml` with the overrides and calls the
+step's pure function. User errors (ChurnError) print one clear message and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from churn.errors import ChurnError
+
+log = logging.getLogger("churn")
+
+COMMANDS: dict[str, str] = {
+    "simulate": "write the demo CRM world to <paths.data_dir>/raw",
+    "validate": "check the raw tables and load them into the warehouse (rejects kept with reasons)",
+}
+
+
+def find_config_dir() -> Path:
+    """CHURN_CONFIG_DIR, else ./configs, else the configs/ shipped beside the source tree."""
+    candidates = [os.environ.get("CHURN_CONFIG_DIR"), Path.cwd() / "configs",
+                  Path(__file__).resolve().parents[2] / "configs"]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "validate.yaml").exists():
+            return Path(candidate).resolve()
+    raise ChurnError("No configs/ folder found: run from the project root or set CHURN_CONFIG_DIR.")
+
+
+def task_simulate(cfg: DictConfig) -> None:
+    from churn.simulate.app import run_simulate
+
+    run_simulate(cfg)
+
+
+def task_validate(cfg: DictConfig) -> None:
+    from churn.validate import run_validate
+
+    run_validate(cfg)
+
+
+TASKS: dict[str, Callable[[DictConfig], None]] = {
+    "simulate": task_simulate,
+    "validate": task_validate,
+}
+
+
+def run_task(name: str, args: list[str]) -> None:
+    """Hand the overrides to Hydra; turn a user error into a message and exit status 2."""
+    from churn.config import register_configs
+
+    register_configs()
+    task = TASKS[name]
+
+    def guarded(cfg: DictConfig) -> None:
+        OmegaConf.resolve(cfg)
+        try:
+            task(cfg)
+        except ChurnError as err:
+            log.error("%s", err)
+            sys.exit(2)
+
+    sys.argv = [f"churn {name}", *args]
+    hydra.main(config_path=str(find_config_dir()), config_name=name, version_base="1.3")(guarded)()
+
+
+def print_usage() -> None:
+    print("usage: churn <command> [key=value ...]   (Hydra overrides; `churn <command> --help`)\n")
+    print("commands:")
+    for name, text in COMMANDS.items():
+        print(f"  {name:<10} {text}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print_usage()
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in TASKS:
+        print(f"churn: unknown command {name!r}\n", file=sys.stderr)
+        print_usage()
+        return 2
+    try:
+        run_task(name, rest)
+    except ChurnError as err:
+        print(f"churn {name}: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

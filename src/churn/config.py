@@ -1,0 +1,104 @@
+"""Structured-config schemas for our own config groups.
+
+Registered in Hydra's ConfigStore so a typo in a key fails at start-up and names the key.
+No paths are resolved and nothing is created here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
+
+
+@dataclass
+class PathsConfig:
+    data_dir: str = "data"
+    reports_dir: str = "reports"
+    scores_dir: str = "scores"
+    models_dir: str = "models"
+    log_dir: str = "${.data_dir}/logs"
+    mlflow_uri: str = "sqlite:///mlflow.db"
+    mlflow_artifacts: str = "mlruns"
+
+
+@dataclass
+class WarehouseConfig:
+    # duckdb (a file), pyspark (a local or cluster session) or url (any Ibis backend URL)
+    backend: str = "duckdb"
+    path: str = "${paths.data_dir}/warehouse.duckdb"
+    url: str | None = None
+    spark_master: str = "local[2]"
+    spark_warehouse_dir: str = "${paths.data_dir}/spark-warehouse"
+
+
+@dataclass
+class TableSource:
+    path: str = MISSING
+    format: str = "auto"  # auto | parquet | csv
+    # our column name -> the column name in the user's file
+    columns: dict[str, str] = field(default_factory=dict)
+    csv_options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DataConfig:
+    name: str = MISSING
+    # timestamps after this date are impossible; null means today
+    load_date: str | None = None
+    tables: dict[str, TableSource] = field(default_factory=dict)
+
+
+@dataclass
+class ValidateOptions:
+    max_reject_fraction: float = 0.01
+    example_rows: int = 5
+
+
+@dataclass
+class HazardConfig:
+    """Planted monthly churn drivers (log-odds per unit); ground_truth.json records them."""
+
+    base_logit: float = -4.1
+    unresolved_complaints: float = 1.0
+    repeat_complaints: float = 0.45
+    usage_decline: float = 1.6
+    phone_only: float = 0.7
+    single_channel: float = 0.3
+    price_increase: float = 0.9
+    early_life: float = 0.8
+    products: float = -0.45
+    loyalty_member: float = -0.5
+    loyalty_redemption: float = -0.4
+    referrals: float = -0.4
+    move_monthly: float = 0.004
+
+
+@dataclass
+class SimulateConfig:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    n_customers: int = 20_000
+    start: str = "2023-01-01"
+    end: str = "2025-12-31"
+    seed: int = 42
+    existing_fraction: float = 0.5
+    hazard: HazardConfig = field(default_factory=HazardConfig)
+
+
+@dataclass
+class ValidateConfig:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
+    data: DataConfig = MISSING
+    validate: ValidateOptions = field(default_factory=ValidateOptions)
+
+
+def register_configs() -> None:
+    """Store the schemas so YAML files can name them in their defaults list."""
+    cs = ConfigStore.instance()
+    cs.store(name="simulate_schema", node=SimulateConfig)
+    cs.store(name="validate_schema", node=ValidateConfig)
+    cs.store(group="paths", name="paths_schema", node=PathsConfig)
+    cs.store(group="data", name="data_schema", node=DataConfig)
