@@ -64,13 +64,13 @@ class HazardConfig:
     base_logit: float = -4.1
     unresolved_complaints: float = 1.0
     repeat_complaints: float = 0.45
-    usage_decline: float = 1.6
-    phone_only: float = 0.7
+    usage_decline: float = 1.5
+    phone_only: float = 1.1
     single_channel: float = 0.3
     price_increase: float = 0.9
     early_life: float = 0.8
     products: float = -0.45
-    loyalty_member: float = -0.5
+    loyalty_member: float = -0.6
     loyalty_redemption: float = -0.4
     referrals: float = -0.4
     move_monthly: float = 0.004

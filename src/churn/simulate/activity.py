@@ -24,7 +24,7 @@ def fill(like: np.ndarray, code: int) -> np.ndarray:
 def step_interactions(w: World, m: MonthWindow, who, lo, hi, exposure) -> None:
     """Logins and visits follow engagement; open complaints bring service calls."""
     rng, e = w.rng, w.engagement[who]
-    cust, ts = draw_times(rng, who, draw_counts(rng, 2.2 * e, exposure), lo, hi)
+    cust, ts = draw_times(rng, who, draw_counts(rng, 4.0 * e, exposure), lo, hi)
     channel = choose_categorical(rng, w.cust.pref[cust])
     web_kind = np.where(rng.random(cust.size) < 0.75, 0, 1)
     kind = np.select([channel == 0, channel == 3], [1, 2], web_kind).astype(np.int8)
@@ -61,8 +61,8 @@ def step_complaints(w: World, m: MonthWindow, who, lo, hi, exposure) -> None:
     again = (last >= 0) & (rng.random(cust.size) < 0.45)
     category = np.where(again, last, rng.integers(0, len(C.COMPLAINT_CATEGORIES), cust.size))
     severity = (1 + rng.choice(3, cust.size, p=[0.55, 0.32, 0.13])).astype(np.int8)
-    slow = rng.random(cust.size) < 0.35
-    days_to_resolve = rng.exponential(np.where(slow, 80.0, 6.0)) + 0.05
+    slow = rng.random(cust.size) < 0.4
+    days_to_resolve = rng.exponential(np.where(slow, 90.0, 6.0)) + 0.05
     resolved_us = opened_us + (days_to_resolve * US_PER_DAY).astype(np.int64)
     w.complaints.append(
         customer=cust, opened_us=opened_us, opened=opened_us // US_PER_DAY,

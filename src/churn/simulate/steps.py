@@ -74,7 +74,7 @@ def driver_matrix(w: World, who: np.ndarray, day: int) -> np.ndarray:
     x = np.column_stack([
         np.minimum(count_open(w.complaints, w.n, day)[who], 3),
         np.minimum(count_recent(w.complaints, w.n, day, 90, "repeat")[who], 2),
-        np.clip(np.log(hist[3, who] / hist[0, who]), 0.0, 2.0),
+        np.clip(np.log(w.cust.level[who] / hist[0, who]), 0.0, 3.0),  # drift from own usual usage
         w.cust.phone_only[who],
         w.cust.single_channel[who],
         w.since(w.last_price_rise[who], day, 90),

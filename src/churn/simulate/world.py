@@ -67,7 +67,7 @@ class Customers:
         n_months = (end - start) // 30 + 1
         drifter = rng.random(n) < 0.25
         self.drift_start = np.where(drifter, rng.integers(0, n_months, n), 10**6)
-        self.drift_rate = rng.uniform(0.12, 0.3, n)
+        self.drift_rate = rng.uniform(0.15, 0.35, n)
         self.pref, self.phone_only, self.single_channel = draw_channel_preferences(rng, n)
 
 

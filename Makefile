@@ -1,0 +1,68 @@
+# churn: `make train` and `make test` are all a fresh machine needs. `make help` lists the rest.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHURN := $(BIN)/churn
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+
+# Hydra overrides: `make train ARGS="n_customers=500"`, or the short forms data=..., target=...
+OVERRIDES := $(if $(data),data=$(data)) $(if $(target),target=$(target)) $(if $(model),model=$(model)) $(ARGS)
+DATA_DIR ?= data
+
+.PHONY: help setup data validate features train score report bench test test-fast lint mlflow-ui clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@echo "setting up $(VENV) (pyproject.toml changed or first run)"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[spark,dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP) ## create .venv and install the project (skipped when pyproject.toml is unchanged)
+
+data: setup ## simulate the demo CRM world into data/raw, unless it is already there
+	@if [ -f $(DATA_DIR)/raw/customers.parquet ]; then \
+		echo "data: $(DATA_DIR)/raw already holds a world, skipping (make clean to start over)"; \
+	else $(CHURN) simulate paths.data_dir=$(DATA_DIR) $(ARGS); fi
+
+validate: data ## check the raw tables and load them into the warehouse, rejects kept with reasons
+	$(CHURN) validate paths.data_dir=$(DATA_DIR) $(OVERRIDES)
+
+features: validate ## build point-in-time features and labels per cutoff
+	@echo "features: not built yet (issue: point-in-time features and labels)"
+
+train: features ## the main job: data, validate, features, train and report
+	@echo "train: not built yet (issue: training); the warehouse is loaded and validated"
+
+score: setup ## score the whole customer base with the champion model
+	@echo "score: not built yet (issue: batch scoring)"
+
+report: setup ## build the retention report
+	@echo "report: not built yet (issue: explanations and report)"
+
+bench: setup ## run every benchmark; results in benchmarks/results/
+	$(BIN)/python benchmarks/run.py
+
+test: setup ## the whole suite, as CI runs it (slow, Spark, browser and real-data tests included)
+	$(BIN)/python -m pytest
+
+test-fast: setup ## the inner loop: everything but the slow tests
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: setup ## ruff lint and format check
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+mlflow-ui: setup ## the MLflow UI on http://127.0.0.1:5000
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --default-artifact-root mlruns --host 127.0.0.1 --port 5000
+
+clean: ## remove generated data, runs, reports, scores and caches (keeps .venv)
+	rm -rf $(DATA_DIR) reports scores mlruns mlflow.db outputs spark-warehouse metastore_db derby.log .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -1,0 +1,167 @@
+"""`churn validate`: check raw tables against their contracts and load them into the warehouse.
+
+Fatal problems (a missing table or column, a type that cannot be read) stop the load with a
+message naming the table and column. Bad rows go to `rejects_<table>` with their reasons and the
+load goes on, unless a table's reject fraction passes `validate.max_reject_fraction`. Everything
+is built in staging tables and swapped in at the end, so a failed load leaves the previous
+warehouse exactly as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt_
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.ibis as pa
+from ibis.backends import BaseBackend
+from omegaconf import DictConfig, OmegaConf
+
+from churn.errors import ConfigError, ValidationError
+from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, TableContract
+from churn.validate.rules import REASON, pandera_schema, split_tagged, tag_rejects
+from churn.warehouse import connection, drop_tables, read_source, swap_tables
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TableResult:
+    table: str
+    rows_in: int
+    rows_loaded: int
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    examples: pd.DataFrame | None = None
+
+    @property
+    def rejected(self) -> int:
+        return self.rows_in - self.rows_loaded
+
+    @property
+    def reject_fraction(self) -> float:
+        return self.rejected / self.rows_in if self.rows_in else 0.0
+
+
+def resolve_load_date(value: str | None) -> dt_.date:
+    return dt_.date.fromisoformat(str(value)) if value else dt_.date.today()
+
+
+def check_table_config(tables: Mapping[str, Any]) -> None:
+    unknown = sorted(set(tables) - set(CONTRACT_BY_NAME))
+    if unknown:
+        raise ConfigError(
+            f"data.tables has unknown table(s) {', '.join(unknown)}; "
+            f"known tables: {', '.join(CONTRACT_BY_NAME)}"
+        )
+    for contract in CONTRACTS:
+        if contract.required and contract.name not in tables:
+            raise ValidationError(
+                f"table {contract.name!r} is required: add data.tables.{contract.name}.path",
+                table=contract.name,
+            )
+
+
+def stage_table(con: BaseBackend, contract: TableContract, source: Mapping[str, Any],
+                load_date: dt_.date, example_rows: int) -> TableResult:
+    """Write `_stg_<table>` and `_stg_rejects_<table>`; return the counts."""
+    raw = read_source(con, contract.name, source)
+    parents = {"customers": con.table("_stg_customers")} if contract.name != "customers" else {}
+    tagged = tag_rejects(contract, raw, parents, load_date)
+    clean, rejects = split_tagged(contract, tagged)
+    con.create_table(f"_stg_{contract.name}", clean, overwrite=True)
+    staged_rejects = con.create_table(f"_stg_rejects_{contract.name}", rejects, overwrite=True)
+    by_reason = staged_rejects.group_by(REASON).agg(n=staged_rejects.count()).execute()
+    return TableResult(
+        table=contract.name,
+        rows_in=int(raw.count().execute()),
+        rows_loaded=int(con.table(f"_stg_{contract.name}").count().execute()),
+        rejects_by_reason={r[REASON]: int(r["n"]) for r in by_reason.to_dict("records")},
+        examples=staged_rejects.limit(example_rows).execute() if len(by_reason) else None,
+    )
+
+
+def guard_schema(con: BaseBackend, contract: TableContract) -> None:
+    """pandera checks the staged table inside the warehouse before it is published."""
+    try:
+        staged = con.table(f"_stg_{contract.name}")
+        pandera_schema(contract, staged).validate(staged, lazy=True)
+    except (pa.errors.SchemaErrors, pa.errors.SchemaError) as err:
+        raise ValidationError(
+            f"table {contract.name!r}: loaded rows break the contract:\n{err}", table=contract.name
+        ) from err
+
+
+def load_warehouse(con: BaseBackend, tables: Mapping[str, Any], load_date: dt_.date,
+                   max_reject_fraction: float, example_rows: int = 5) -> list[TableResult]:
+    """Stage, check and publish every configured table; all or nothing."""
+    check_table_config(tables)
+    contracts = [c for c in CONTRACTS if c.name in tables]
+    staged = {}
+    try:
+        results = []
+        for contract in contracts:
+            staged[contract.name] = f"_stg_{contract.name}"
+            staged[f"rejects_{contract.name}"] = f"_stg_rejects_{contract.name}"
+            results.append(stage_table(con, contract, tables[contract.name], load_date, example_rows))
+        too_many = [r for r in results if r.reject_fraction > max_reject_fraction]
+        if too_many:
+            raise ValidationError(describe_overflow(too_many, max_reject_fraction),
+                                  table=too_many[0].table)
+        for contract in contracts:
+            guard_schema(con, contract)
+        swap_tables(con, staged)
+    except BaseException:
+        drop_tables(con, [s for s in staged.values() if s in set(con.list_tables())])
+        raise
+    return results
+
+
+def describe_overflow(results: list[TableResult], limit: float) -> str:
+    lines = [f"too many rejected rows (validate.max_reject_fraction={limit}); nothing was loaded:"]
+    for r in results:
+        lines.append(f"- table {r.table!r}: {r.rejected:,} of {r.rows_in:,} rows rejected "
+                     f"({r.reject_fraction:.1%})")
+        lines += [f"    {n:,} x {reason}" for reason, n in r.rejects_by_reason.items()]
+        if r.examples is not None:
+            lines.append("    examples:\n" + r.examples.to_string(index=False, max_colwidth=40))
+    lines.append("Fix the source rows, or raise validate.max_reject_fraction if this is expected.")
+    return "\n".join(lines)
+
+
+def summarize(results: list[TableResult]) -> dict[str, Any]:
+    return {
+        r.table: {"rows_in": r.rows_in, "rows_loaded": r.rows_loaded, "rejected": r.rejected,
+                  "rejects_by_reason": r.rejects_by_reason}
+        for r in results
+    }
+
+
+def log_results(results: list[TableResult]) -> None:
+    for r in results:
+        log.info("%-16s %12s in %12s loaded %9s rejected", r.table, f"{r.rows_in:,}",
+                 f"{r.rows_loaded:,}", f"{r.rejected:,}")
+        for reason, n in r.rejects_by_reason.items():
+            log.warning("  rejects_%s: %s x %s", r.table, f"{n:,}", reason)
+        if r.examples is not None:
+            log.warning("  examples:\n%s", r.examples.to_string(index=False, max_colwidth=40))
+
+
+def run_validate(cfg: DictConfig) -> list[TableResult]:
+    """Load the configured raw tables into the warehouse and write validation_report.json."""
+    tables = OmegaConf.to_container(cfg.data.tables, resolve=True)
+    load_date = resolve_load_date(cfg.data.load_date)
+    warehouse = OmegaConf.to_container(cfg.warehouse, resolve=True)
+    with connection(warehouse) as con:
+        results = load_warehouse(con, tables, load_date, cfg.validate.max_reject_fraction,
+                                 cfg.validate.example_rows)
+    log_results(results)
+    report = Path(cfg.paths.data_dir) / "validation_report.json"
+    report.write_text(json.dumps({"load_date": str(load_date), "tables": summarize(results)},
+                                 indent=2) + "\n")
+    log.info("warehouse ready (%s); report in %s", warehouse["backend"], report)
+    return results

@@ -1,0 +1,125 @@
+"""The warehouse: an Ibis connection from config, and raw sources read through column mappings.
+
+DuckDB (a file under paths.data_dir) is the default; `warehouse.backend=pyspark` runs the same
+expressions on Spark, and `warehouse.backend=url warehouse.url=...` on any Ibis backend.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import ibis
+from ibis.backends import BaseBackend
+
+from churn.errors import ConfigError, ValidationError
+
+
+def connect(warehouse: Mapping[str, Any]) -> BaseBackend:
+    """Open the configured backend; nothing is created until a connection is asked for."""
+    backend = warehouse["backend"]
+    if backend == "duckdb":
+        path = Path(warehouse["path"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return ibis.duckdb.connect(str(path))
+    if backend == "pyspark":
+        return ibis.pyspark.connect(spark_session(warehouse))
+    if backend == "url":
+        if not warehouse.get("url"):
+            raise ConfigError("warehouse.backend=url needs warehouse.url=<ibis connection string>")
+        return ibis.connect(warehouse["url"])
+    raise ConfigError(f"warehouse.backend={backend!r} is unknown: use duckdb, pyspark or url")
+
+
+def spark_session(warehouse: Mapping[str, Any]):
+    """A Spark session in UTC, so timestamps mean the same on Spark as on DuckDB."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master(warehouse.get("spark_master", "local[2]"))
+        .appName("churn")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.warehouse.dir", str(Path(warehouse["spark_warehouse_dir"]).resolve()))
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+@contextlib.contextmanager
+def connection(warehouse: Mapping[str, Any]) -> Iterator[BaseBackend]:
+    con = connect(warehouse)
+    try:
+        yield con
+    finally:
+        if warehouse["backend"] != "pyspark":  # the Spark session outlives one step
+            con.disconnect()
+
+
+def infer_format(path: str, declared: str) -> str:
+    if declared != "auto":
+        return declared
+    suffix = path.lower().rsplit(".", 1)[-1]
+    if suffix in {"csv", "tsv", "txt"}:
+        return "csv"
+    return "parquet"
+
+
+def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis.Table:
+    """Read one raw file and rename the user's columns to ours (ours: theirs in the config)."""
+    path = str(source["path"])
+    if not glob.glob(path):
+        raise ValidationError(
+            f"table {table!r}: file {path} does not exist; fix data.tables.{table}.path",
+            table=table,
+        )
+    fmt = infer_format(path, source.get("format", "auto"))
+    name = f"_src_{table}"
+    if fmt == "csv":
+        raw = con.read_csv(path, table_name=name, **dict(source.get("csv_options") or {}))
+    else:
+        raw = con.read_parquet(path, table_name=name)
+    mapping = dict(source.get("columns") or {})
+    missing = [f"{ours} (your column {theirs!r})" for ours, theirs in mapping.items()
+               if theirs not in raw.columns]
+    if missing:
+        raise ValidationError(
+            f"table {table!r}: mapped columns not found in {path}: {', '.join(missing)}; "
+            f"fix data.tables.{table}.columns (the file has: {', '.join(raw.columns)})",
+            table=table, column=missing[0].split(" ")[0],
+        )
+    return raw.rename({ours: theirs for ours, theirs in mapping.items() if ours != theirs})
+
+
+def table_names(con: BaseBackend) -> set[str]:
+    return set(con.list_tables())
+
+
+def swap_tables(con: BaseBackend, staged: Mapping[str, str]) -> None:
+    """Replace each target by its staged table in one step; DuckDB does it in one transaction."""
+    if con.name == "duckdb":
+        raw = con.con
+        raw.execute("BEGIN TRANSACTION")
+        try:
+            for target, stage in staged.items():
+                raw.execute(f'DROP TABLE IF EXISTS "{target}"')
+                raw.execute(f'ALTER TABLE "{stage}" RENAME TO "{target}"')
+            raw.execute("COMMIT")
+        except Exception:
+            raw.execute("ROLLBACK")
+            raise
+        return
+    for target, stage in staged.items():
+        con.drop_table(target, force=True)
+        con.rename_table(stage, target)
+
+
+def drop_tables(con: BaseBackend, names: list[str]) -> None:
+    for name in names:
+        con.drop_table(name, force=True)

@@ -1,0 +1,39 @@
+"""Every primary config composes with its schema; bad keys fail early."""
+
+from __future__ import annotations
+
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.errors import ConfigCompositionException
+
+from churn.cli import TASKS, find_config_dir
+from churn.config import register_configs
+
+
+@pytest.fixture(scope="module", autouse=True)
+def hydra_configs():
+    register_configs()
+    with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
+        yield
+
+
+@pytest.mark.parametrize("name", list(TASKS))
+def test_every_command_config_composes(name):
+    cfg = compose(config_name=name, overrides=["paths.data_dir=/tmp/elsewhere"])
+    assert cfg.paths.data_dir == "/tmp/elsewhere"
+
+
+def test_paths_follow_the_data_dir():
+    cfg = compose(config_name="validate", overrides=["paths.data_dir=/srv/crm"])
+    assert cfg.warehouse.path == "/srv/crm/warehouse.duckdb"
+    assert cfg.data.tables.customers.path == "/srv/crm/raw/customers.parquet"
+
+
+def test_custom_data_template_composes():
+    cfg = compose(config_name="validate", overrides=["data=custom"])
+    assert cfg.data.tables.customers.columns.customer_id == "CustomerNo"
+
+
+def test_unknown_key_is_rejected():
+    with pytest.raises(ConfigCompositionException):
+        compose(config_name="validate", overrides=["validate.max_reject_fractoin=0.5"])

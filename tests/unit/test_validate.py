@@ -1,0 +1,166 @@
+"""Each class of bad input, on tiny hand-written tables."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import pytest
+
+from churn.errors import ConfigError, ValidationError
+from churn.validate import load_warehouse
+from churn.warehouse import connection
+
+LOAD_DATE = dt.date(2024, 6, 30)
+
+
+def customers(n=4) -> pd.DataFrame:
+    return pd.DataFrame({
+        "customer_id": range(1, n + 1),
+        "signup_date": pd.to_datetime(["2023-01-05"] * n).date,
+        "region": ["north"] * n,
+        "segment": ["consumer"] * n,
+        "acquisition_channel": ["web"] * n,
+        "birth_year": [1980] * n,
+    })
+
+
+def transactions() -> pd.DataFrame:
+    return pd.DataFrame({
+        "transaction_id": [1, 2, 3, 4, 5, 6, 6],
+        "customer_id": [1, 2, 3, 99, 1, 2, 2],
+        "ts": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-02",
+                              "2025-01-01", "2024-03-03", "2024-03-04"]),
+        "channel": ["web", "fax", "app", "web", "web", "store", "store"],
+        "product": ["tv"] * 7,
+        "amount": [10.0, 5.0, -1.0, 3.0, 4.0, 2.0, 2.0],
+    })
+
+
+def write(tmp_path, frames: dict[str, pd.DataFrame], fmt="parquet") -> dict:
+    tables = {}
+    for name, frame in frames.items():
+        path = tmp_path / f"{name}.{fmt}"
+        if fmt == "csv":
+            frame.to_csv(path, index=False)
+        else:
+            frame.to_parquet(path)
+        tables[name] = {"path": str(path)}
+    return tables
+
+
+def load(tmp_path, tables, max_fraction=1.0):
+    warehouse = {"backend": "duckdb", "path": str(tmp_path / "w.duckdb")}
+    with connection(warehouse) as con:
+        return {r.table: r for r in load_warehouse(con, tables, LOAD_DATE, max_fraction)}
+
+
+def read(tmp_path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def test_bad_rows_go_to_rejects_with_reasons_and_nothing_is_lost(tmp_path):
+    tables = write(tmp_path, {"customers": customers(), "transactions": transactions()})
+    results = load(tmp_path, tables)
+    tx = results["transactions"]
+    assert (tx.rows_in, tx.rows_loaded, tx.rejected) == (7, 1, 6)
+    rejects = read(tmp_path, "select transaction_id, reject_reason from rejects_transactions "
+                             "order by transaction_id, ts").set_index("transaction_id")
+    assert rejects.loc[2, "reject_reason"] == "channel not one of store/web/app/phone"
+    assert rejects.loc[3, "reject_reason"] == "amount below 0"
+    assert rejects.loc[4, "reject_reason"] == "customer_id not in customers"
+    assert rejects.loc[5, "reject_reason"] == "ts after the load date 2024-06-30"
+    assert list(rejects.loc[6, "reject_reason"]) == ["duplicate transaction_id"] * 2
+    loaded = read(tmp_path, "select transaction_id from transactions")
+    assert loaded["transaction_id"].tolist() == [1]
+
+
+def test_complaint_resolved_before_opened_and_subscription_end_before_start(tmp_path):
+    complaints = pd.DataFrame({
+        "complaint_id": [1, 2], "customer_id": [1, 2],
+        "opened_at": pd.to_datetime(["2024-01-10", "2024-01-10"]),
+        "resolved_at": pd.to_datetime(["2024-01-12", "2024-01-09"]),
+        "category": ["billing", "network"], "severity": [1, 2],
+    })
+    subs = pd.DataFrame({
+        "subscription_id": [1, 2], "customer_id": [1, 2], "product": ["tv", "tv"],
+        "plan": ["basic", "basic"], "monthly_fee": [10.0, 10.0],
+        "start_date": pd.to_datetime(["2024-01-01", "2024-01-01"]).date,
+        "end_date": [None, pd.Timestamp("2023-12-01").date()],
+        "previous_subscription_id": pd.array([None, None], dtype="Int64"),
+        "change_reason": ["new", "new"],
+    })
+    tables = write(tmp_path, {"customers": customers(), "complaints": complaints,
+                              "subscriptions": subs})
+    load(tmp_path, tables)
+    assert read(tmp_path, "select complaint_id, reject_reason from rejects_complaints").values.tolist() \
+        == [[2, "resolved_at before opened_at"]]
+    assert read(tmp_path, "select subscription_id, reject_reason from rejects_subscriptions"
+                ).values.tolist() == [[2, "end_date before start_date"]]
+
+
+def test_unparseable_strings_are_rejected_not_dropped(tmp_path):
+    frame = customers(3).astype({"signup_date": str, "birth_year": str})
+    frame.loc[1, "signup_date"] = "not a date"
+    frame.loc[2, "birth_year"] = "nineteen"
+    tables = write(tmp_path, {"customers": frame}, fmt="csv")
+    results = load(tmp_path, tables)
+    assert results["customers"].rejects_by_reason == {
+        "signup_date is not a valid date": 1, "birth_year is not a valid int": 1}
+    assert read(tmp_path, "select count(*) n from customers")["n"].item() == 1
+
+
+def test_missing_column_is_fatal_and_names_table_column_and_config_key(tmp_path):
+    tables = write(tmp_path, {"customers": customers().drop(columns=["segment"])})
+    with pytest.raises(ValidationError) as err:
+        load(tmp_path, tables)
+    assert err.value.table == "customers" and err.value.column == "segment"
+    assert "data.tables.customers.columns.segment" in str(err.value)
+    assert "First rows" in str(err.value)
+
+
+def test_type_that_cannot_be_cast_is_fatal(tmp_path):
+    tx = transactions()
+    tx["ts"] = 12345  # a number where a timestamp belongs
+    tables = write(tmp_path, {"customers": customers(), "transactions": tx})
+    with pytest.raises(ValidationError, match="column 'ts' is int64 and cannot be read as timestamp"):
+        load(tmp_path, tables)
+
+
+def test_column_mapping_renames_user_columns_and_names_bad_keys(tmp_path):
+    frame = customers().rename(columns={"customer_id": "CustNo"})
+    tables = write(tmp_path, {"customers": frame})
+    tables["customers"]["columns"] = {"customer_id": "CustNo"}
+    assert load(tmp_path, tables)["customers"].rows_loaded == 4
+    tables["customers"]["columns"] = {"customer_id": "CustomerNumber"}
+    with pytest.raises(ValidationError, match="data.tables.customers.columns"):
+        load(tmp_path, tables)
+
+
+def test_unknown_table_in_config_is_a_config_error(tmp_path):
+    tables = write(tmp_path, {"customers": customers()})
+    tables["custmers"] = tables["customers"]
+    with pytest.raises(ConfigError, match="custmers"):
+        load(tmp_path, tables)
+
+
+def test_reject_fraction_over_limit_fails_and_keeps_previous_warehouse(tmp_path):
+    (tmp_path / "good").mkdir()
+    good = write(tmp_path / "good", {"customers": customers(), "transactions": transactions()[:1]})
+    load(tmp_path, good, max_fraction=0.01)
+    before = read(tmp_path, "select * from transactions")
+    bad = write(tmp_path, {"customers": customers(), "transactions": transactions()})
+    with pytest.raises(ValidationError, match="too many rejected rows") as err:
+        load(tmp_path, bad, max_fraction=0.01)
+    assert "6 of 7 rows rejected" in str(err.value) and "amount below 0" in str(err.value)
+    pd.testing.assert_frame_equal(read(tmp_path, "select * from transactions"), before)
+    tables = set(read(tmp_path, "select table_name from information_schema.tables")["table_name"])
+    assert not any(t.startswith("_stg") for t in tables)
+    assert read(tmp_path, "select count(*) n from rejects_transactions")["n"].item() == 0
+
+
+def test_missing_file_names_the_config_key(tmp_path):
+    with pytest.raises(ValidationError, match="data.tables.customers.path"):
+        load(tmp_path, {"customers": {"path": str(tmp_path / "nope.parquet")}})
