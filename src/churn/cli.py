@@ -22,7 +22,10 @@ log = logging.getLogger("churn")
 COMMANDS: dict[str, str] = {
     "simulate": "write the demo CRM world to <paths.data_dir>/raw",
     "validate": "check the raw tables and load them into the warehouse (rejects kept with reasons)",
+    "features": "build point-in-time features and labels per cutoff into <paths.data_dir>/features",
 }
+# subcommand -> its primary config in configs/
+CONFIG_NAMES: dict[str, str] = {"features": "build_features"}
 
 
 def find_config_dir() -> Path:
@@ -47,9 +50,16 @@ def task_validate(cfg: DictConfig) -> None:
     run_validate(cfg)
 
 
+def task_features(cfg: DictConfig) -> None:
+    from churn.dataset import run_features
+
+    run_features(cfg)
+
+
 TASKS: dict[str, Callable[[DictConfig], None]] = {
     "simulate": task_simulate,
     "validate": task_validate,
+    "features": task_features,
 }
 
 
@@ -69,7 +79,9 @@ def run_task(name: str, args: list[str]) -> None:
             sys.exit(2)
 
     sys.argv = [f"churn {name}", *args]
-    hydra.main(config_path=str(find_config_dir()), config_name=name, version_base="1.3")(guarded)()
+    config_name = CONFIG_NAMES.get(name, name)
+    hydra.main(config_path=str(find_config_dir()), config_name=config_name,
+               version_base="1.3")(guarded)()
 
 
 def print_usage() -> None:

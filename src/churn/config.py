@@ -95,10 +95,47 @@ class ValidateConfig:
     validate: ValidateOptions = field(default_factory=ValidateOptions)
 
 
+@dataclass
+class FeaturesOptions:
+    families: list[str] = field(default_factory=list)  # empty: every family whose tables exist
+    windows: list[int] = field(default_factory=lambda: [30, 90, 180, 365])
+    own_channels: list[str] = field(default_factory=lambda: ["store", "web", "app"])
+    digital_channels: list[str] = field(default_factory=lambda: ["web", "app"])
+    value_tier_quantiles: list[float] = field(default_factory=lambda: [0.3, 0.8, 0.95])
+
+
+@dataclass
+class LabelsOptions:
+    definition: str = "contractual"  # contractual | behavioural
+    lead_days: int = 0
+    horizon_days: int = 30
+    plan_order: list[str] = field(default_factory=lambda: ["basic", "standard", "premium"])
+
+
+@dataclass
+class CutoffsOptions:
+    freq: str = "monthly"
+    start: str = "2024-01-01"
+    end: str = "2025-12-01"
+    spine: str = "subscription"  # subscription | activity
+    lookback_days: int = 90
+
+
+@dataclass
+class FeaturesJobConfig:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
+    data: DataConfig = MISSING
+    features: FeaturesOptions = field(default_factory=FeaturesOptions)
+    labels: LabelsOptions = field(default_factory=LabelsOptions)
+    cutoffs: CutoffsOptions = field(default_factory=CutoffsOptions)
+
+
 def register_configs() -> None:
     """Store the schemas so YAML files can name them in their defaults list."""
     cs = ConfigStore.instance()
     cs.store(name="simulate_schema", node=SimulateConfig)
     cs.store(name="validate_schema", node=ValidateConfig)
+    cs.store(name="features_schema", node=FeaturesJobConfig)
     cs.store(group="paths", name="paths_schema", node=PathsConfig)
     cs.store(group="data", name="data_schema", node=DataConfig)

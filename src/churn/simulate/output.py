@@ -117,12 +117,13 @@ def build_event_tables(w: World) -> dict[str, pa.Table]:
     }
 
 
-DRIVER_FAMILIES = {
+# planted driver -> its family in churn.drivers.DRIVER_FAMILIES
+PLANTED_FAMILIES = {
     "unresolved_complaints": "complaints",
     "repeat_complaints": "complaints",
-    "usage_decline": "usage_drift",
-    "phone_only": "channel",
-    "single_channel": "channel",
+    "usage_decline": "drifting_away",
+    "phone_only": "channel_friction",
+    "single_channel": "channel_friction",
     "price_increase": "price",
     "early_life": "early_life",
     "products": "structural_bonds",
@@ -140,7 +141,7 @@ def build_ground_truth(w: World, seed: int, start: str, end: str) -> tuple[dict,
         coef = float(getattr(w.hazard, name))
         drivers.append({
             "name": name,
-            "driver_family": DRIVER_FAMILIES[name],
+            "driver_family": PLANTED_FAMILIES[name],
             "direction": "raises" if coef > 0 else "lowers",
             "sign": 1 if coef > 0 else -1,
             "coefficient": coef,

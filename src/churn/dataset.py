@@ -1,0 +1,165 @@
+"""Features and labels become the model table: one row per (customer_id, cutoff).
+
+`churn features` writes `<paths.data_dir>/features/cutoff=YYYY-MM-DD/part-0.parquet` for every
+cutoff, plus `catalog.json` (every feature's family, driver family and template) and
+`value_tiers.json` (tier thresholds fitted on the labelled cutoffs only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import pyarrow.parquet as pq
+from ibis.backends import BaseBackend
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from churn.cutoffs import build_spine, cutoff_dates
+from churn.features import Context, available_families, build_features, catalog
+from churn.features.value import ValueTiers
+from churn.labels import TARGETS, LabelWindow, attach_labels
+
+log = logging.getLogger(__name__)
+
+EVENT_COLUMNS = {"transactions": "ts", "interactions": "ts", "subscriptions": "start_date",
+                 "complaints": "opened_at", "campaigns": "sent_at", "loyalty_points": "ts"}
+
+
+def warehouse_tables(con: BaseBackend) -> dict[str, ibis.Table]:
+    """The loaded raw tables (not rejects or staging)."""
+    from churn.validate.contracts import CONTRACT_BY_NAME
+
+    present = set(con.list_tables())
+    return {name: con.table(name) for name in CONTRACT_BY_NAME if name in present}
+
+
+def data_end_date(tables: Mapping[str, ibis.Table], declared: str | None = None) -> dt.date:
+    """The last day with data: the declared load date, else the latest event in the warehouse."""
+    if declared:
+        return dt.date.fromisoformat(str(declared))
+    latest = [tables[t][c].max().execute() for t, c in EVENT_COLUMNS.items() if t in tables]
+    latest = [pd.Timestamp(x).date() for x in latest if x is not None and not pd.isna(x)]
+    return max(latest)
+
+
+def make_context(tables, cutoff: dt.date, fcfg: Mapping) -> Context:
+    return Context(tables=dict(tables), cutoff=cutoff, windows=tuple(fcfg["windows"]),
+                   own_channels=tuple(fcfg["own_channels"]),
+                   digital_channels=tuple(fcfg["digital_channels"]))
+
+
+def build_snapshot(tables, cutoff: dt.date, fcfg: Mapping, lcfg: Mapping, ccfg: Mapping,
+                   data_end: dt.date, families: list[str]) -> ibis.Table:
+    """Spine at the cutoff, its features from before it, its labels from the window after it."""
+    ctx = make_context(tables, cutoff, fcfg)
+    spine = build_spine(ctx, ccfg["spine"], ccfg["lookback_days"])
+    table = build_features(ctx, spine, families)
+    window = LabelWindow(cutoff, lcfg["lead_days"], lcfg["horizon_days"])
+    table = attach_labels(ctx, table, window, data_end, lcfg["definition"], lcfg["plan_order"])
+    names = [f.name for f in catalog(families, ctx.windows)]
+    return table.mutate(cutoff=ibis.date(cutoff)).select(
+        "customer_id", "cutoff", *names, *TARGETS).order_by("customer_id")
+
+
+def feature_set_hash(features) -> str:
+    """Identifies the feature definitions a model was trained on."""
+    text = json.dumps([asdict(f) for f in features], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def progress_bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), transient=False)
+
+
+def write_snapshots(con: BaseBackend, out_dir: Path, fcfg, lcfg, ccfg,
+                    declared_end: str | None = None) -> dict:
+    """Build every cutoff into a fresh folder and swap it in; returns a summary."""
+    tables = warehouse_tables(con)
+    families = available_families(tables, list(fcfg["families"]) or None, announce=True)
+    data_end = data_end_date(tables, declared_end)
+    cutoffs = cutoff_dates(ccfg["freq"], ccfg["start"], ccfg["end"])
+    tmp = out_dir.with_name(f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
+    rows = {}
+    try:
+        with progress_bar() as bar:
+            task = bar.add_task("features per cutoff", total=len(cutoffs))
+            for cutoff in cutoffs:
+                part = tmp / f"cutoff={cutoff.isoformat()}"
+                part.mkdir(parents=True)
+                expr = build_snapshot(tables, cutoff, fcfg, lcfg, ccfg, data_end, families)
+                con.to_parquet(expr, part / "part-0.parquet")
+                rows[cutoff.isoformat()] = pq.ParquetFile(part / "part-0.parquet").metadata.num_rows
+                bar.advance(task)
+        features = catalog(families, tuple(fcfg["windows"]))
+        labelled = [c for c in cutoffs
+                    if LabelWindow(c, lcfg["lead_days"], lcfg["horizon_days"]).is_labelled(data_end)]
+        tiers = fit_value_tiers(tmp, labelled, fcfg["value_tier_quantiles"])
+        meta = {"families": families, "data_end": data_end.isoformat(),
+                "cutoffs": [c.isoformat() for c in cutoffs],
+                "labelled_cutoffs": [c.isoformat() for c in labelled], "rows": rows,
+                "feature_set_hash": feature_set_hash(features),
+                "value_tiers": tiers.to_dict() if tiers else None,
+                "features": [asdict(f) for f in features]}
+        (tmp / "catalog.json").write_text(json.dumps(meta, indent=2) + "\n")
+        swap_dir(tmp, out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return meta
+
+
+def fit_value_tiers(folder: Path, labelled: list[dt.date], quantiles) -> ValueTiers | None:
+    """Tier thresholds from trailing value on the training (labelled) cutoffs only."""
+    files = [folder / f"cutoff={c.isoformat()}" / "part-0.parquet" for c in labelled]
+    if not files:
+        return None
+    values = pd.concat([pd.read_parquet(f, columns=["revenue_12m"]) for f in files])
+    return ValueTiers(tuple(quantiles)).fit(values[["revenue_12m"]])
+
+
+def swap_dir(new: Path, target: Path) -> None:
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def load_model_table(features_dir: Path, cutoffs: list[str] | None = None) -> pd.DataFrame:
+    """The written snapshots as one frame, with value_tier from the stored thresholds."""
+    meta = json.loads((features_dir / "catalog.json").read_text())
+    wanted = cutoffs or meta["cutoffs"]
+    frames = [pd.read_parquet(features_dir / f"cutoff={c}" / "part-0.parquet") for c in wanted]
+    table = pd.concat(frames, ignore_index=True)
+    if meta["value_tiers"]:
+        tiers = ValueTiers.from_dict(meta["value_tiers"])
+        table["value_tier"] = tiers.transform(table[["revenue_12m"]]).ravel()
+    return table
+
+
+def run_features(cfg) -> dict:
+    """`churn features`: snapshots for every configured cutoff from the warehouse."""
+    from omegaconf import OmegaConf
+
+    from churn.warehouse import connection
+
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    out_dir = Path(cfg.paths.data_dir) / "features"
+    with connection(plain["warehouse"]) as con:
+        meta = write_snapshots(con, out_dir, plain["features"], plain["labels"], plain["cutoffs"],
+                               plain["data"].get("load_date"))
+    total = sum(meta["rows"].values())
+    log.info("wrote %s snapshot rows over %d cutoffs (%d labelled) with %d features to %s",
+             f"{total:,}", len(meta["cutoffs"]), len(meta["labelled_cutoffs"]),
+             len(meta["features"]), out_dir)
+    return meta

@@ -1,0 +1,81 @@
+"""What every feature declares once, and the point-in-time context families build from."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import ibis
+
+from churn.drivers import DRIVER_FAMILIES
+
+DAY_S = 86_400.0
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One model input: where it comes from, which churn cause it speaks to, how to say it."""
+
+    name: str
+    family: str
+    driver_family: str
+    actionable: bool
+    description: str
+    template: str  # reason-code sentence, formatted with value=
+    kind: str = "numeric"  # numeric | categorical
+    zero_when_absent: bool = True  # a count is 0 without events; "days since" stays null
+
+    def __post_init__(self) -> None:
+        if self.driver_family not in DRIVER_FAMILIES:
+            raise ValueError(f"feature {self.name}: unknown driver family {self.driver_family!r}")
+
+
+@dataclass(frozen=True)
+class Context:
+    """One cutoff: every table is seen only through `before`, which hides the cutoff and after."""
+
+    tables: dict[str, ibis.Table]
+    cutoff: dt.date
+    windows: tuple[int, ...] = (30, 90, 180, 365)
+    own_channels: tuple[str, ...] = ("store", "web", "app")
+    digital_channels: tuple[str, ...] = ("web", "app")
+    params: dict = field(default_factory=dict)
+
+    @property
+    def ts(self) -> ibis.Scalar:
+        return ibis.timestamp(dt.datetime.combine(self.cutoff, dt.time()))
+
+    @property
+    def date(self) -> ibis.Scalar:
+        return ibis.date(self.cutoff)
+
+    def ts_minus(self, days: int) -> ibis.Scalar:
+        return ibis.timestamp(dt.datetime.combine(self.cutoff - dt.timedelta(days=days), dt.time()))
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def before(self, table: str, col: str, days: int | None = None) -> ibis.Table:
+        """Rows of `table` with `col` strictly before the cutoff (and within `days` of it)."""
+        t = self.tables[table]
+        cond = t[col] < (self.date if t[col].type().is_date() else self.ts)
+        if days is not None:
+            start = self.cutoff - dt.timedelta(days=days)
+            lower = ibis.date(start) if t[col].type().is_date() else self.ts_minus(days)
+            cond &= t[col] >= lower
+        return t.filter(cond)
+
+    def days_since(self, col: ibis.Value) -> ibis.Value:
+        """Days from a date or timestamp to the cutoff, as a float."""
+        seconds = col.cast("timestamp").epoch_seconds() if col.type().is_date() else col.epoch_seconds()
+        return (self.ts.epoch_seconds() - seconds) / DAY_S
+
+
+def windowed(name: str, windows, **kw) -> list[Feature]:
+    """The same feature over each window; `{w}` in name, description and template is the window."""
+    return [
+        Feature(name=name.format(w=w), description=kw["description"].format(w=w),
+                template=kw["template"].replace("{w}", str(w)),
+                **{k: v for k, v in kw.items() if k not in {"description", "template"}})
+        for w in windows
+    ]

@@ -1,0 +1,60 @@
+"""Usage trend: the slow drift away shows first as fewer logins and visits."""
+
+from __future__ import annotations
+
+import ibis
+
+from churn.features.base import Context, Feature, windowed
+
+FAMILY = "engagement"
+USAGE_KINDS = ("login", "visit")
+SLOPE_MONTHS = 6
+
+
+def features(windows) -> list[Feature]:
+    drift = dict(family=FAMILY, driver_family="drifting_away", actionable=True)
+    return [
+        Feature("usage_change_90d_pct", description="logins and visits in the last 90 days "
+                "against the 90 before, in percent",
+                template="usage down {value:.0f}% on the previous 90 days",
+                zero_when_absent=False, **drift),
+        Feature("usage_slope_6m", description="slope of monthly logins and visits over the "
+                "last 6 months (per month)", template="usage falling by {value:.1f} a month",
+                **drift),
+        Feature("days_since_last_interaction", description="days since the last login, visit, "
+                "call or email open", template="no contact for {value:.0f} days",
+                zero_when_absent=False, **drift),
+        *windowed("logins_{w}d", windows, description="logins in the last {w} days",
+                  template="only {value:.0f} logins in the last {w} days", **drift),
+        *windowed("visits_{w}d", windows, description="visits in the last {w} days",
+                  template="only {value:.0f} visits in the last {w} days", **drift),
+    ]
+
+
+def slope_weights(n: int) -> list[float]:
+    """Least-squares slope of n equally spaced counts is a fixed weighted sum of the counts."""
+    xs = list(range(n))
+    mean = sum(xs) / n
+    denom = sum((x - mean) ** 2 for x in xs)
+    return [(x - mean) / denom for x in xs]
+
+
+def build(ctx: Context) -> ibis.Table:
+    it = ctx.before("interactions", "ts")
+    usage = it.kind.isin(USAGE_KINDS)
+    aggs = {"days_since_last_interaction": ctx.days_since(it.ts.max())}
+    for w in ctx.windows:
+        in_w = it.ts >= ctx.ts_minus(w)
+        aggs[f"logins_{w}d"] = (in_w & (it.kind == "login")).sum()
+        aggs[f"visits_{w}d"] = (in_w & (it.kind == "visit")).sum()
+    aggs["_last90"] = (usage & (it.ts >= ctx.ts_minus(90))).sum()
+    aggs["_prev90"] = (usage & (it.ts >= ctx.ts_minus(180)) & (it.ts < ctx.ts_minus(90))).sum()
+    slope = ibis.literal(0.0)
+    # month k counts [cutoff - 30(k+1), cutoff - 30k); oldest month first for the slope weights
+    for k, weight in zip(range(SLOPE_MONTHS - 1, -1, -1), slope_weights(SLOPE_MONTHS), strict=True):
+        month = usage & (it.ts >= ctx.ts_minus(30 * (k + 1))) & (it.ts < ctx.ts_minus(30 * k))
+        slope = slope + weight * month.sum()
+    aggs["usage_slope_6m"] = slope
+    out = it.group_by("customer_id").agg(**aggs)
+    change = (out._last90 - out._prev90) / out._prev90.nullif(0) * 100.0
+    return out.mutate(usage_change_90d_pct=change).drop("_last90", "_prev90")

@@ -1,0 +1,81 @@
+"""Tenure, lifecycle and RFM(T): how long, how recently, how often and how much."""
+
+from __future__ import annotations
+
+import ibis
+
+from churn.features.base import Context, Feature, windowed
+
+FAMILY = "tenure_rfm"
+EARLY_LIFE_DAYS = 180
+
+
+def features(windows) -> list[Feature]:
+    fixed = dict(family=FAMILY, actionable=False)
+    return [
+        Feature("tenure_days", driver_family="early_life", description="days since signup",
+                template="{value:.0f} days as a customer", zero_when_absent=False, **fixed),
+        Feature("early_life", driver_family="early_life",
+                description=f"1 in the first {EARLY_LIFE_DAYS} days of the relationship",
+                template="in the first 6 months as a customer", **fixed),
+        Feature("signup_year", driver_family="value_fixed", description="signup cohort year",
+                template="signed up in {value:.0f}", zero_when_absent=False, **fixed),
+        Feature("signup_quarter", driver_family="value_fixed", description="signup cohort quarter",
+                template="signed up in quarter {value:.0f}", zero_when_absent=False, **fixed),
+        Feature("age_years", driver_family="value_fixed", description="age at the cutoff",
+                template="aged {value:.0f}", zero_when_absent=False, **fixed),
+        Feature("segment", driver_family="value_fixed", description="consumer or business",
+                template="{value} customer", kind="categorical", zero_when_absent=False, **fixed),
+        Feature("region", driver_family="value_fixed", description="home region",
+                template="lives in the {value} region", kind="categorical",
+                zero_when_absent=False, **fixed),
+        Feature("acquisition_channel", driver_family="value_fixed",
+                description="channel the customer came through", template="acquired via {value}",
+                kind="categorical", zero_when_absent=False, **fixed),
+        Feature("recency_days", family=FAMILY, driver_family="drifting_away", actionable=True,
+                description="days since the last purchase",
+                template="no purchase for {value:.0f} days", zero_when_absent=False),
+        *windowed("frequency_{w}d", windows, family=FAMILY, driver_family="drifting_away",
+                  actionable=True, description="purchases in the last {w} days",
+                  template="only {value:.0f} purchases in the last {w} days"),
+        *windowed("monetary_{w}d", windows, family=FAMILY, driver_family="value_fixed",
+                  actionable=False, description="spend in the last {w} days",
+                  template="spent {value:.0f} in the last {w} days"),
+        Feature("avg_basket_365d", family=FAMILY, driver_family="value_fixed", actionable=False,
+                description="average purchase amount in the last 365 days",
+                template="average purchase of {value:.0f}", zero_when_absent=False),
+        Feature("frequency_per_month", family=FAMILY, driver_family="drifting_away",
+                actionable=True,
+                description="purchases per month of tenure over the last 365 days",
+                template="{value:.1f} purchases a month", zero_when_absent=False),
+    ]
+
+
+def build(ctx: Context) -> ibis.Table:
+    c = ctx.tables["customers"]
+    tenure = ctx.days_since(c.signup_date)
+    out = c.select(
+        "customer_id",
+        tenure_days=tenure,
+        early_life=(tenure < EARLY_LIFE_DAYS).cast("int8"),
+        signup_year=c.signup_date.year(),
+        signup_quarter=c.signup_date.quarter(),
+        age_years=(ibis.literal(ctx.cutoff.year) - c.birth_year).cast("float64"),
+        segment=c.segment,
+        region=c.region,
+        acquisition_channel=c.acquisition_channel,
+    )
+    if not ctx.has("transactions"):
+        return out
+    tx = ctx.before("transactions", "ts")  # all history: recency is not capped by a window
+    aggs = {"recency_days": ctx.days_since(tx.ts.max())}
+    for w in ctx.windows:
+        in_w = tx.ts >= ctx.ts_minus(w)
+        aggs[f"frequency_{w}d"] = in_w.sum()
+        aggs[f"monetary_{w}d"] = tx.amount.sum(where=in_w)
+    aggs["avg_basket_365d"] = tx.amount.mean(where=tx.ts >= ctx.ts_minus(365))
+    rfm = tx.group_by("customer_id").agg(**aggs)
+    out = out.left_join(rfm, "customer_id").drop("customer_id_right")
+    months = ibis.greatest(ibis.least(out.tenure_days, 365.0) / 30.44, 1.0)
+    count_365 = out[f"frequency_{max(ctx.windows)}d"].fill_null(0)
+    return out.mutate(frequency_per_month=count_365 / months)

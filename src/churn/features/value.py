@@ -1,0 +1,83 @@
+"""Customer value: trailing revenue, and value tiers fitted on training cutoffs only."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from churn.features.base import DAY_S, Context, Feature
+
+FAMILY = "value"
+TIERS = ("Lead", "Iron", "Gold", "Platinum")  # low to high
+YEAR = 365
+
+
+def features(windows) -> list[Feature]:
+    return [
+        Feature("revenue_12m", family=FAMILY, driver_family="value_fixed", actionable=False,
+                description="fees and purchases in the last 365 days",
+                template="worth {value:.0f} a year"),
+    ]
+
+
+def build(ctx: Context) -> ibis.Table:
+    """Fees accrued over the part of each subscription inside the year, plus purchases."""
+    start = ctx.cutoff - dt.timedelta(days=YEAR)
+    subs = ctx.before("subscriptions", "start_date")
+    end = ibis.ifelse(subs.end_date.notnull() & (subs.end_date < ctx.date), subs.end_date,
+                      ctx.date)
+    first = ibis.greatest(subs.start_date, ibis.date(start))
+    days = (end.cast("timestamp").epoch_seconds() - first.cast("timestamp").epoch_seconds()) / DAY_S
+    fees = subs.group_by("customer_id").agg(
+        _fees=(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum())
+    if not ctx.has("transactions"):
+        return fees.select("customer_id", revenue_12m=fees._fees)
+    tx = ctx.before("transactions", "ts", YEAR)
+    spend = tx.group_by("customer_id").agg(_spend=tx.amount.sum())
+    joined = fees.outer_join(spend, "customer_id")
+    return joined.select(
+        customer_id=joined.customer_id.fill_null(joined.customer_id_right),
+        revenue_12m=joined._fees.fill_null(0.0) + joined._spend.fill_null(0.0),
+    )
+
+
+class ValueTiers(BaseEstimator, TransformerMixin):
+    """Platinum, Gold, Iron and Lead from quantiles of trailing value.
+
+    Fitted on the training cutoffs and stored with them; scoring data is only transformed, so a
+    tier means the same money every week.
+    """
+
+    def __init__(self, quantiles: tuple[float, float, float] = (0.3, 0.8, 0.95)):
+        self.quantiles = quantiles
+
+    def fit(self, X, y=None):
+        values = np.asarray(X, dtype=float).ravel()
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            raise ValueError("ValueTiers needs at least one non-missing value to fit")
+        self.thresholds_ = np.quantile(values, self.quantiles)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        values = np.asarray(X, dtype=float).ravel()
+        idx = np.searchsorted(self.thresholds_, np.nan_to_num(values, nan=0.0), side="right")
+        return np.asarray(TIERS, dtype=object)[idx].reshape(-1, 1)
+
+    def to_dict(self) -> dict:
+        return {"quantiles": list(self.quantiles), "thresholds": self.thresholds_.tolist(),
+                "tiers": list(TIERS)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ValueTiers:
+        tiers = cls(tuple(data["quantiles"]))
+        tiers.thresholds_ = np.asarray(data["thresholds"], dtype=float)
+        return tiers
+
+
+def assign_tiers(frame: pd.DataFrame, tiers: ValueTiers) -> pd.Series:
+    return pd.Series(tiers.transform(frame["revenue_12m"]).ravel(), index=frame.index)
