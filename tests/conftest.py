@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd  # noqa: F401  (annotations)
+
 import pytest
 
 from churn.simulate import build_ground_truth, build_tables, simulate_world, write_world
@@ -25,3 +27,35 @@ def tiny_world(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("tiny_world")
     make_world(data_dir / "raw")
     return data_dir
+
+
+FEATURE_CFG = {"windows": [30, 90, 180, 365], "own_channels": ["store", "web", "app"],
+               "digital_channels": ["web", "app"], "families": [],
+               "value_tier_quantiles": [0.3, 0.8, 0.95]}
+LABEL_CFG = {"definition": "contractual", "lead_days": 0, "horizon_days": 30,
+             "plan_order": ["basic", "standard", "premium"]}
+CUTOFF_CFG = {"freq": "monthly", "start": "2024-01-01", "end": "2024-12-01",
+              "spine": "subscription", "lookback_days": 90}
+
+
+def load_frames(con, frames: dict, tmp_path: Path, load_date) -> None:
+    """Write frames to parquet and load them through the real validation path, rejecting nothing."""
+    from churn.validate import load_warehouse
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    sources = {}
+    for name, frame in frames.items():
+        path = tmp_path / f"{name}.parquet"
+        frame.to_parquet(path)
+        sources[name] = {"path": str(path)}
+    load_warehouse(con, sources, load_date, max_reject_fraction=0.0)  # any reject fails the test
+
+
+def snapshot_frame(con, cutoff, data_end, label_cfg=None) -> "pd.DataFrame":
+    from churn.dataset import build_snapshot, warehouse_tables
+    from churn.features import available_families
+
+    tables = warehouse_tables(con)
+    expr = build_snapshot(tables, cutoff, FEATURE_CFG, label_cfg or LABEL_CFG, CUTOFF_CFG,
+                          data_end, available_families(tables))
+    return expr.execute().set_index("customer_id")

@@ -1,0 +1,133 @@
+"""Every feature family on the hand-written world; expected numbers are worked out by hand."""
+
+from __future__ import annotations
+
+import math
+
+import duckdb  # noqa: F401
+import ibis
+import pytest
+
+from tests.conftest import load_frames, snapshot_frame
+from tests.features_fixture import CUTOFF, LOAD_DATE, frames
+
+
+@pytest.fixture(scope="module")
+def snap(tmp_path_factory):
+    con = ibis.duckdb.connect()
+    load_frames(con, frames(), tmp_path_factory.mktemp("hand"), LOAD_DATE)
+    return snapshot_frame(con, CUTOFF, LOAD_DATE)
+
+
+def test_spine_holds_customers_with_an_open_subscription(snap):
+    # 4 ended everything on 2024-06-15, before the cutoff: never in the spine
+    assert sorted(snap.index) == [1, 2, 3]
+
+
+def test_tenure_and_lifecycle(snap):
+    assert snap.loc[1, "tenure_days"] == 181  # 2024-01-02 -> 2024-07-01
+    assert snap.loc[2, "tenure_days"] == 61
+    assert (snap.loc[1, "early_life"], snap.loc[2, "early_life"]) == (0, 1)
+    assert snap.loc[1, "signup_year"] == 2024 and snap.loc[1, "signup_quarter"] == 1
+    assert snap.loc[2, "age_years"] == 34
+    assert snap.loc[2, "segment"] == "business"
+
+
+def test_rfm(snap):
+    c1 = snap.loc[1]
+    assert c1.recency_days == 11  # 2024-06-20; the purchase at the cutoff itself is not seen
+    assert [c1[f"frequency_{w}d"] for w in (30, 90, 180, 365)] == [1, 2, 2, 3]
+    assert [c1[f"monetary_{w}d"] for w in (30, 90, 180, 365)] == [10, 30, 30, 60]
+    assert c1.avg_basket_365d == 20
+    assert c1.frequency_per_month == pytest.approx(3 / (181 / 30.44))
+    c2 = snap.loc[2]  # no purchases: counts are 0, recency is unknown, not a made-up number
+    assert c2.frequency_365d == 0 and c2.monetary_365d == 0
+    assert math.isnan(c2.recency_days) and math.isnan(c2.avg_basket_365d)
+
+
+def test_usage_trend(snap):
+    c1 = snap.loc[1]
+    # logins and visits: last 90 days 06-25, 06-10, 05-01; the 90 before: 02-01, 01-15
+    assert c1.usage_change_90d_pct == pytest.approx(50.0)
+    assert c1.days_since_last_interaction == 2  # the email open on 06-29
+    assert (c1.logins_30d, c1.logins_365d, c1.visits_365d) == (2, 2, 3)
+    # monthly counts, oldest first: [01-03..02-02)=2, ..., [04-02..05-02)=1, [05-02..06-01)=0,
+    # [06-01..07-01)=2 -> slope of [2, 0, 0, 1, 0, 2] over x = 0..5 is 1/35
+    assert c1.usage_slope_6m == pytest.approx(1 / 35)
+    assert math.isnan(snap.loc[2, "usage_change_90d_pct"])
+    assert math.isnan(snap.loc[2, "days_since_last_interaction"])
+
+
+def test_complaints(snap):
+    c1 = snap.loc[1]
+    assert (c1.complaints_30d, c1.complaints_90d, c1.complaints_365d) == (2, 3, 3)
+    assert c1.complaints_unresolved == 2  # one open, one resolved only after the cutoff
+    assert c1.complaint_resolution_days_median == 10
+    assert c1.complaint_resolution_days_max == 10
+    assert c1.complaints_repeat_365d == 1  # a second billing complaint
+    assert c1.days_since_last_complaint == 16
+    assert c1.complaint_max_severity_365d == 3  # the severity-5 one is after the cutoff
+    assert snap.loc[2, "complaints_unresolved"] == 0
+    assert math.isnan(snap.loc[2, "days_since_last_complaint"])
+
+
+def test_channel_mix(snap):
+    c1 = snap.loc[1]
+    # purchases and contacts in 365 days: store 4, web 2, app 1, phone 2 (email excluded)
+    shares = [4 / 9, 2 / 9, 1 / 9, 2 / 9]
+    assert [c1[f"share_{ch}_365d"] for ch in ("store", "web", "app", "phone")] == \
+        pytest.approx(shares)
+    assert c1.channel_entropy_365d == pytest.approx(-sum(p * math.log(p) for p in shares))
+    assert c1.channels_used_365d == 4
+    assert c1.digital_share_365d == pytest.approx(3 / 9)
+    assert c1.own_channel_share_365d == pytest.approx(7 / 9)
+    assert c1.digital_shift_90d == pytest.approx(3 / 6 - 0 / 2)
+    assert snap.loc[2, "channels_used_365d"] == 0
+    assert math.isnan(snap.loc[2, "share_web_365d"])
+
+
+def test_product_holding_and_price(snap):
+    c1 = snap.loc[1]
+    assert (c1.active_products, c1.bundle, c1.premium_plans) == (1, 0, 0)
+    assert c1.monthly_fee == 24
+    assert c1.fee_change_90d == 24 - (20 + 50)  # on 2024-04-02 it held mobile 20 and tv 50
+    assert c1.price_increase_90d == 1
+    assert (c1.cancellations_30d, c1.cancellations_365d) == (1, 1)  # tv; mobile was repriced
+    assert snap.loc[3, "active_products"] == 1  # the upgrade on 07-20 is not known yet
+
+
+def test_loyalty_and_social_bonds(snap):
+    c1 = snap.loc[1]
+    assert c1.loyalty_member == 1 and c1.points_balance == 250
+    assert c1.redemption_rate_365d == pytest.approx(50 / 300)
+    assert c1.redeemed_90d == 50
+    assert c1.referrals_made == 1
+    assert snap.loc[3, "loyalty_member"] == 0  # joins only in August
+
+
+def test_campaigns(snap):
+    c1 = snap.loc[1]
+    assert (c1.offers_90d, c1.offers_365d) == (1, 2)
+    assert c1.offer_response_rate_365d == 0.5  # the March answer came after the cutoff
+    assert c1.days_since_last_offer == 16
+
+
+def test_trailing_value(snap):
+    fees = (20 * 129 + 24 * 52 + 50 * 151) * 12 / 365
+    assert snap.loc[1, "revenue_12m"] == pytest.approx(fees + 60)
+    assert snap.loc[2, "revenue_12m"] == pytest.approx(30 * 61 * 12 / 365)
+
+
+def test_labels_come_from_the_window_after_the_cutoff(snap):
+    assert snap.loc[2, "churn"] == 1  # last subscription ends 07-10
+    assert snap.loc[1, "churn"] == 0
+    assert (snap.loc[1, "cross_sell"], snap.loc[1, "upsell"]) == (1, 0)  # broadband on 07-15
+    assert (snap.loc[3, "cross_sell"], snap.loc[3, "upsell"]) == (0, 1)  # basic -> premium
+    assert snap.loc[3, "churn"] == 0  # the tv row ended but its upgrade runs on
+
+
+def test_snapshots_past_the_data_are_unlabelled(tmp_path):
+    con = ibis.duckdb.connect()
+    load_frames(con, frames(), tmp_path, LOAD_DATE)
+    late = snapshot_frame(con, CUTOFF, data_end=CUTOFF)
+    assert late[["churn", "cross_sell", "upsell"]].isna().all().all()
