@@ -35,11 +35,11 @@ data: setup ## simulate the demo CRM world into data/raw, unless it is already t
 validate: data ## check the raw tables and load them into the warehouse, rejects kept with reasons
 	$(CHURN) validate paths.data_dir=$(DATA_DIR) $(OVERRIDES)
 
-features: validate ## build point-in-time features and labels per cutoff
-	@echo "features: not built yet (issue: point-in-time features and labels)"
+features: validate ## build point-in-time features and labels per cutoff into data/features
+	$(CHURN) features paths.data_dir=$(DATA_DIR) $(OVERRIDES)
 
 train: features ## the main job: data, validate, features, train and report
-	@echo "train: not built yet (issue: training); the warehouse is loaded and validated"
+	@echo "train: not built yet (issue: training); the warehouse and the features are ready"
 
 score: setup ## score the whole customer base with the champion model
 	@echo "score: not built yet (issue: batch scoring)"

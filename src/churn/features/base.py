@@ -67,8 +67,14 @@ class Context:
 
     def days_since(self, col: ibis.Value) -> ibis.Value:
         """Days from a date or timestamp to the cutoff, as a float."""
-        seconds = col.cast("timestamp").epoch_seconds() if col.type().is_date() else col.epoch_seconds()
-        return (self.ts.epoch_seconds() - seconds) / DAY_S
+        return (epoch_s(self.ts) - epoch_s(col)) / DAY_S
+
+
+def epoch_s(col: ibis.Value) -> ibis.Value:
+    """Whole seconds since 1970: Spark has no fractions here, so neither do we."""
+    if col.type().is_date():
+        col = col.cast("timestamp")
+    return col.epoch_seconds().floor().cast("float64")
 
 
 def windowed(name: str, windows, **kw) -> list[Feature]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import DAY_S, Context, Feature, windowed
+from churn.features.base import DAY_S, Context, Feature, epoch_s, windowed
 
 FAMILY = "complaints"
 
@@ -38,7 +38,7 @@ def build(ctx: Context) -> ibis.Table:
     cp = ctx.before("complaints", "opened_at")
     # resolutions after the cutoff are unknown at the cutoff: such a complaint is still open
     resolved = cp.resolved_at.notnull() & (cp.resolved_at < ctx.ts)
-    resolve_days = (cp.resolved_at.epoch_seconds() - cp.opened_at.epoch_seconds()) / DAY_S
+    resolve_days = (epoch_s(cp.resolved_at) - epoch_s(cp.opened_at)) / DAY_S
     recent_resolution = resolved & (cp.resolved_at >= ctx.ts_minus(365))
     earlier_same = ibis.window(group_by=[cp.customer_id, cp.category], order_by=cp.opened_at)
     cp = cp.mutate(

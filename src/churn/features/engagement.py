@@ -31,12 +31,13 @@ def features(windows) -> list[Feature]:
     ]
 
 
-def slope_weights(n: int) -> list[float]:
-    """Least-squares slope of n equally spaced counts is a fixed weighted sum of the counts."""
-    xs = list(range(n))
-    mean = sum(xs) / n
-    denom = sum((x - mean) ** 2 for x in xs)
-    return [(x - mean) / denom for x in xs]
+def slope_weights(n: int) -> tuple[list[int], int]:
+    """Least-squares slope of n equally spaced counts is a fixed weighted sum of the counts.
+
+    Integer weights and one division keep the result exact on every engine.
+    """
+    weights = [2 * x - (n - 1) for x in range(n)]  # 2 * (x - mean)
+    return weights, sum(w * w for w in weights) // 2  # 2 * sum((x - mean) ** 2)
 
 
 def build(ctx: Context) -> ibis.Table:
@@ -49,12 +50,13 @@ def build(ctx: Context) -> ibis.Table:
         aggs[f"visits_{w}d"] = (in_w & (it.kind == "visit")).sum()
     aggs["_last90"] = (usage & (it.ts >= ctx.ts_minus(90))).sum()
     aggs["_prev90"] = (usage & (it.ts >= ctx.ts_minus(180)) & (it.ts < ctx.ts_minus(90))).sum()
-    slope = ibis.literal(0.0)
+    weights, divisor = slope_weights(SLOPE_MONTHS)
+    slope = ibis.literal(0, "int64")
     # month k counts [cutoff - 30(k+1), cutoff - 30k); oldest month first for the slope weights
-    for k, weight in zip(range(SLOPE_MONTHS - 1, -1, -1), slope_weights(SLOPE_MONTHS), strict=True):
+    for k, weight in zip(range(SLOPE_MONTHS - 1, -1, -1), weights, strict=True):
         month = usage & (it.ts >= ctx.ts_minus(30 * (k + 1))) & (it.ts < ctx.ts_minus(30 * k))
         slope = slope + weight * month.sum()
-    aggs["usage_slope_6m"] = slope
+    aggs["usage_slope_6m"] = slope.cast("float64") / divisor
     out = it.group_by("customer_id").agg(**aggs)
     change = (out._last90 - out._prev90) / out._prev90.nullif(0) * 100.0
     return out.mutate(usage_change_90d_pct=change).drop("_last90", "_prev90")

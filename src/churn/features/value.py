@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from churn.features.base import DAY_S, Context, Feature
+from churn.features.base import DAY_S, Context, Feature, epoch_s
 
 FAMILY = "value"
 TIERS = ("Lead", "Iron", "Gold", "Platinum")  # low to high
@@ -31,7 +31,7 @@ def build(ctx: Context) -> ibis.Table:
     end = ibis.ifelse(subs.end_date.notnull() & (subs.end_date < ctx.date), subs.end_date,
                       ctx.date)
     first = ibis.greatest(subs.start_date, ibis.date(start))
-    days = (end.cast("timestamp").epoch_seconds() - first.cast("timestamp").epoch_seconds()) / DAY_S
+    days = (epoch_s(end) - epoch_s(first)) / DAY_S
     fees = subs.group_by("customer_id").agg(
         _fees=(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum())
     if not ctx.has("transactions"):

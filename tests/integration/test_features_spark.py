@@ -1,0 +1,50 @@
+"""One definition, two engines: the full feature and label table on DuckDB and on Spark agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from churn.warehouse import connect
+from tests.conftest import load_frames, snapshot_frame
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+TABLES = ["customers", "subscriptions", "transactions", "interactions", "complaints", "campaigns",
+          "loyalty_members", "loyalty_points", "referrals"]
+CUTOFFS = [dt.date(2024, 3, 1), dt.date(2024, 9, 1)]
+DATA_END = dt.date(2024, 12, 31)
+
+
+def frames(tiny_world):
+    return {t: pd.read_parquet(tiny_world / "raw" / f"{t}.parquet") for t in TABLES}
+
+
+def assert_same(duck: pd.DataFrame, spark: pd.DataFrame) -> None:
+    assert list(duck.index) == list(spark.index)
+    assert list(duck.columns) == list(spark.columns)
+    for col in duck.columns:
+        a, b = duck[col], spark[col]
+        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+            np.testing.assert_allclose(b.astype(float), a.astype(float), rtol=1e-9, atol=0,
+                                       equal_nan=True, err_msg=col)
+        else:
+            assert (a.astype(str).to_numpy() == b.astype(str).to_numpy()).all(), col
+
+
+@pytest.mark.parametrize("cutoff", CUTOFFS)
+def test_duckdb_and_spark_build_the_same_table(tiny_world, tmp_path, cutoff):
+    data = frames(tiny_world)
+    duck = ibis.duckdb.connect()
+    load_frames(duck, data, tmp_path / "duck", DATA_END)
+    spark = connect({"backend": "pyspark", "spark_master": "local[2]",
+                     "spark_warehouse_dir": str(tmp_path / "spark-warehouse")})
+    load_frames(spark, data, tmp_path / "spark", DATA_END)
+    expected = snapshot_frame(duck, cutoff, DATA_END)
+    got = snapshot_frame(spark, cutoff, DATA_END)
+    assert len(expected) > 100 and expected.churn.notna().all()
+    assert_same(expected, got)
