@@ -26,6 +26,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from churn.cutoffs import build_spine, cutoff_dates
 from churn.features import Context, available_families, build_features, catalog
+from churn.features.digest import build_digests, drop_digests, materialize_digests
 from churn.features.value import ValueTiers
 from churn.labels import TARGETS, LabelWindow, attach_labels
 
@@ -52,16 +53,19 @@ def data_end_date(tables: Mapping[str, ibis.Table], declared: str | None = None)
     return max(latest)
 
 
-def make_context(tables, cutoff: dt.date, fcfg: Mapping) -> Context:
+def make_context(tables, cutoff: dt.date, fcfg: Mapping, digests=None) -> Context:
+    """The cutoff's view of the warehouse; digests shared by several cutoffs may be passed in."""
+    if digests is None:
+        digests = build_digests(tables, [cutoff], fcfg["windows"])
     return Context(tables=dict(tables), cutoff=cutoff, windows=tuple(fcfg["windows"]),
                    own_channels=tuple(fcfg["own_channels"]),
-                   digital_channels=tuple(fcfg["digital_channels"]))
+                   digital_channels=tuple(fcfg["digital_channels"]), digests=digests)
 
 
 def build_snapshot(tables, cutoff: dt.date, fcfg: Mapping, lcfg: Mapping, ccfg: Mapping,
-                   data_end: dt.date, families: list[str]) -> ibis.Table:
+                   data_end: dt.date, families: list[str], digests=None) -> ibis.Table:
     """Spine at the cutoff, its features from before it, its labels from the window after it."""
-    ctx = make_context(tables, cutoff, fcfg)
+    ctx = make_context(tables, cutoff, fcfg, digests)
     spine = build_spine(ctx, ccfg["spine"], ccfg["lookback_days"])
     table = build_features(ctx, spine, families)
     window = LabelWindow(cutoff, lcfg["lead_days"], lcfg["horizon_days"])
@@ -91,13 +95,16 @@ def write_snapshots(con: BaseBackend, out_dir: Path, fcfg, lcfg, ccfg,
     cutoffs = cutoff_dates(ccfg["freq"], ccfg["start"], ccfg["end"])
     tmp = out_dir.with_name(f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
     rows = {}
+    digests = {}
     try:
+        digests = materialize_digests(con, build_digests(tables, cutoffs, fcfg["windows"]))
         with progress_bar() as bar:
             task = bar.add_task("features per cutoff", total=len(cutoffs))
             for cutoff in cutoffs:
                 part = tmp / f"cutoff={cutoff.isoformat()}"
                 part.mkdir(parents=True)
-                expr = build_snapshot(tables, cutoff, fcfg, lcfg, ccfg, data_end, families)
+                expr = build_snapshot(tables, cutoff, fcfg, lcfg, ccfg, data_end, families,
+                                      digests)
                 con.to_parquet(expr, part / "part-0.parquet")
                 rows[cutoff.isoformat()] = pq.ParquetFile(part / "part-0.parquet").metadata.num_rows
                 bar.advance(task)
@@ -114,6 +121,7 @@ def write_snapshots(con: BaseBackend, out_dir: Path, fcfg, lcfg, ccfg,
         (tmp / "catalog.json").write_text(json.dumps(meta, indent=2) + "\n")
         swap_dir(tmp, out_dir)
     finally:
+        drop_digests(con, digests)
         shutil.rmtree(tmp, ignore_errors=True)
     return meta
 

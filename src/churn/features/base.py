@@ -39,7 +39,7 @@ class Context:
     windows: tuple[int, ...] = (30, 90, 180, 365)
     own_channels: tuple[str, ...] = ("store", "web", "app")
     digital_channels: tuple[str, ...] = ("web", "app")
-    params: dict = field(default_factory=dict)
+    digests: dict = field(default_factory=dict)  # event table -> churn.features.digest.Digest
 
     @property
     def ts(self) -> ibis.Scalar:

@@ -36,39 +36,38 @@ def features(windows) -> list[Feature]:
 
 
 def contacts(ctx: Context) -> ibis.Table:
-    """Purchases and service contacts (email opens are marketing reads, not a service channel)."""
-    parts = []
-    if ctx.has("interactions"):
-        it = ctx.before("interactions", "ts", WINDOW)
-        parts.append(it.filter(it.channel.isin(CHANNELS)).select("customer_id", "ts", "channel"))
-    if ctx.has("transactions"):
-        parts.append(ctx.before("transactions", "ts", WINDOW).select("customer_id", "ts", "channel"))
+    """Purchases and service contacts per bucket (email opens are marketing reads, not service)."""
+    cols = ["customer_id", "bucket", *[f"n_{ch}" for ch in CHANNELS]]
+    parts = [ctx.digests[t].before(ctx.cutoff).select(*cols)
+             for t in ("interactions", "transactions") if t in ctx.digests]
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
 def build(ctx: Context) -> ibis.Table:
+    d = next(iter(ctx.digests[t] for t in ("interactions", "transactions") if t in ctx.digests))
+    c = ctx.cutoff
     ev = contacts(ctx)
-    digital = ev.channel.isin(ctx.digital_channels)
-    last = ev.ts >= ctx.ts_minus(SHIFT)
-    prev = (ev.ts >= ctx.ts_minus(2 * SHIFT)) & ~last
-    aggs = {f"_n_{ch}": (ev.channel == ch).sum() for ch in CHANNELS}
+    year, last, prev = d.since(ev, c, WINDOW), d.since(ev, c, SHIFT), d.between(ev, c, 2 * SHIFT, SHIFT)
+    total = sum(ev[f"n_{ch}"] for ch in CHANNELS)
+    digital = sum(ev[f"n_{ch}"] for ch in CHANNELS if ch in ctx.digital_channels)
+    own = sum(ev[f"n_{ch}"] for ch in CHANNELS if ch in ctx.own_channels)
+    aggs = {f"_n_{ch}": ev[f"n_{ch}"].sum(where=year) for ch in CHANNELS}
     aggs.update(
-        _n=ev.count(),
-        _own=ev.channel.isin(ctx.own_channels).sum(),
-        _digital=digital.sum(),
-        _d_last=(digital & last).sum(), _n_last=last.sum(),
-        _d_prev=(digital & prev).sum(), _n_prev=prev.sum(),
+        _n=total.sum(where=year), _own=own.sum(where=year), _digital=digital.sum(where=year),
+        _d_last=digital.sum(where=last), _n_last=total.sum(where=last),
+        _d_prev=digital.sum(where=prev), _n_prev=total.sum(where=prev),
     )
     g = ev.group_by("customer_id").agg(**aggs)
-    n = g._n.cast("float64")
-    shares = {f"share_{ch}_365d": g[f"_n_{ch}"] / n for ch in CHANNELS}
+    n = g._n.fill_null(0).cast("float64").nullif(0)
+    counts = {ch: g[f"_n_{ch}"].fill_null(0) for ch in CHANNELS}
+    shares = {f"share_{ch}_365d": counts[ch] / n for ch in CHANNELS}
     entropy = ibis.literal(0.0)
     for share in shares.values():
         entropy = entropy - ibis.ifelse(share > 0, share * share.ln(), 0.0)
-    used = sum((g[f"_n_{ch}"] > 0).cast("int64") for ch in CHANNELS)
+    used = sum((counts[ch] > 0).cast("int64") for ch in CHANNELS)
     return g.mutate(
         **shares,
-        channel_entropy_365d=entropy,
+        channel_entropy_365d=ibis.ifelse(n.isnull(), ibis.null("float64"), entropy),
         channels_used_365d=used,
         digital_share_365d=g._digital / n,
         own_channel_share_365d=g._own / n,

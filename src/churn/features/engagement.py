@@ -5,10 +5,9 @@ from __future__ import annotations
 import ibis
 
 from churn.features.base import Context, Feature, windowed
+from churn.features.digest import SLOPE_MONTHS
 
 FAMILY = "engagement"
-USAGE_KINDS = ("login", "visit")
-SLOPE_MONTHS = 6
 
 
 def features(windows) -> list[Feature]:
@@ -41,22 +40,22 @@ def slope_weights(n: int) -> tuple[list[int], int]:
 
 
 def build(ctx: Context) -> ibis.Table:
-    it = ctx.before("interactions", "ts")
-    usage = it.kind.isin(USAGE_KINDS)
-    aggs = {"days_since_last_interaction": ctx.days_since(it.ts.max())}
+    d, c = ctx.digests["interactions"], ctx.cutoff
+    it = d.before(c)
+    usage = it.n_login + it.n_visit
+    aggs = {"days_since_last_interaction": ctx.days_since(it.last_ts.max())}
     for w in ctx.windows:
-        in_w = it.ts >= ctx.ts_minus(w)
-        aggs[f"logins_{w}d"] = (in_w & (it.kind == "login")).sum()
-        aggs[f"visits_{w}d"] = (in_w & (it.kind == "visit")).sum()
-    aggs["_last90"] = (usage & (it.ts >= ctx.ts_minus(90))).sum()
-    aggs["_prev90"] = (usage & (it.ts >= ctx.ts_minus(180)) & (it.ts < ctx.ts_minus(90))).sum()
+        aggs[f"logins_{w}d"] = it.n_login.sum(where=d.since(it, c, w))
+        aggs[f"visits_{w}d"] = it.n_visit.sum(where=d.since(it, c, w))
+    aggs["_last90"] = usage.sum(where=d.since(it, c, 90))
+    aggs["_prev90"] = usage.sum(where=d.between(it, c, 180, 90))
     weights, divisor = slope_weights(SLOPE_MONTHS)
     slope = ibis.literal(0, "int64")
     # month k counts [cutoff - 30(k+1), cutoff - 30k); oldest month first for the slope weights
     for k, weight in zip(range(SLOPE_MONTHS - 1, -1, -1), weights, strict=True):
-        month = usage & (it.ts >= ctx.ts_minus(30 * (k + 1))) & (it.ts < ctx.ts_minus(30 * k))
-        slope = slope + weight * month.sum()
+        slope = slope + weight * usage.sum(where=d.between(it, c, 30 * (k + 1), 30 * k)).fill_null(0)
     aggs["usage_slope_6m"] = slope.cast("float64") / divisor
     out = it.group_by("customer_id").agg(**aggs)
-    change = (out._last90 - out._prev90) / out._prev90.nullif(0) * 100.0
+    prev = out._prev90.fill_null(0)
+    change = (out._last90.fill_null(0) - prev) / prev.nullif(0) * 100.0
     return out.mutate(usage_change_90d_pct=change).drop("_last90", "_prev90")

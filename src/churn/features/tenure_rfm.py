@@ -65,15 +65,17 @@ def build(ctx: Context) -> ibis.Table:
         region=c.region,
         acquisition_channel=c.acquisition_channel,
     )
-    if not ctx.has("transactions"):
+    if "transactions" not in ctx.digests:
         return out
-    tx = ctx.before("transactions", "ts")  # all history: recency is not capped by a window
-    aggs = {"recency_days": ctx.days_since(tx.ts.max())}
+    d = ctx.digests["transactions"]
+    tx = d.before(ctx.cutoff)  # all history: recency is not capped by a window
+    aggs = {"recency_days": ctx.days_since(tx.last_ts.max())}
     for w in ctx.windows:
-        in_w = tx.ts >= ctx.ts_minus(w)
-        aggs[f"frequency_{w}d"] = in_w.sum()
+        in_w = d.since(tx, ctx.cutoff, w)
+        aggs[f"frequency_{w}d"] = tx.n.sum(where=in_w)
         aggs[f"monetary_{w}d"] = tx.amount.sum(where=in_w)
-    aggs["avg_basket_365d"] = tx.amount.mean(where=tx.ts >= ctx.ts_minus(365))
+    year = d.since(tx, ctx.cutoff, 365)
+    aggs["avg_basket_365d"] = tx.amount.sum(where=year) / tx.n.sum(where=year).nullif(0)
     rfm = tx.group_by("customer_id").agg(**aggs)
     out = out.left_join(rfm, "customer_id").drop("customer_id_right")
     months = ibis.greatest(ibis.least(out.tenure_days, 365.0) / 30.44, 1.0)

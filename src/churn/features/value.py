@@ -34,9 +34,11 @@ def build(ctx: Context) -> ibis.Table:
     days = (epoch_s(end) - epoch_s(first)) / DAY_S
     fees = subs.group_by("customer_id").agg(
         _fees=(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum())
-    if not ctx.has("transactions"):
+    if "transactions" not in ctx.digests:
         return fees.select("customer_id", revenue_12m=fees._fees)
-    tx = ctx.before("transactions", "ts", YEAR)
+    d = ctx.digests["transactions"]
+    tx = d.before(ctx.cutoff)
+    tx = tx.filter(d.since(tx, ctx.cutoff, YEAR))
     spend = tx.group_by("customer_id").agg(_spend=tx.amount.sum())
     joined = fees.outer_join(spend, "customer_id")
     return joined.select(
