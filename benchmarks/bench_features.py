@@ -53,20 +53,23 @@ def prepare(work: Path, n: int) -> dict:
     return {"counts": counts, "validate_s": time.perf_counter() - started}
 
 
-def ours(work: Path, cutoffs: list[dt.date], families: list[str]) -> dict:
-    import ibis
+def ours(work: Path, n_cutoffs: int, families: list[str]) -> dict:
+    """`churn features` as the product runs it: digests, every cutoff to parquet, tiers, catalog."""
+    import pandas as pd
 
-    from churn.dataset import build_snapshot, data_end_date, warehouse_tables
+    from churn.dataset import write_snapshots
+    from churn.warehouse import connection
 
-    con = ibis.duckdb.connect(str(work / "w.duckdb"), read_only=True)
-    tables = warehouse_tables(con)
-    end = data_end_date(tables)
-    ccfg = {"spine": "subscription", "lookback_days": 90}
+    first = (pd.Timestamp(CUTOFF) - pd.DateOffset(months=n_cutoffs - 1)).date()
+    ccfg = {"freq": "monthly", "start": first.isoformat(), "end": CUTOFF.isoformat(),
+            "spine": "subscription", "lookback_days": 90}
     started = time.perf_counter()
-    for cutoff in cutoffs:
-        expr = build_snapshot(tables, cutoff, FCFG, LCFG, ccfg, end, families)
-        con.to_parquet(expr, work / f"ours-{cutoff}.parquet")
-    return {"wall_s": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}
+    with connection({"backend": "duckdb", "path": str(work / "w.duckdb")}) as con:
+        con.raw_sql("SET threads = 2")
+        meta = write_snapshots(con, work / f"features-{n_cutoffs}", {**FCFG, "families": families},
+                               LCFG, ccfg, "2025-12-31")
+    return {"wall_s": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb(),
+            "cutoffs": len(meta["cutoffs"]), "rows": sum(meta["rows"].values())}
 
 
 def pandas_baseline(work: Path) -> dict:
@@ -107,7 +110,7 @@ def pandas_baseline(work: Path) -> dict:
 
 def child(mode: str, work: Path, *args: str) -> dict:
     out = subprocess.run([sys.executable, __file__, mode, str(work), *args], check=True,
-                         capture_output=True, text=True)
+                         stdout=subprocess.PIPE, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -135,6 +138,7 @@ def main() -> None:
             "events_per_s": events / one["wall_s"],
             "one_cutoff_s": one["wall_s"],
             "peak_rss_mb": one["peak_rss_mb"],
+            "snapshot_rows_one_cutoff": one["rows"],
             "twelve_cutoffs_s": twelve["wall_s"],
             "cutoffs12_cost_ratio": twelve["wall_s"] / one["wall_s"],
             "baseline_events": base_events,
@@ -156,20 +160,8 @@ if __name__ == "__main__":
         if mode == "prepare":
             result = prepare(work, int(sys.argv[3]))
         elif mode == "ours":
-            k = int(sys.argv[3])
-            cutoffs = [(CUTOFF.replace(day=1) - dt.timedelta(days=31 * i)).replace(day=1)
-                       for i in range(k)]
-            families = None if sys.argv[4] == "all" else sys.argv[4].split(",")
-            if families is None:
-                import ibis
-
-                from churn.dataset import warehouse_tables
-                from churn.features import available_families
-
-                con = ibis.duckdb.connect(str(work / "w.duckdb"), read_only=True)
-                families = available_families(warehouse_tables(con))
-                con.disconnect()
-            result = ours(work, cutoffs, families)
+            families = [] if sys.argv[4] == "all" else sys.argv[4].split(",")
+            result = ours(work, int(sys.argv[3]), families)
         else:
             result = pandas_baseline(work)
         print(json.dumps(result))

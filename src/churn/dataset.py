@@ -111,7 +111,8 @@ def write_snapshots(con: BaseBackend, out_dir: Path, fcfg, lcfg, ccfg,
         features = catalog(families, tuple(fcfg["windows"]))
         labelled = [c for c in cutoffs
                     if LabelWindow(c, lcfg["lead_days"], lcfg["horizon_days"]).is_labelled(data_end)]
-        tiers = fit_value_tiers(tmp, labelled, fcfg["value_tier_quantiles"])
+        tiers = (fit_value_tiers(tmp, labelled, fcfg["value_tier_quantiles"])
+                 if "value" in families else None)
         meta = {"families": families, "data_end": data_end.isoformat(),
                 "cutoffs": [c.isoformat() for c in cutoffs],
                 "labelled_cutoffs": [c.isoformat() for c in labelled], "rows": rows,
