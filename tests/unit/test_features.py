@@ -131,3 +131,22 @@ def test_snapshots_past_the_data_are_unlabelled(tmp_path):
     load_frames(con, frames(), tmp_path, LOAD_DATE)
     late = snapshot_frame(con, CUTOFF, data_end=CUTOFF)
     assert late[["churn", "cross_sell", "upsell"]].isna().all().all()
+
+
+def test_behavioural_churn_and_activity_spine(tmp_path):
+    from churn.dataset import build_snapshot, warehouse_tables
+    from churn.features import available_families
+    from tests.conftest import CUTOFF_CFG, FEATURE_CFG, LABEL_CFG
+
+    con = ibis.duckdb.connect()
+    load_frames(con, frames(), tmp_path, LOAD_DATE)
+    tables = warehouse_tables(con)
+    labels = {**LABEL_CFG, "definition": "behavioural"}
+    spine = {**CUTOFF_CFG, "spine": "activity", "lookback_days": 90}
+    snap = build_snapshot(tables, CUTOFF, FEATURE_CFG, labels, spine, LOAD_DATE,
+                          available_families(tables)).execute().set_index("customer_id")
+    assert list(snap.index) == [1]  # only customer 1 bought or made contact since 04-02
+    assert snap.loc[1, "churn"] == 0  # and is active again on 07-01
+    everyone = build_snapshot(tables, CUTOFF, FEATURE_CFG, labels, CUTOFF_CFG, LOAD_DATE,
+                              available_families(tables)).execute().set_index("customer_id")
+    assert everyone.churn.to_dict() == {1: 0, 2: 1, 3: 1}  # 2 and 3 do nothing in July

@@ -1,0 +1,43 @@
+"""`churn features` end to end on a small simulated world."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+
+from tests.integration.test_cli import churn
+
+
+def test_features_writes_one_partition_per_cutoff_with_catalog(tiny_world, tmp_path):
+    data = tmp_path / "d"
+    shutil.copytree(tiny_world / "raw", data / "raw")
+    assert churn("validate", f"paths.data_dir={data}").returncode == 0
+    out = churn("features", f"paths.data_dir={data}", "cutoffs.start=2024-01-01",
+                "cutoffs.end=2024-12-01", "labels.horizon_days=45")
+    assert out.returncode == 0, out.stderr
+    parts = sorted(p.name for p in (data / "features").iterdir() if p.is_dir())
+    assert parts[0] == "cutoff=2024-01-01" and len(parts) == 12
+    meta = json.loads((data / "features" / "catalog.json").read_text())
+    assert meta["labelled_cutoffs"][-1] == "2024-11-01"  # December + 45 days runs past the data
+    assert meta["value_tiers"]["tiers"] == ["Lead", "Iron", "Gold", "Platinum"]
+    first = pd.read_parquet(data / "features" / "cutoff=2024-01-01" / "part-0.parquet")
+    last = pd.read_parquet(data / "features" / "cutoff=2024-12-01" / "part-0.parquet")
+    assert first.churn.notna().all() and last.churn.isna().all()
+    assert not first.duplicated("customer_id").any()
+    assert {f["name"] for f in meta["features"]} <= set(first.columns)
+    assert "features per cutoff" in out.stderr + out.stdout
+
+
+def test_a_failed_build_leaves_the_previous_features(tiny_world, tmp_path):
+    data = tmp_path / "d"
+    shutil.copytree(tiny_world / "raw", data / "raw")
+    churn("validate", f"paths.data_dir={data}")
+    assert churn("features", f"paths.data_dir={data}", "cutoffs.start=2024-05-01",
+                 "cutoffs.end=2024-06-01").returncode == 0
+    before = sorted(p.name for p in (data / "features").iterdir())
+    bad = churn("features", f"paths.data_dir={data}", "cutoffs.freq=hourly")
+    assert bad.returncode == 2 and "cutoffs.freq" in bad.stderr
+    assert sorted(p.name for p in (data / "features").iterdir()) == before
+    assert not [p for p in data.iterdir() if p.name.startswith(".features")]
