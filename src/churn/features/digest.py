@@ -14,7 +14,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import ibis
-import pandas as pd
 
 CONTACT_CHANNELS = ("store", "web", "app", "phone")
 USAGE_KINDS = ("login", "visit")
@@ -60,16 +59,20 @@ class Digest:
         return (rows.bucket >= lo) & (rows.bucket < hi)
 
 
+def bucket_of(ts: ibis.Value, bounds: list[ibis.Scalar], lo: int, hi: int) -> ibis.Value:
+    """The number of boundaries at or before `ts`, by binary search written as nested CASEs."""
+    if lo == hi:
+        return ibis.literal(lo, "int32")
+    mid = (lo + hi) // 2
+    return ibis.ifelse(ts >= bounds[mid], bucket_of(ts, bounds, mid + 1, hi),
+                       bucket_of(ts, bounds, lo, mid))
+
+
 def bucket_events(events: ibis.Table, ts_col: str, boundaries: list[dt.date]) -> ibis.Table:
     """Events before the last boundary, each with its bucket (0 for days before the first)."""
-    first, last = boundaries[0], boundaries[-1]
-    days = pd.date_range(first, last - dt.timedelta(days=1), freq="D").date
-    lookup = ibis.memtable(pd.DataFrame({
-        "_day": days, "bucket": [bisect.bisect_right(boundaries, d) for d in days]}))
-    stop = ibis.timestamp(dt.datetime.combine(last, dt.time()))
-    ev = events.filter(events[ts_col] < stop).mutate(_day=events[ts_col].date())
-    ev = ev.left_join(lookup, "_day").drop("_day_right")
-    return ev.mutate(bucket=ev.bucket.fill_null(0))
+    stamps = [ibis.timestamp(dt.datetime.combine(b, dt.time())) for b in boundaries]
+    ev = events.filter(events[ts_col] < stamps[-1])
+    return ev.mutate(bucket=bucket_of(ev[ts_col], stamps, 0, len(stamps) - 1))
 
 
 def interaction_measures(ev: ibis.Table) -> dict:
