@@ -6,7 +6,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 
-from churn.cli import TASKS, find_config_dir
+from churn.cli import CONFIG_NAMES, TASKS, find_config_dir
 from churn.config import register_configs
 
 
@@ -19,7 +19,7 @@ def hydra_configs():
 
 @pytest.mark.parametrize("name", list(TASKS))
 def test_every_command_config_composes(name):
-    cfg = compose(config_name=name, overrides=["paths.data_dir=/tmp/elsewhere"])
+    cfg = compose(config_name=CONFIG_NAMES.get(name, name), overrides=["paths.data_dir=/tmp/elsewhere"])
     assert cfg.paths.data_dir == "/tmp/elsewhere"
 
 
