@@ -8,8 +8,10 @@ BIN := $(VENV)/bin
 CHURN := $(BIN)/churn
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-# Hydra overrides: `make train ARGS="n_customers=500"`, or the short forms data=..., target=...
-OVERRIDES := $(if $(data),data=$(data)) $(if $(target),target=$(target)) $(if $(model),model=$(model)) $(ARGS)
+# Short forms `make train data=... target=... model=...`; any other Hydra override of the train
+# step goes in ARGS, e.g. `make train ARGS="split.n_folds=4"`.
+DATA_OVERRIDES := $(if $(data),data=$(data))
+TRAIN_OVERRIDES := $(DATA_OVERRIDES) $(if $(target),target=$(target)) $(if $(model),model=$(model)) $(ARGS)
 DATA_DIR ?= data
 
 .PHONY: help setup data validate features train score report bench test test-fast lint mlflow-ui clean
@@ -30,16 +32,16 @@ setup: $(STAMP) ## create .venv and install the project (skipped when pyproject.
 data: setup ## simulate the demo CRM world into data/raw, unless it is already there
 	@if [ -f $(DATA_DIR)/raw/customers.parquet ]; then \
 		echo "data: $(DATA_DIR)/raw already holds a world, skipping (make clean to start over)"; \
-	else $(CHURN) simulate paths.data_dir=$(DATA_DIR) $(ARGS); fi
+	else $(CHURN) simulate paths.data_dir=$(DATA_DIR); fi
 
 validate: data ## check the raw tables and load them into the warehouse, rejects kept with reasons
-	$(CHURN) validate paths.data_dir=$(DATA_DIR) $(OVERRIDES)
+	$(CHURN) validate paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES)
 
 features: validate ## build point-in-time features and labels per cutoff into data/features
-	$(CHURN) features paths.data_dir=$(DATA_DIR) $(OVERRIDES)
+	$(CHURN) features paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES)
 
-train: features ## the main job: data, validate, features, train and report
-	@echo "train: not built yet (issue: training); the warehouse and the features are ready"
+train: features ## the main job: data, validate, features, then train and register the churn model
+	$(CHURN) train paths.data_dir=$(DATA_DIR) $(TRAIN_OVERRIDES)
 
 score: setup ## score the whole customer base with the champion model
 	@echo "score: not built yet (issue: batch scoring)"

@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "write the demo CRM world to <paths.data_dir>/raw",
     "validate": "check the raw tables and load them into the warehouse (rejects kept with reasons)",
     "features": "build point-in-time features and labels per cutoff into <paths.data_dir>/features",
+    "train": "backtest out of time, fit and calibrate, log to MLflow and register the model",
 }
 # subcommand -> its primary config in configs/
 CONFIG_NAMES: dict[str, str] = {"features": "build_features"}
@@ -56,7 +57,14 @@ def task_features(cfg: DictConfig) -> None:
     run_features(cfg)
 
 
+def task_train(cfg: DictConfig) -> None:
+    from churn.train import run_train
+
+    run_train(cfg)
+
+
 TASKS: dict[str, Callable[[DictConfig], None]] = {
+    "train": task_train,
     "simulate": task_simulate,
     "validate": task_validate,
     "features": task_features,

@@ -131,11 +131,54 @@ class FeaturesJobConfig:
     cutoffs: CutoffsOptions = field(default_factory=CutoffsOptions)
 
 
+@dataclass
+class TargetOptions:
+    name: str = "churn"  # churn | cross_sell | upsell
+
+
+@dataclass
+class SplitOptions:
+    kind: str = "rolling"  # rolling: out-of-time folds over cutoffs
+    n_folds: int = 3
+    min_fit_cutoffs: int = 3
+    calibration: str = "isotonic"  # isotonic | sigmoid, fitted on a later cutoff than the model
+
+
+@dataclass
+class CostsOptions:
+    contact_cost: float = 5.0
+    incentive_cost: float = 20.0
+    acceptance_rate: float = 0.3
+
+
+@dataclass
+class MlflowOptions:
+    tracking_uri: str = "${paths.mlflow_uri}"
+    artifact_location: str = "${paths.mlflow_artifacts}"
+    experiment: str = "${data.name}-${target.name}"
+    model_prefix: str = "churn"
+    primary_metric: str = "roc_auc"
+
+
+@dataclass
+class TrainConfig:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = MISSING
+    labels: LabelsOptions = field(default_factory=LabelsOptions)
+    target: TargetOptions = field(default_factory=TargetOptions)
+    model: Any = MISSING  # {preprocess, estimator: {_target_: ...}}
+    split: SplitOptions = field(default_factory=SplitOptions)
+    costs: CostsOptions = field(default_factory=CostsOptions)
+    mlflow: MlflowOptions = field(default_factory=MlflowOptions)
+    seed: int = 42
+
+
 def register_configs() -> None:
     """Store the schemas so YAML files can name them in their defaults list."""
     cs = ConfigStore.instance()
     cs.store(name="simulate_schema", node=SimulateConfig)
     cs.store(name="validate_schema", node=ValidateConfig)
     cs.store(name="features_schema", node=FeaturesJobConfig)
+    cs.store(name="train_schema", node=TrainConfig)
     cs.store(group="paths", name="paths_schema", node=PathsConfig)
     cs.store(group="data", name="data_schema", node=DataConfig)

@@ -1,0 +1,180 @@
+"""MLflow: one parent run per training with a child run per fold, the model in the registry.
+
+The tracking URI comes from config (`sqlite:///mlflow.db` by default) unless MLFLOW_TRACKING_URI is
+set. Models are saved with skops and an explicit list of trusted types, never as a blind pickle.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+from mlflow.exceptions import MlflowException
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+from sklearn.metrics import roc_auc_score
+
+from churn.errors import ChurnError
+from churn.plots import log_backtest_plots
+from churn.reference import reference_distributions
+
+log = logging.getLogger(__name__)
+
+# Everything a saved churn pipeline may contain beyond what skops trusts by default.
+TRUSTED_TYPES = [
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.frozen._frozen.FrozenEstimator",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+]
+
+
+def tracking_uri(mlcfg: Mapping) -> str:
+    return os.environ.get("MLFLOW_TRACKING_URI") or mlcfg["tracking_uri"]
+
+
+def ensure_experiment(name: str, artifact_location: str) -> str:
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    return mlflow.create_experiment(name, artifact_location=Path(artifact_location).resolve().as_uri())
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def flatten(config: Mapping, prefix: str = "") -> dict[str, str]:
+    out = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = str(value)[:500]
+    return out
+
+
+def check_trusted(model) -> list[str]:
+    """The types skops will have to trust on load; refuse anything we did not list."""
+    from skops.io import dumps, get_untrusted_types
+
+    needed = get_untrusted_types(data=dumps(model))
+    unknown = sorted(set(needed) - set(TRUSTED_TYPES))
+    if unknown:
+        raise ChurnError(f"the model holds types not in churn.tracking.TRUSTED_TYPES: {unknown}")
+    return sorted(needed)
+
+
+def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[str, Any]) -> dict:
+    """Log the parent run, the folds, the artifacts and the model; decide champion or challenger."""
+    mlcfg, target = cfg["mlflow"], cfg["target"]["name"]
+    mlflow.set_tracking_uri(tracking_uri(mlcfg))
+    experiment_id = ensure_experiment(mlcfg["experiment"], mlcfg["artifact_location"])
+    tags = {"data": cfg["data"]["name"], "target": target, "git_commit": git_commit(),
+            "model": cfg["model"].get("name", "model")}
+    data, backtest = objects["data"], objects["backtest"]
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{target}-{tags['model']}",
+                          tags=tags) as run:
+        log_params(flatten(cfg))
+        log_params({f"data.{k}": v for k, v in objects["fingerprint"].items() if k != "rate_by_cutoff"})
+        mlflow.log_dict(objects["fingerprint"], "data_fingerprint.json")
+        mlflow.log_dict(cfg, "config.json")
+        mlflow.log_dict({"features": data.meta["features"]}, "feature_catalog.json")
+        for i, (fold, fold_metrics) in enumerate(zip(objects["folds"], backtest.folds, strict=True), 1):
+            with mlflow.start_run(run_name=f"fold-{i}", nested=True, tags=tags):
+                mlflow.log_params({"fold": i, "test_cutoff": str(fold.test),
+                                   "calibration_cutoff": str(fold.calibrate),
+                                   "fit_cutoffs": f"{fold.fit[0]}..{fold.fit[-1]}"})
+                mlflow.log_metrics(fold_metrics)
+        mlflow.log_metrics(dict(metrics))
+        log_backtest_plots(backtest.predictions, cfg["costs"])
+        mlflow.log_dict(reference_distributions(data.frame, data.numeric, data.categorical),
+                        "reference.json")
+        registered = log_and_register(cfg, objects["model"], data, backtest, run.info.run_id)
+    return {"run_id": run.info.run_id, **registered}
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    items = list(params.items())
+    for start in range(0, len(items), 100):
+        mlflow.log_params(dict(items[start:start + 100]))
+
+
+def log_and_register(cfg: Mapping, model, data, backtest, run_id: str) -> dict:
+    """Register as challenger; promote to champion only if it beats the champion on the latest fold."""
+    name = f"{cfg['mlflow']['model_prefix']}-{cfg['target']['name']}"
+    example = data.frame[data.features].head(5)
+    signature = infer_signature(example, model.predict_proba(example))
+    info = mlflow.sklearn.log_model(
+        model, name="model", serialization_format="skops", skops_trusted_types=check_trusted(model),
+        signature=signature, input_example=example, pyfunc_predict_fn="predict_proba",
+        registered_model_name=name,
+    )
+    client = MlflowClient()
+    version = str(info.registered_model_version)
+    client.set_registered_model_alias(name, "challenger", version)
+    decision = decide_champion(client, name, version, data, backtest, cfg["mlflow"]["primary_metric"])
+    mlflow.log_metrics({k: v for k, v in decision.items() if isinstance(v, float)})
+    mlflow.set_tag("champion_decision", decision["message"])
+    export_champion(name, Path(cfg["paths"]["models_dir"]))
+    return {"model_name": name, "model_version": version, "registry_message": decision["message"]}
+
+
+def decide_champion(client: MlflowClient, name: str, version: str, data, backtest, metric: str):
+    """Both models scored on the same latest test fold; the better one holds the alias."""
+    if metric != "roc_auc":
+        raise ChurnError(f"mlflow.primary_metric={metric!r}: only roc_auc is supported for now")
+    latest = backtest.predictions[-1]
+    challenger = float(roc_auc_score(latest["y"], latest["p"]))
+    try:
+        current = client.get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        current = None
+    if current is None:
+        client.set_registered_model_alias(name, "champion", version)
+        return {"challenger_latest_fold_roc_auc": challenger,
+                "message": f"{name} v{version} is champion (first model; latest-fold roc_auc "
+                           f"{challenger:.4f})"}
+    rows = latest[["customer_id", "cutoff", "y"]].merge(data.frame, on=["customer_id", "cutoff"])
+    champion_model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
+    p = np.asarray(champion_model.predict(rows[data.features]))[:, 1]
+    champion = float(roc_auc_score(rows["y"], p))
+    promoted = challenger > champion
+    if promoted:
+        client.set_registered_model_alias(name, "champion", version)
+    verb = "replaces" if promoted else "does not beat"
+    return {"challenger_latest_fold_roc_auc": challenger, "champion_latest_fold_roc_auc": champion,
+            "message": f"{name} v{version} {verb} champion v{current.version} on the latest fold "
+                       f"(roc_auc {challenger:.4f} vs {champion:.4f})"}
+
+
+def export_champion(name: str, models_dir: Path) -> Path:
+    """Copy the champion to models/<name>/ for batch jobs without registry access."""
+    target = models_dir / name
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}@champion",
+                                                    dst_path=tmp)
+        staged = models_dir / f".{name}.tmp"
+        shutil.rmtree(staged, ignore_errors=True)
+        models_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(local, staged)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staged, target)
+    return target
+

@@ -1,0 +1,194 @@
+"""`churn train`: backtest out of time, fit and calibrate the final model, track it in MLflow.
+
+`train(cfg)` is pure of Hydra: it takes a plain config and returns (metrics, objects).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churn.backtest import Fold, calibrate, oracle_auc, rolling_folds
+from churn.dataset import load_model_table
+from churn.errors import ChurnError
+from churn.evaluate import RetentionCosts, score_fold, summarize_folds
+from churn.labels import TARGETS
+from churn.pipeline import build_pipeline
+
+log = logging.getLogger(__name__)
+VALUE_COLUMN = "revenue_12m"
+
+
+@dataclass
+class TrainingData:
+    frame: pd.DataFrame
+    numeric: list[str]
+    categorical: list[str]
+    meta: dict
+    hazard: pd.DataFrame | None = None
+
+    @property
+    def features(self) -> list[str]:
+        return self.numeric + self.categorical
+
+
+@dataclass
+class BacktestResult:
+    folds: list[dict[str, float]] = field(default_factory=list)
+    predictions: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def summary(self) -> dict[str, float]:
+        return summarize_folds(self.folds)
+
+
+def load_training_data(data_dir: Path, target: str) -> TrainingData:
+    """Labelled snapshots with the declared features; clear errors for what cannot train."""
+    features_dir = data_dir / "features"
+    if not (features_dir / "catalog.json").exists():
+        raise ChurnError(f"no features in {features_dir}: run `churn features` (make features) first")
+    if target not in TARGETS:
+        raise ChurnError(f"target.name={target!r} has no labels: use one of {', '.join(TARGETS)}")
+    meta = json.loads((features_dir / "catalog.json").read_text())
+    if not meta["labelled_cutoffs"]:
+        raise ChurnError("no labelled cutoff: every label window runs past the data; move "
+                         "cutoffs.end earlier")
+    frame = load_model_table(features_dir, meta["labelled_cutoffs"])
+    frame = frame[frame[target].notna()].reset_index(drop=True)
+    if frame.empty:
+        raise ChurnError("the spine is empty at every labelled cutoff: no customer was active")
+    if frame[target].nunique() < 2:
+        raise ChurnError(f"labels for {target!r} have one class only ({frame[target].iloc[0]:.0f})"
+                         "; widen the cutoffs or the label horizon (labels.horizon_days)")
+    declared = meta["features"]
+    empty = [f["name"] for f in declared if frame[f["name"]].isna().all()]
+    if empty:
+        raise ChurnError(f"feature(s) {', '.join(empty)} are null in every snapshot: check the "
+                         "source table, or leave the family out with features.families")
+    numeric = [f["name"] for f in declared if f["kind"] == "numeric"]
+    categorical = [f["name"] for f in declared if f["kind"] == "categorical"]
+    frame["cutoff"] = pd.to_datetime(frame["cutoff"]).dt.date
+    return TrainingData(frame, numeric, categorical, meta, read_hazard(data_dir))
+
+
+def read_hazard(data_dir: Path) -> pd.DataFrame | None:
+    """The simulator's true hazard per customer and month start, when the data is simulated."""
+    path = data_dir / "raw" / "ground_truth_hazard.parquet"
+    if not path.exists():
+        return None
+    hazard = pd.read_parquet(path)
+    hazard["cutoff"] = pd.to_datetime(hazard["month_start"]).dt.date
+    return hazard.drop(columns="month_start")
+
+
+def rows_at(data: TrainingData, cutoffs) -> pd.DataFrame:
+    return data.frame[data.frame["cutoff"].isin(set(cutoffs))]
+
+
+def fit_calibrated(data: TrainingData, target: str, fit_cutoffs, cal_cutoff, cfg: Mapping):
+    """Fit on earlier cutoffs, calibrate on a later one."""
+    fit_rows, cal_rows = rows_at(data, fit_cutoffs), rows_at(data, [cal_cutoff])
+    pipe = build_pipeline(cfg["model"], data.numeric, data.categorical)
+    pipe.fit(fit_rows[data.features], fit_rows[target].astype(int))
+    return calibrate(pipe, cal_rows[data.features], cal_rows[target].astype(int).to_numpy(),
+                     cfg["split"]["calibration"])
+
+
+def evaluate_fold(model, data: TrainingData, target: str, fold: Fold, costs) -> tuple[dict, pd.DataFrame]:
+    test = rows_at(data, [fold.test])
+    p = model.predict_proba(test[data.features])[:, 1]
+    y = test[target].astype(int).to_numpy()
+    metrics = score_fold(y, p, test[VALUE_COLUMN].to_numpy(), costs)
+    preds = test[["customer_id", "cutoff", VALUE_COLUMN]].assign(y=y, p=p)
+    if data.hazard is not None and target == "churn":
+        truth = preds.merge(data.hazard, on=["customer_id", "cutoff"], how="left")
+        if truth["churn_hazard"].notna().all():
+            metrics["oracle_roc_auc"] = oracle_auc(y, truth["churn_hazard"].to_numpy())
+            metrics["oracle_auc_fraction"] = metrics["roc_auc"] / metrics["oracle_roc_auc"]
+    return metrics, preds
+
+
+def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
+    target = cfg["target"]["name"]
+    split = cfg["split"]
+    cutoffs = sorted(data.frame["cutoff"].unique())
+    folds = rolling_folds(cutoffs, split["n_folds"], cfg["labels"]["horizon_days"],
+                          split["min_fit_cutoffs"])
+    costs = RetentionCosts(**cfg["costs"])
+    result = BacktestResult()
+    for i, fold in enumerate(folds, 1):
+        model = fit_calibrated(data, target, fold.fit, fold.calibrate, cfg)
+        metrics, preds = evaluate_fold(model, data, target, fold, costs)
+        log.info("fold %d/%d test %s: roc_auc %.4f, pr_auc %.4f, lift@10 %.2f%s", i, len(folds),
+                 fold.test, metrics["roc_auc"], metrics["pr_auc"], metrics["lift_10"],
+                 f", oracle {metrics['oracle_roc_auc']:.4f}" if "oracle_roc_auc" in metrics else "")
+        result.folds.append(metrics)
+        result.predictions.append(preds.assign(fold=i))
+    return result, folds
+
+
+def fit_final(data: TrainingData, cfg: Mapping):
+    """The model to ship: every labelled cutoff but the latest, calibrated on the latest."""
+    cutoffs = sorted(data.frame["cutoff"].unique())
+    return fit_calibrated(data, cfg["target"]["name"], cutoffs[:-1], cutoffs[-1], cfg)
+
+
+def data_fingerprint(data: TrainingData, target: str) -> dict[str, Any]:
+    rates = data.frame.groupby("cutoff")[target].mean()
+    return {
+        "rows": int(len(data.frame)),
+        "cutoff_first": str(min(rates.index)),
+        "cutoff_last": str(max(rates.index)),
+        "rate_by_cutoff": {str(k): round(float(v), 5) for k, v in rates.items()},
+        "feature_set_hash": data.meta["feature_set_hash"],
+    }
+
+
+def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
+    """Backtest, final fit, MLflow run and registry; returns the metrics and the objects."""
+    from churn.tracking import track_training
+
+    target = cfg["target"]["name"]
+    data = load_training_data(Path(cfg["paths"]["data_dir"]), target)
+    log.info("training %s on %s snapshots (%d cutoffs, %d features)", target,
+             f"{len(data.frame):,}", data.frame["cutoff"].nunique(), len(data.features))
+    backtest, folds = run_backtest(data, cfg)
+    model = fit_final(data, cfg)
+    metrics = {**backtest.summary, **best_profit(backtest)}
+    if "oracle_roc_auc_mean" in metrics:
+        metrics["oracle_roc_auc"] = metrics["oracle_roc_auc_mean"]
+        metrics["oracle_auc_fraction"] = metrics["oracle_auc_fraction_mean"]
+    objects = {"model": model, "data": data, "backtest": backtest, "folds": folds,
+               "fingerprint": data_fingerprint(data, target)}
+    objects.update(track_training(cfg, metrics, objects))
+    return metrics, objects
+
+
+def best_profit(backtest: BacktestResult) -> dict[str, float]:
+    """The contact fraction that maximised profit, averaged over folds."""
+    fractions = [f["best_profit_fraction"] for f in backtest.folds]
+    return {"best_profit_fraction": float(np.mean(fractions))}
+
+
+def run_train(cfg) -> dict[str, float]:
+    """Hydra entry: resolve, train, log the headline."""
+    from omegaconf import OmegaConf
+
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    metrics, objects = train(plain)
+    log.info("backtest roc_auc %.4f ± %.4f, pr_auc %.4f, lift@10 %.2f, best contact fraction %.2f",
+             metrics["roc_auc_mean"], metrics["roc_auc_std"], metrics["pr_auc_mean"],
+             metrics["lift_10_mean"], metrics["best_profit_fraction"])
+    if "oracle_auc_fraction" in metrics:
+        log.info("oracle roc_auc %.4f: the model reaches %.1f%% of it", metrics["oracle_roc_auc"],
+                 100 * metrics["oracle_auc_fraction"])
+    log.info("%s", objects.get("registry_message", ""))
+    return metrics
+
