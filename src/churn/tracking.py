@@ -85,6 +85,7 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
     mlcfg, target = cfg["mlflow"], cfg["target"]["name"]
     mlflow.set_tracking_uri(tracking_uri(mlcfg))
     experiment_id = ensure_experiment(mlcfg["experiment"], mlcfg["artifact_location"])
+    mlflow.set_experiment(experiment_id=experiment_id)  # nested fold runs land beside the parent
     tags = {"data": cfg["data"]["name"], "target": target, "git_commit": git_commit(),
             "model": cfg["model"].get("name", "model")}
     data, backtest = objects["data"], objects["backtest"]
