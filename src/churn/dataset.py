@@ -172,3 +172,14 @@ def run_features(cfg) -> dict:
              f"{total:,}", len(meta["cutoffs"]), len(meta["labelled_cutoffs"]),
              len(meta["features"]), out_dir)
     return meta
+
+
+def model_inputs(frame: pd.DataFrame, features: list[dict]) -> pd.DataFrame:
+    """The declared feature columns in model types: floats for numbers (a missing count can never
+    break the model signature), strings for categories. Training and scoring both go through it."""
+    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
+    categorical = [f["name"] for f in features if f["kind"] == "categorical"]
+    out = frame[numeric + categorical].copy()
+    out[numeric] = out[numeric].astype("float64")
+    out[categorical] = out[categorical].astype("object")
+    return out

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from churn.backtest import Fold, calibrate, oracle_auc, rolling_folds
-from churn.dataset import load_model_table
+from churn.dataset import load_model_table, model_inputs
 from churn.errors import ChurnError
 from churn.evaluate import RetentionCosts, score_fold, summarize_folds
 from churn.labels import TARGETS
@@ -75,6 +75,7 @@ def load_training_data(data_dir: Path, target: str) -> TrainingData:
     numeric = [f["name"] for f in declared if f["kind"] == "numeric"]
     categorical = [f["name"] for f in declared if f["kind"] == "categorical"]
     frame["cutoff"] = pd.to_datetime(frame["cutoff"]).dt.date
+    frame[numeric + categorical] = model_inputs(frame, declared)
     return TrainingData(frame, numeric, categorical, meta, read_hazard(data_dir))
 
 

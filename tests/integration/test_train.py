@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import mlflow
@@ -14,6 +15,7 @@ from omegaconf import OmegaConf
 
 from churn.cli import find_config_dir
 from churn.config import register_configs
+from churn.dataset import model_inputs
 from churn.errors import ChurnError
 from churn.train import train
 from tests.conftest import make_world
@@ -45,8 +47,9 @@ def config(data, tmp_path, *overrides):
 
 
 def new_rows(data) -> pd.DataFrame:
-    frame = pd.read_parquet(data / "features" / "cutoff=2025-06-01" / "part-0.parquet")
-    return frame.drop(columns=["customer_id", "cutoff", "churn", "cross_sell", "upsell"]).head(20)
+    frame = pd.read_parquet(data / "features" / "cutoff=2025-06-01" / "part-0.parquet").head(20)
+    meta = json.loads((data / "features" / "catalog.json").read_text())
+    return model_inputs(frame, meta["features"])
 
 
 def test_train_tracks_registers_and_keeps_the_better_champion(world, tmp_path):
