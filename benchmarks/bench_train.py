@@ -1,0 +1,78 @@
+"""`make train` on the demo world, step by step, and XGBoost training throughput.
+
+Metrics:
+- make_train_wall_s and peak_rss_mb: the default pipeline (simulate, validate, features, train)
+  in a fresh data folder, each step in its own process; per-step seconds and peak memory too;
+- train_rows_per_s: the default XGBoost pipeline fitted on 500,000 snapshots x all features
+  (the demo world's labelled snapshots, resampled to that size; CHURN_BENCH_TRAIN_ROWS lowers it).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import size, write_result
+
+STEPS = ("simulate", "validate", "features", "train")
+RUN_STEP = (
+    "import resource, sys, json, time; from churn.cli import main; t = time.perf_counter(); "
+    "rc = main(sys.argv[1:]); print(json.dumps({'rc': rc, 'wall_s': time.perf_counter() - t, "
+    "'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
+)
+
+
+def run_step(step: str, data: Path) -> dict:
+    args = [step, f"paths.data_dir={data}"]
+    if step == "train":
+        args += [f"paths.mlflow_uri=sqlite:///{data}/mlflow.db",
+                 f"paths.mlflow_artifacts={data}/mlruns", f"paths.models_dir={data}/models"]
+    out = subprocess.run([sys.executable, "-c", RUN_STEP, *args], check=True,
+                         stdout=subprocess.PIPE, text=True)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    if result["rc"] != 0:
+        raise RuntimeError(f"churn {step} failed")
+    return result
+
+
+def train_throughput(data: Path, rows: int) -> float:
+    import yaml
+
+    from churn.pipeline import build_pipeline
+    from churn.train import load_training_data
+
+    table = load_training_data(data, "churn")
+    sample = table.frame.sample(rows, replace=True, random_state=0)
+    model_cfg = yaml.safe_load((Path(__file__).parents[1] / "configs/model/xgboost.yaml").read_text())
+    model_cfg["estimator"]["random_state"] = 0
+    pipe = build_pipeline(model_cfg, table.numeric, table.categorical)
+    started = time.perf_counter()
+    pipe.fit(sample[table.features], sample["churn"].astype(int))
+    return rows / (time.perf_counter() - started)
+
+
+def main() -> None:
+    rows = size("CHURN_BENCH_TRAIN_ROWS", 500_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        steps = {step: run_step(step, data) for step in STEPS}
+        throughput = train_throughput(data, rows)
+    metrics = {
+        "make_train_wall_s": sum(s["wall_s"] for s in steps.values()),
+        "peak_rss_mb": max(s["peak_rss_mb"] for s in steps.values()),
+        "train_rows_per_s": throughput,
+    }
+    for step, s in steps.items():
+        metrics[f"{step}_wall_s"] = s["wall_s"]
+        metrics[f"{step}_peak_rss_mb"] = s["peak_rss_mb"]
+    write_result("train", params={"world": "demo (20,000 customers, 24 cutoffs)",
+                                  "throughput_rows": rows, "model": "xgboost (configs/model)"},
+                 metrics=metrics)
+
+
+if __name__ == "__main__":
+    main()
