@@ -26,12 +26,29 @@ from common import peak_rss_mb, size, write_result
 
 CUTOFF = dt.date(2025, 6, 1)
 BASELINE_FAMILIES = ["tenure_rfm", "complaints", "channels"]
-EVENT_TABLES = ["transactions", "interactions", "complaints", "campaigns", "loyalty_points",
-                "subscriptions", "referrals", "loyalty_members"]
-FCFG = {"families": [], "windows": [30, 90, 180, 365], "own_channels": ["store", "web", "app"],
-        "digital_channels": ["web", "app"], "value_tier_quantiles": [0.3, 0.8, 0.95]}
-LCFG = {"definition": "contractual", "lead_days": 0, "horizon_days": 30,
-        "plan_order": ["basic", "standard", "premium"]}
+EVENT_TABLES = [
+    "transactions",
+    "interactions",
+    "complaints",
+    "campaigns",
+    "loyalty_points",
+    "subscriptions",
+    "referrals",
+    "loyalty_members",
+]
+FCFG = {
+    "families": [],
+    "windows": [30, 90, 180, 365],
+    "own_channels": ["store", "web", "app"],
+    "digital_channels": ["web", "app"],
+    "value_tier_quantiles": [0.3, 0.8, 0.95],
+}
+LCFG = {
+    "definition": "contractual",
+    "lead_days": 0,
+    "horizon_days": 30,
+    "plan_order": ["basic", "standard", "premium"],
+}
 
 
 def prepare(work: Path, n: int) -> dict:
@@ -61,15 +78,30 @@ def ours(work: Path, n_cutoffs: int, families: list[str]) -> dict:
     from churn.warehouse import connection
 
     first = (pd.Timestamp(CUTOFF) - pd.DateOffset(months=n_cutoffs - 1)).date()
-    ccfg = {"freq": "monthly", "start": first.isoformat(), "end": CUTOFF.isoformat(),
-            "spine": "subscription", "lookback_days": 90}
+    ccfg = {
+        "freq": "monthly",
+        "start": first.isoformat(),
+        "end": CUTOFF.isoformat(),
+        "spine": "subscription",
+        "lookback_days": 90,
+    }
     started = time.perf_counter()
     with connection({"backend": "duckdb", "path": str(work / "w.duckdb")}) as con:
         con.raw_sql("SET threads = 2")
-        meta = write_snapshots(con, work / f"features-{n_cutoffs}", {**FCFG, "families": families},
-                               LCFG, ccfg, "2025-12-31")
-    return {"wall_s": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb(),
-            "cutoffs": len(meta["cutoffs"]), "rows": sum(meta["rows"].values())}
+        meta = write_snapshots(
+            con,
+            work / f"features-{n_cutoffs}",
+            {**FCFG, "families": families},
+            LCFG,
+            ccfg,
+            "2025-12-31",
+        )
+    return {
+        "wall_s": time.perf_counter() - started,
+        "peak_rss_mb": peak_rss_mb(),
+        "cutoffs": len(meta["cutoffs"]),
+        "rows": sum(meta["rows"].values()),
+    }
 
 
 def pandas_baseline(work: Path) -> dict:
@@ -79,8 +111,9 @@ def pandas_baseline(work: Path) -> dict:
     started = time.perf_counter()
     raw = work / "raw"
     c = pd.Timestamp(CUTOFF)
-    tx = pd.read_parquet(raw / "transactions.parquet", columns=["customer_id", "ts", "channel",
-                                                                 "amount"])
+    tx = pd.read_parquet(
+        raw / "transactions.parquet", columns=["customer_id", "ts", "channel", "amount"]
+    )
     it = pd.read_parquet(raw / "interactions.parquet", columns=["customer_id", "ts", "channel"])
     cp = pd.read_parquet(raw / "complaints.parquet")
     tx = tx[tx.ts < c]
@@ -93,13 +126,18 @@ def pandas_baseline(work: Path) -> dict:
     cp = cp[cp.opened_at < c]
     open_ = cp.resolved_at.isna() | (cp.resolved_at >= c)
     cage = (c - cp.opened_at).dt.total_seconds() / 86400
-    comp = pd.DataFrame({"complaints_unresolved": open_.groupby(cp.customer_id).sum(),
-                         "days_since_last_complaint": cage.groupby(cp.customer_id).min()})
+    comp = pd.DataFrame(
+        {
+            "complaints_unresolved": open_.groupby(cp.customer_id).sum(),
+            "days_since_last_complaint": cage.groupby(cp.customer_id).min(),
+        }
+    )
     for w in (30, 90, 180, 365):
         comp[f"complaints_{w}d"] = (cage < w).groupby(cp.customer_id).sum()
     it = it[(it.ts < c) & (it.ts >= c - pd.Timedelta(days=365)) & (it.channel != "email")]
-    contacts = pd.concat([it[["customer_id", "channel"]],
-                          tx.loc[age < 365, ["customer_id", "channel"]]])
+    contacts = pd.concat(
+        [it[["customer_id", "channel"]], tx.loc[age < 365, ["customer_id", "channel"]]]
+    )
     contacts["channel"] = contacts.channel.astype(str)
     mix = pd.crosstab(contacts.customer_id, contacts.channel, normalize="index")
     mix["channels_used"] = (mix > 0).sum(axis=1)
@@ -109,8 +147,12 @@ def pandas_baseline(work: Path) -> dict:
 
 
 def child(mode: str, work: Path, *args: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, mode, str(work), *args], check=True,
-                         stdout=subprocess.PIPE, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, mode, str(work), *args],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -130,9 +172,14 @@ def main() -> None:
     pandas_rate = base_events / base["wall_s"]
     write_result(
         "features",
-        params={"n_customers": n, "cutoff": CUTOFF.isoformat(), "windows": FCFG["windows"],
-                "baseline": "pandas groupby: RFM, complaints, channel mix",
-                "baseline_families": BASELINE_FAMILIES, "engine": "duckdb, 2 threads"},
+        params={
+            "n_customers": n,
+            "cutoff": CUTOFF.isoformat(),
+            "windows": FCFG["windows"],
+            "baseline": "pandas groupby: RFM, complaints, channel mix",
+            "baseline_families": BASELINE_FAMILIES,
+            "engine": "duckdb, 2 threads",
+        },
         metrics={
             "events": events,
             "events_per_s": events / one["wall_s"],

@@ -32,8 +32,14 @@ def main() -> None:
     write_result(
         "simulate",
         params={"n_customers": n, "start": START, "end": END, "seed": SEED},
-        metrics={"customers": n, "events": rows, "rows_per_s": rows / total,
-                 "peak_rss_mb": peak_rss_mb(), "wall_s": total, **t},
+        metrics={
+            "customers": n,
+            "events": rows,
+            "rows_per_s": rows / total,
+            "peak_rss_mb": peak_rss_mb(),
+            "wall_s": total,
+            **t,
+        },
     )
 
 

@@ -29,10 +29,14 @@ RUN_STEP = (
 def run_step(step: str, data: Path) -> dict:
     args = [step, f"paths.data_dir={data}"]
     if step == "train":
-        args += [f"paths.mlflow_uri=sqlite:///{data}/mlflow.db",
-                 f"paths.mlflow_artifacts={data}/mlruns", f"paths.models_dir={data}/models"]
-    out = subprocess.run([sys.executable, "-c", RUN_STEP, *args], check=True,
-                         stdout=subprocess.PIPE, text=True)
+        args += [
+            f"paths.mlflow_uri=sqlite:///{data}/mlflow.db",
+            f"paths.mlflow_artifacts={data}/mlruns",
+            f"paths.models_dir={data}/models",
+        ]
+    out = subprocess.run(
+        [sys.executable, "-c", RUN_STEP, *args], check=True, stdout=subprocess.PIPE, text=True
+    )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     if result["rc"] != 0:
         raise RuntimeError(f"churn {step} failed")
@@ -47,7 +51,9 @@ def train_throughput(data: Path, rows: int) -> float:
 
     table = load_training_data(data, "churn")
     sample = table.frame.sample(rows, replace=True, random_state=0)
-    model_cfg = yaml.safe_load((Path(__file__).parents[1] / "configs/model/xgboost.yaml").read_text())
+    model_cfg = yaml.safe_load(
+        (Path(__file__).parents[1] / "configs/model/xgboost.yaml").read_text()
+    )
     model_cfg["estimator"]["random_state"] = 0
     pipe = build_pipeline(model_cfg, table.numeric, table.categorical)
     started = time.perf_counter()
@@ -69,9 +75,15 @@ def main() -> None:
     for step, s in steps.items():
         metrics[f"{step}_wall_s"] = s["wall_s"]
         metrics[f"{step}_peak_rss_mb"] = s["peak_rss_mb"]
-    write_result("train", params={"world": "demo (20,000 customers, 24 cutoffs)",
-                                  "throughput_rows": rows, "model": "xgboost (configs/model)"},
-                 metrics=metrics)
+    write_result(
+        "train",
+        params={
+            "world": "demo (20,000 customers, 24 cutoffs)",
+            "throughput_rows": rows,
+            "model": "xgboost (configs/model)",
+        },
+        metrics=metrics,
+    )
 
 
 if __name__ == "__main__":

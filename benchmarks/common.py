@@ -33,8 +33,11 @@ def timer(into: dict, key: str):
 def write_result(name: str, params: dict, metrics: dict) -> Path:
     result = {
         "name": name,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "params": params,
         "metrics": {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()},
     }

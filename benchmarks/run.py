@@ -21,16 +21,28 @@ def run_all(only: list[str]) -> None:
 
 def write_table() -> Path:
     """benchmarks/results/README.md: one section per benchmark, one row per metric."""
-    lines = ["# Benchmark results", "", "Written by `make bench`; one JSON per benchmark beside this file.", ""]
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench`; one JSON per benchmark beside this file.",
+        "",
+    ]
     for path in sorted(RESULTS.glob("*.json")):
         result = json.loads(path.read_text())
         machine = result["machine"]
-        lines += [f"## {result['name']}", "",
-                  f"{machine['cpus']} CPUs, Python {machine['python']}; params: "
-                  + ", ".join(f"`{k}={v}`" for k, v in result["params"].items()), "",
-                  "| metric | value |", "| --- | ---: |"]
-        lines += [f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v:,.4g} |"
-                  for k, v in result["metrics"].items()]
+        lines += [
+            f"## {result['name']}",
+            "",
+            f"{machine['cpus']} CPUs, Python {machine['python']}; params: "
+            + ", ".join(f"`{k}={v}`" for k, v in result["params"].items()),
+            "",
+            "| metric | value |",
+            "| --- | ---: |",
+        ]
+        lines += [
+            f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v:,.4g} |"
+            for k, v in result["metrics"].items()
+        ]
         lines.append("")
     out = RESULTS / "README.md"
     out.write_text("\n".join(lines))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd  # noqa: F401  (annotations)
-
 import pytest
 
 from churn.simulate import build_ground_truth, build_tables, simulate_world, write_world
@@ -29,13 +28,26 @@ def tiny_world(tmp_path_factory) -> Path:
     return data_dir
 
 
-FEATURE_CFG = {"windows": [30, 90, 180, 365], "own_channels": ["store", "web", "app"],
-               "digital_channels": ["web", "app"], "families": [],
-               "value_tier_quantiles": [0.3, 0.8, 0.95]}
-LABEL_CFG = {"definition": "contractual", "lead_days": 0, "horizon_days": 30,
-             "plan_order": ["basic", "standard", "premium"]}
-CUTOFF_CFG = {"freq": "monthly", "start": "2024-01-01", "end": "2024-12-01",
-              "spine": "subscription", "lookback_days": 90}
+FEATURE_CFG = {
+    "windows": [30, 90, 180, 365],
+    "own_channels": ["store", "web", "app"],
+    "digital_channels": ["web", "app"],
+    "families": [],
+    "value_tier_quantiles": [0.3, 0.8, 0.95],
+}
+LABEL_CFG = {
+    "definition": "contractual",
+    "lead_days": 0,
+    "horizon_days": 30,
+    "plan_order": ["basic", "standard", "premium"],
+}
+CUTOFF_CFG = {
+    "freq": "monthly",
+    "start": "2024-01-01",
+    "end": "2024-12-01",
+    "spine": "subscription",
+    "lookback_days": 90,
+}
 
 
 def load_frames(con, frames: dict, tmp_path: Path, load_date) -> None:
@@ -51,11 +63,64 @@ def load_frames(con, frames: dict, tmp_path: Path, load_date) -> None:
     load_warehouse(con, sources, load_date, max_reject_fraction=0.0)  # any reject fails the test
 
 
-def snapshot_frame(con, cutoff, data_end, label_cfg=None) -> "pd.DataFrame":
+def snapshot_frame(con, cutoff, data_end, label_cfg=None) -> pd.DataFrame:
     from churn.dataset import build_snapshot, warehouse_tables
     from churn.features import available_families
 
     tables = warehouse_tables(con)
-    expr = build_snapshot(tables, cutoff, FEATURE_CFG, label_cfg or LABEL_CFG, CUTOFF_CFG,
-                          data_end, available_families(tables))
+    expr = build_snapshot(
+        tables,
+        cutoff,
+        FEATURE_CFG,
+        label_cfg or LABEL_CFG,
+        CUTOFF_CFG,
+        data_end,
+        available_families(tables),
+    )
     return expr.execute().set_index("customer_id")
+
+
+def churn(*args: str, cwd: Path | None = None):
+    """Run the `churn` command line in a subprocess, as a user would."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "churn.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+def featured_world(data: Path, n: int, seed: int, end: str, *feature_args: str) -> Path:
+    """Simulate, validate and build features into `data`, through the command line."""
+    make_world(data / "raw", n=n, seed=seed, start="2023-01-01", end=end)
+    assert churn("validate", f"paths.data_dir={data}").returncode == 0
+    out = churn("features", f"paths.data_dir={data}", *feature_args)
+    assert out.returncode == 0, out.stderr
+    return data
+
+
+def train_config(data: Path, tmp_path: Path, *overrides: str) -> dict:
+    """The train config composed as `churn train` would, with every output under tmp_path."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from churn.cli import find_config_dir
+    from churn.config import register_configs
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
+        cfg = compose(
+            config_name="train",
+            overrides=[
+                f"paths.data_dir={data}",
+                f"paths.mlflow_uri=sqlite:///{tmp_path}/mlflow.db",
+                f"paths.mlflow_artifacts={tmp_path}/mlruns",
+                f"paths.models_dir={tmp_path}/models",
+                *overrides,
+            ],
+        )
+    return OmegaConf.to_container(cfg, resolve=True)

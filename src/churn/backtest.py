@@ -32,8 +32,9 @@ def closed_before(cutoffs: Sequence[dt.date], moment: dt.date, horizon_days: int
     return [c for c in cutoffs if c + dt.timedelta(days=horizon_days) <= moment]
 
 
-def rolling_folds(cutoffs: Sequence[dt.date], n_folds: int, horizon_days: int,
-                  min_fit_cutoffs: int = 3) -> list[Fold]:
+def rolling_folds(
+    cutoffs: Sequence[dt.date], n_folds: int, horizon_days: int, min_fit_cutoffs: int = 3
+) -> list[Fold]:
     """The last `n_folds` labelled cutoffs are tests, each trained only on what closed before it."""
     cutoffs = sorted(cutoffs)
     folds = []
@@ -45,7 +46,8 @@ def rolling_folds(cutoffs: Sequence[dt.date], n_folds: int, horizon_days: int,
     if len(folds) < n_folds:
         raise ChurnError(
             f"too few labelled cutoffs for {n_folds} out-of-time folds: {len(cutoffs)} labelled "
-            f"cutoffs, each fold needs {min_fit_cutoffs + 1} whose {horizon_days}-day windows close "
+            f"cutoffs, each fold needs {min_fit_cutoffs + 1} whose {horizon_days}-day windows "
+            "close "
             "before its test cutoff. Lower split.n_folds, or widen cutoffs.start/cutoffs.end."
         )
     return folds

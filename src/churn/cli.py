@@ -31,8 +31,11 @@ CONFIG_NAMES: dict[str, str] = {"features": "build_features"}
 
 def find_config_dir() -> Path:
     """CHURN_CONFIG_DIR, else ./configs, else the configs/ shipped beside the source tree."""
-    candidates = [os.environ.get("CHURN_CONFIG_DIR"), Path.cwd() / "configs",
-                  Path(__file__).resolve().parents[2] / "configs"]
+    candidates = [
+        os.environ.get("CHURN_CONFIG_DIR"),
+        Path.cwd() / "configs",
+        Path(__file__).resolve().parents[2] / "configs",
+    ]
     for candidate in candidates:
         if candidate and (Path(candidate) / "validate.yaml").exists():
             return Path(candidate).resolve()
@@ -88,8 +91,9 @@ def run_task(name: str, args: list[str]) -> None:
 
     sys.argv = [f"churn {name}", *args]
     config_name = CONFIG_NAMES.get(name, name)
-    hydra.main(config_path=str(find_config_dir()), config_name=config_name,
-               version_base="1.3")(guarded)()
+    hydra.main(config_path=str(find_config_dir()), config_name=config_name, version_base="1.3")(
+        guarded
+    )()
 
 
 def print_usage() -> None:

@@ -35,8 +35,11 @@ def build_spine(ctx: Context, mode: str = "subscription", lookback_days: int = 9
         open_now = subs.end_date.isnull() | (subs.end_date >= ctx.date)
         return subs.filter(open_now).select("customer_id").distinct()
     if mode == "activity":
-        parts = [ctx.before(t, "ts", lookback_days).select("customer_id")
-                 for t in ("transactions", "interactions") if ctx.has(t)]
+        parts = [
+            ctx.before(t, "ts", lookback_days).select("customer_id")
+            for t in ("transactions", "interactions")
+            if ctx.has(t)
+        ]
         if not parts:
             raise ConfigError("cutoffs.spine=activity needs a transactions or interactions table")
         return ibis.union(*parts, distinct=True)

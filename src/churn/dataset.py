@@ -32,8 +32,14 @@ from churn.labels import TARGETS, LabelWindow, attach_labels
 
 log = logging.getLogger(__name__)
 
-EVENT_COLUMNS = {"transactions": "ts", "interactions": "ts", "subscriptions": "start_date",
-                 "complaints": "opened_at", "campaigns": "sent_at", "loyalty_points": "ts"}
+EVENT_COLUMNS = {
+    "transactions": "ts",
+    "interactions": "ts",
+    "subscriptions": "start_date",
+    "complaints": "opened_at",
+    "campaigns": "sent_at",
+    "loyalty_points": "ts",
+}
 
 
 def warehouse_tables(con: BaseBackend) -> dict[str, ibis.Table]:
@@ -57,13 +63,26 @@ def make_context(tables, cutoff: dt.date, fcfg: Mapping, digests=None) -> Contex
     """The cutoff's view of the warehouse; digests shared by several cutoffs may be passed in."""
     if digests is None:
         digests = build_digests(tables, [cutoff], fcfg["windows"])
-    return Context(tables=dict(tables), cutoff=cutoff, windows=tuple(fcfg["windows"]),
-                   own_channels=tuple(fcfg["own_channels"]),
-                   digital_channels=tuple(fcfg["digital_channels"]), digests=digests)
+    return Context(
+        tables=dict(tables),
+        cutoff=cutoff,
+        windows=tuple(fcfg["windows"]),
+        own_channels=tuple(fcfg["own_channels"]),
+        digital_channels=tuple(fcfg["digital_channels"]),
+        digests=digests,
+    )
 
 
-def build_snapshot(tables, cutoff: dt.date, fcfg: Mapping, lcfg: Mapping, ccfg: Mapping,
-                   data_end: dt.date, families: list[str], digests=None) -> ibis.Table:
+def build_snapshot(
+    tables,
+    cutoff: dt.date,
+    fcfg: Mapping,
+    lcfg: Mapping,
+    ccfg: Mapping,
+    data_end: dt.date,
+    families: list[str],
+    digests=None,
+) -> ibis.Table:
     """Spine at the cutoff, its features from before it, its labels from the window after it."""
     ctx = make_context(tables, cutoff, fcfg, digests)
     spine = build_spine(ctx, ccfg["spine"], ccfg["lookback_days"])
@@ -71,8 +90,11 @@ def build_snapshot(tables, cutoff: dt.date, fcfg: Mapping, lcfg: Mapping, ccfg: 
     window = LabelWindow(cutoff, lcfg["lead_days"], lcfg["horizon_days"])
     table = attach_labels(ctx, table, window, data_end, lcfg["definition"], lcfg["plan_order"])
     names = [f.name for f in catalog(families, ctx.windows)]
-    return table.mutate(cutoff=ibis.date(cutoff)).select(
-        "customer_id", "cutoff", *names, *TARGETS).order_by("customer_id")
+    return (
+        table.mutate(cutoff=ibis.date(cutoff))
+        .select("customer_id", "cutoff", *names, *TARGETS)
+        .order_by("customer_id")
+    )
 
 
 def feature_set_hash(features) -> str:
@@ -82,12 +104,18 @@ def feature_set_hash(features) -> str:
 
 
 def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), transient=False)
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=False,
+    )
 
 
-def write_snapshots(con: BaseBackend, out_dir: Path, fcfg, lcfg, ccfg,
-                    declared_end: str | None = None) -> dict:
+def write_snapshots(
+    con: BaseBackend, out_dir: Path, fcfg, lcfg, ccfg, declared_end: str | None = None
+) -> dict:
     """Build every cutoff into a fresh folder and swap it in; returns a summary."""
     tables = warehouse_tables(con)
     families = available_families(tables, list(fcfg["families"]) or None, announce=True)
@@ -103,22 +131,31 @@ def write_snapshots(con: BaseBackend, out_dir: Path, fcfg, lcfg, ccfg,
             for cutoff in cutoffs:
                 part = tmp / f"cutoff={cutoff.isoformat()}"
                 part.mkdir(parents=True)
-                expr = build_snapshot(tables, cutoff, fcfg, lcfg, ccfg, data_end, families,
-                                      digests)
+                expr = build_snapshot(tables, cutoff, fcfg, lcfg, ccfg, data_end, families, digests)
                 con.to_parquet(expr, part / "part-0.parquet")
                 rows[cutoff.isoformat()] = pq.ParquetFile(part / "part-0.parquet").metadata.num_rows
                 bar.advance(task)
         features = catalog(families, tuple(fcfg["windows"]))
-        labelled = [c for c in cutoffs
-                    if LabelWindow(c, lcfg["lead_days"], lcfg["horizon_days"]).is_labelled(data_end)]
-        tiers = (fit_value_tiers(tmp, labelled, fcfg["value_tier_quantiles"])
-                 if "value" in families else None)
-        meta = {"families": families, "data_end": data_end.isoformat(),
-                "cutoffs": [c.isoformat() for c in cutoffs],
-                "labelled_cutoffs": [c.isoformat() for c in labelled], "rows": rows,
-                "feature_set_hash": feature_set_hash(features),
-                "value_tiers": tiers.to_dict() if tiers else None,
-                "features": [asdict(f) for f in features]}
+        labelled = [
+            c
+            for c in cutoffs
+            if LabelWindow(c, lcfg["lead_days"], lcfg["horizon_days"]).is_labelled(data_end)
+        ]
+        tiers = (
+            fit_value_tiers(tmp, labelled, fcfg["value_tier_quantiles"])
+            if "value" in families
+            else None
+        )
+        meta = {
+            "families": families,
+            "data_end": data_end.isoformat(),
+            "cutoffs": [c.isoformat() for c in cutoffs],
+            "labelled_cutoffs": [c.isoformat() for c in labelled],
+            "rows": rows,
+            "feature_set_hash": feature_set_hash(features),
+            "value_tiers": tiers.to_dict() if tiers else None,
+            "features": [asdict(f) for f in features],
+        }
         (tmp / "catalog.json").write_text(json.dumps(meta, indent=2) + "\n")
         swap_dir(tmp, out_dir)
     finally:
@@ -165,12 +202,23 @@ def run_features(cfg) -> dict:
     plain = OmegaConf.to_container(cfg, resolve=True)
     out_dir = Path(cfg.paths.data_dir) / "features"
     with connection(plain["warehouse"]) as con:
-        meta = write_snapshots(con, out_dir, plain["features"], plain["labels"], plain["cutoffs"],
-                               plain["data"].get("load_date"))
+        meta = write_snapshots(
+            con,
+            out_dir,
+            plain["features"],
+            plain["labels"],
+            plain["cutoffs"],
+            plain["data"].get("load_date"),
+        )
     total = sum(meta["rows"].values())
-    log.info("wrote %s snapshot rows over %d cutoffs (%d labelled) with %d features to %s",
-             f"{total:,}", len(meta["cutoffs"]), len(meta["labelled_cutoffs"]),
-             len(meta["features"]), out_dir)
+    log.info(
+        "wrote %s snapshot rows over %d cutoffs (%d labelled) with %d features to %s",
+        f"{total:,}",
+        len(meta["cutoffs"]),
+        len(meta["labelled_cutoffs"]),
+        len(meta["features"]),
+        out_dir,
+    )
     return meta
 
 

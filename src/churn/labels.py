@@ -40,8 +40,11 @@ def contractual_churn(ctx: Context, win: LabelWindow) -> ibis.Table:
     """1 when no subscription is open at the window's end and one ended inside the window."""
     subs = ctx.tables["subscriptions"]
     subs = subs.filter(subs.start_date < ibis.date(win.end))  # nothing after the window
-    ended_in = subs.end_date.notnull() & (subs.end_date >= ibis.date(win.start)) & (
-        subs.end_date < ibis.date(win.end))
+    ended_in = (
+        subs.end_date.notnull()
+        & (subs.end_date >= ibis.date(win.start))
+        & (subs.end_date < ibis.date(win.end))
+    )
     open_at_end = subs.end_date.isnull() | (subs.end_date >= ibis.date(win.end))
     g = subs.group_by("customer_id").agg(_ended=ended_in.max(), _open=open_at_end.max())
     return g.select("customer_id", churn=(g._ended & ~g._open).cast("int8"))
@@ -50,8 +53,13 @@ def contractual_churn(ctx: Context, win: LabelWindow) -> ibis.Table:
 def behavioural_churn(ctx: Context, win: LabelWindow) -> ibis.Table:
     """1 when the customer buys and contacts nothing in the window (non-contractual businesses)."""
     lo, hi = ctx.ts_minus(-win.lead_days), ctx.ts_minus(-(win.lead_days + win.horizon_days))
-    parts = [ctx.tables[t].filter((ctx.tables[t].ts >= lo) & (ctx.tables[t].ts < hi))
-             .select("customer_id") for t in ("transactions", "interactions") if ctx.has(t)]
+    parts = [
+        ctx.tables[t]
+        .filter((ctx.tables[t].ts >= lo) & (ctx.tables[t].ts < hi))
+        .select("customer_id")
+        for t in ("transactions", "interactions")
+        if ctx.has(t)
+    ]
     active = ibis.union(*parts, distinct=True).mutate(_active=ibis.literal(1, "int8"))
     return active
 
@@ -60,12 +68,14 @@ def propensity_labels(ctx: Context, win: LabelWindow, plan_order: list[str]) -> 
     """cross_sell: a product not held at the cutoff starts; upsell: a higher plan replaces one."""
     subs = ctx.tables["subscriptions"]
     in_window = (subs.start_date >= ibis.date(win.start)) & (subs.start_date < ibis.date(win.end))
-    held = subs.filter((subs.start_date < ctx.date)
-                       & (subs.end_date.isnull() | (subs.end_date >= ctx.date)))
+    held = subs.filter(
+        (subs.start_date < ctx.date) & (subs.end_date.isnull() | (subs.end_date >= ctx.date))
+    )
     held = held.select(customer_id="customer_id", held_product="product").distinct()
     new = subs.filter(in_window & subs.previous_subscription_id.isnull())
-    new = new.left_join(held, [new.customer_id == held.customer_id,
-                               new["product"] == held.held_product])
+    new = new.left_join(
+        held, [new.customer_id == held.customer_id, new["product"] == held.held_product]
+    )
     cross = new.filter(new.held_product.isnull()).select("customer_id").distinct()
     rank = ibis.cases(*[(subs.plan == p, i) for i, p in enumerate(plan_order)], else_=-1)
     ranked = subs.mutate(_rank=rank)
@@ -73,14 +83,27 @@ def propensity_labels(ctx: Context, win: LabelWindow, plan_order: list[str]) -> 
     succ = ranked.filter(in_window & ranked.previous_subscription_id.notnull())
     succ = succ.join(prev, succ.previous_subscription_id == prev.prev_id)
     up = succ.filter(succ._rank > succ.prev_rank).select("customer_id").distinct()
-    return (cross.mutate(cross_sell=ibis.literal(1, "int8"))
-            .outer_join(up.mutate(upsell=ibis.literal(1, "int8")), "customer_id")
-            .pipe(lambda t: t.select(customer_id=t.customer_id.fill_null(t.customer_id_right),
-                                     cross_sell=t.cross_sell, upsell=t.upsell)))
+    return (
+        cross.mutate(cross_sell=ibis.literal(1, "int8"))
+        .outer_join(up.mutate(upsell=ibis.literal(1, "int8")), "customer_id")
+        .pipe(
+            lambda t: t.select(
+                customer_id=t.customer_id.fill_null(t.customer_id_right),
+                cross_sell=t.cross_sell,
+                upsell=t.upsell,
+            )
+        )
+    )
 
 
-def attach_labels(ctx: Context, spine_features: ibis.Table, win: LabelWindow, data_end: dt.date,
-                  definition: str = "contractual", plan_order=("basic", "standard", "premium")):
+def attach_labels(
+    ctx: Context,
+    spine_features: ibis.Table,
+    win: LabelWindow,
+    data_end: dt.date,
+    definition: str = "contractual",
+    plan_order=("basic", "standard", "premium"),
+):
     """Add churn, cross_sell and upsell (0/1, or null when the window is not yet over)."""
     out = spine_features
     if not win.is_labelled(data_end):
@@ -92,7 +115,9 @@ def attach_labels(ctx: Context, spine_features: ibis.Table, win: LabelWindow, da
         out = out.left_join(behavioural_churn(ctx, win), "customer_id").drop("customer_id_right")
         out = out.mutate(churn=out._active.isnull().cast("int8")).drop("_active")
     else:
-        raise ConfigError(f"labels.definition={definition!r} is unknown: contractual or behavioural")
+        raise ConfigError(
+            f"labels.definition={definition!r} is unknown: contractual or behavioural"
+        )
     if ctx.has("subscriptions"):
         props = propensity_labels(ctx, win, list(plan_order))
         out = out.left_join(props, "customer_id").drop("customer_id_right")

@@ -38,10 +38,14 @@ def build_preprocessor(numeric: Sequence[str], categorical: Sequence[str], kind:
     )
 
 
-def build_pipeline(model_cfg: Mapping, numeric: Sequence[str], categorical: Sequence[str]) -> Pipeline:
+def build_pipeline(
+    model_cfg: Mapping, numeric: Sequence[str], categorical: Sequence[str]
+) -> Pipeline:
     """Preprocessing plus the estimator named by `model_cfg.estimator._target_`."""
     estimator = instantiate(model_cfg["estimator"])
-    return Pipeline([
-        ("preprocess", build_preprocessor(numeric, categorical, model_cfg["preprocess"])),
-        ("model", estimator),
-    ])
+    return Pipeline(
+        [
+            ("preprocess", build_preprocessor(numeric, categorical, model_cfg["preprocess"])),
+            ("model", estimator),
+        ]
+    )

@@ -17,7 +17,11 @@ from churn.evaluate import RetentionCosts, calibration_bins, gains_curve, profit
 def draw(kind: str, predictions, costs: RetentionCosts):
     fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
     for frame in predictions:
-        y, p, label = frame["y"].to_numpy(), frame["p"].to_numpy(), f"test {frame['cutoff'].iloc[0]}"
+        y, p, label = (
+            frame["y"].to_numpy(),
+            frame["p"].to_numpy(),
+            f"test {frame['cutoff'].iloc[0]}",
+        )
         if kind == "roc":
             fpr, tpr, _ = roc_curve(y, p)
             ax.plot(fpr, tpr, label=label)

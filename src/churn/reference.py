@@ -15,8 +15,11 @@ def numeric_reference(values: pd.Series) -> dict:
         return {"edges": [], "shares": [], "missing": 1.0}
     edges = np.unique(np.quantile(present, np.linspace(0, 1, BINS + 1)))
     counts = np.histogram(present, bins=edges)[0] if edges.size > 1 else np.array([present.size])
-    return {"edges": edges.tolist(), "shares": (counts / present.size).tolist(),
-            "missing": float(values.isna().mean())}
+    return {
+        "edges": edges.tolist(),
+        "shares": (counts / present.size).tolist(),
+        "missing": float(values.isna().mean()),
+    }
 
 
 def categorical_reference(values: pd.Series) -> dict:

@@ -47,12 +47,16 @@ def ensure_experiment(name: str, artifact_location: str) -> str:
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id
-    return mlflow.create_experiment(name, artifact_location=Path(artifact_location).resolve().as_uri())
+    return mlflow.create_experiment(
+        name, artifact_location=Path(artifact_location).resolve().as_uri()
+    )
 
 
 def git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        )
         return out.stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -86,26 +90,41 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
     mlflow.set_tracking_uri(tracking_uri(mlcfg))
     experiment_id = ensure_experiment(mlcfg["experiment"], mlcfg["artifact_location"])
     mlflow.set_experiment(experiment_id=experiment_id)  # nested fold runs land beside the parent
-    tags = {"data": cfg["data"]["name"], "target": target, "git_commit": git_commit(),
-            "model": cfg["model"].get("name", "model")}
+    tags = {
+        "data": cfg["data"]["name"],
+        "target": target,
+        "git_commit": git_commit(),
+        "model": cfg["model"].get("name", "model"),
+    }
     data, backtest = objects["data"], objects["backtest"]
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{target}-{tags['model']}",
-                          tags=tags) as run:
+    with mlflow.start_run(
+        experiment_id=experiment_id, run_name=f"{target}-{tags['model']}", tags=tags
+    ) as run:
         log_params(flatten(cfg))
-        log_params({f"data.{k}": v for k, v in objects["fingerprint"].items() if k != "rate_by_cutoff"})
+        log_params(
+            {f"data.{k}": v for k, v in objects["fingerprint"].items() if k != "rate_by_cutoff"}
+        )
         mlflow.log_dict(objects["fingerprint"], "data_fingerprint.json")
         mlflow.log_dict(cfg, "config.json")
         mlflow.log_dict({"features": data.meta["features"]}, "feature_catalog.json")
-        for i, (fold, fold_metrics) in enumerate(zip(objects["folds"], backtest.folds, strict=True), 1):
+        for i, (fold, fold_metrics) in enumerate(
+            zip(objects["folds"], backtest.folds, strict=True), 1
+        ):
             with mlflow.start_run(run_name=f"fold-{i}", nested=True, tags=tags):
-                mlflow.log_params({"fold": i, "test_cutoff": str(fold.test),
-                                   "calibration_cutoff": str(fold.calibrate),
-                                   "fit_cutoffs": f"{fold.fit[0]}..{fold.fit[-1]}"})
+                mlflow.log_params(
+                    {
+                        "fold": i,
+                        "test_cutoff": str(fold.test),
+                        "calibration_cutoff": str(fold.calibrate),
+                        "fit_cutoffs": f"{fold.fit[0]}..{fold.fit[-1]}",
+                    }
+                )
                 mlflow.log_metrics(fold_metrics)
         mlflow.log_metrics(dict(metrics))
         log_backtest_plots(backtest.predictions, cfg["costs"])
-        mlflow.log_dict(reference_distributions(data.frame, data.numeric, data.categorical),
-                        "reference.json")
+        mlflow.log_dict(
+            reference_distributions(data.frame, data.numeric, data.categorical), "reference.json"
+        )
         registered = log_and_register(cfg, objects["model"], data, backtest, run.info.run_id)
     return {"run_id": run.info.run_id, **registered}
 
@@ -113,23 +132,30 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
 def log_params(params: Mapping[str, Any]) -> None:
     items = list(params.items())
     for start in range(0, len(items), 100):
-        mlflow.log_params(dict(items[start:start + 100]))
+        mlflow.log_params(dict(items[start : start + 100]))
 
 
 def log_and_register(cfg: Mapping, model, data, backtest, run_id: str) -> dict:
-    """Register as challenger; promote to champion only if it beats the champion on the latest fold."""
+    """Register as challenger; promote to champion only if it beats it on the latest fold."""
     name = f"{cfg['mlflow']['model_prefix']}-{cfg['target']['name']}"
     example = data.frame[data.features].head(5)
     signature = infer_signature(example, model.predict_proba(example))
     info = mlflow.sklearn.log_model(
-        model, name="model", serialization_format="skops", skops_trusted_types=check_trusted(model),
-        signature=signature, input_example=example, pyfunc_predict_fn="predict_proba",
+        model,
+        name="model",
+        serialization_format="skops",
+        skops_trusted_types=check_trusted(model),
+        signature=signature,
+        input_example=example,
+        pyfunc_predict_fn="predict_proba",
         registered_model_name=name,
     )
     client = MlflowClient()
     version = str(info.registered_model_version)
     client.set_registered_model_alias(name, "challenger", version)
-    decision = decide_champion(client, name, version, data, backtest, cfg["mlflow"]["primary_metric"])
+    decision = decide_champion(
+        client, name, version, data, backtest, cfg["mlflow"]["primary_metric"]
+    )
     mlflow.log_metrics({k: v for k, v in decision.items() if isinstance(v, float)})
     mlflow.set_tag("champion_decision", decision["message"])
     export_champion(name, Path(cfg["paths"]["models_dir"]))
@@ -148,9 +174,11 @@ def decide_champion(client: MlflowClient, name: str, version: str, data, backtes
         current = None
     if current is None:
         client.set_registered_model_alias(name, "champion", version)
-        return {"challenger_latest_fold_roc_auc": challenger,
-                "message": f"{name} v{version} is champion (first model; latest-fold roc_auc "
-                           f"{challenger:.4f})"}
+        return {
+            "challenger_latest_fold_roc_auc": challenger,
+            "message": f"{name} v{version} is champion (first model; latest-fold roc_auc "
+            f"{challenger:.4f})",
+        }
     rows = latest[["customer_id", "cutoff", "y"]].merge(data.frame, on=["customer_id", "cutoff"])
     champion_model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
     p = np.asarray(champion_model.predict(rows[data.features]))[:, 1]
@@ -159,17 +187,21 @@ def decide_champion(client: MlflowClient, name: str, version: str, data, backtes
     if promoted:
         client.set_registered_model_alias(name, "champion", version)
     verb = "replaces" if promoted else "does not beat"
-    return {"challenger_latest_fold_roc_auc": challenger, "champion_latest_fold_roc_auc": champion,
-            "message": f"{name} v{version} {verb} champion v{current.version} on the latest fold "
-                       f"(roc_auc {challenger:.4f} vs {champion:.4f})"}
+    return {
+        "challenger_latest_fold_roc_auc": challenger,
+        "champion_latest_fold_roc_auc": champion,
+        "message": f"{name} v{version} {verb} champion v{current.version} on the latest fold "
+        f"(roc_auc {challenger:.4f} vs {champion:.4f})",
+    }
 
 
 def export_champion(name: str, models_dir: Path) -> Path:
     """Copy the champion to models/<name>/ for batch jobs without registry access."""
     target = models_dir / name
     with tempfile.TemporaryDirectory() as tmp:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}@champion",
-                                                    dst_path=tmp)
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}@champion", dst_path=tmp
+        )
         staged = models_dir / f".{name}.tmp"
         shutil.rmtree(staged, ignore_errors=True)
         models_dir.mkdir(parents=True, exist_ok=True)
@@ -178,4 +210,3 @@ def export_champion(name: str, models_dir: Path) -> Path:
             shutil.rmtree(target)
         os.replace(staged, target)
     return target
-

@@ -53,25 +53,32 @@ def load_training_data(data_dir: Path, target: str) -> TrainingData:
     """Labelled snapshots with the declared features; clear errors for what cannot train."""
     features_dir = data_dir / "features"
     if not (features_dir / "catalog.json").exists():
-        raise ChurnError(f"no features in {features_dir}: run `churn features` (make features) first")
+        raise ChurnError(
+            f"no features in {features_dir}: run `churn features` (make features) first"
+        )
     if target not in TARGETS:
         raise ChurnError(f"target.name={target!r} has no labels: use one of {', '.join(TARGETS)}")
     meta = json.loads((features_dir / "catalog.json").read_text())
     if not meta["labelled_cutoffs"]:
-        raise ChurnError("no labelled cutoff: every label window runs past the data; move "
-                         "cutoffs.end earlier")
+        raise ChurnError(
+            "no labelled cutoff: every label window runs past the data; move cutoffs.end earlier"
+        )
     frame = load_model_table(features_dir, meta["labelled_cutoffs"])
     frame = frame[frame[target].notna()].reset_index(drop=True)
     if frame.empty:
         raise ChurnError("the spine is empty at every labelled cutoff: no customer was active")
     if frame[target].nunique() < 2:
-        raise ChurnError(f"labels for {target!r} have one class only ({frame[target].iloc[0]:.0f})"
-                         "; widen the cutoffs or the label horizon (labels.horizon_days)")
+        raise ChurnError(
+            f"labels for {target!r} have one class only ({frame[target].iloc[0]:.0f})"
+            "; widen the cutoffs or the label horizon (labels.horizon_days)"
+        )
     declared = meta["features"]
     empty = [f["name"] for f in declared if frame[f["name"]].isna().all()]
     if empty:
-        raise ChurnError(f"feature(s) {', '.join(empty)} are null in every snapshot: check the "
-                         "source table, or leave the family out with features.families")
+        raise ChurnError(
+            f"feature(s) {', '.join(empty)} are null in every snapshot: check the "
+            "source table, or leave the family out with features.families"
+        )
     numeric = [f["name"] for f in declared if f["kind"] == "numeric"]
     categorical = [f["name"] for f in declared if f["kind"] == "categorical"]
     frame["cutoff"] = pd.to_datetime(frame["cutoff"]).dt.date
@@ -98,11 +105,17 @@ def fit_calibrated(data: TrainingData, target: str, fit_cutoffs, cal_cutoff, cfg
     fit_rows, cal_rows = rows_at(data, fit_cutoffs), rows_at(data, [cal_cutoff])
     pipe = build_pipeline(cfg["model"], data.numeric, data.categorical)
     pipe.fit(fit_rows[data.features], fit_rows[target].astype(int))
-    return calibrate(pipe, cal_rows[data.features], cal_rows[target].astype(int).to_numpy(),
-                     cfg["split"]["calibration"])
+    return calibrate(
+        pipe,
+        cal_rows[data.features],
+        cal_rows[target].astype(int).to_numpy(),
+        cfg["split"]["calibration"],
+    )
 
 
-def evaluate_fold(model, data: TrainingData, target: str, fold: Fold, costs) -> tuple[dict, pd.DataFrame]:
+def evaluate_fold(
+    model, data: TrainingData, target: str, fold: Fold, costs
+) -> tuple[dict, pd.DataFrame]:
     test = rows_at(data, [fold.test])
     p = model.predict_proba(test[data.features])[:, 1]
     y = test[target].astype(int).to_numpy()
@@ -120,16 +133,24 @@ def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list
     target = cfg["target"]["name"]
     split = cfg["split"]
     cutoffs = sorted(data.frame["cutoff"].unique())
-    folds = rolling_folds(cutoffs, split["n_folds"], cfg["labels"]["horizon_days"],
-                          split["min_fit_cutoffs"])
+    folds = rolling_folds(
+        cutoffs, split["n_folds"], cfg["labels"]["horizon_days"], split["min_fit_cutoffs"]
+    )
     costs = RetentionCosts(**cfg["costs"])
     result = BacktestResult()
     for i, fold in enumerate(folds, 1):
         model = fit_calibrated(data, target, fold.fit, fold.calibrate, cfg)
         metrics, preds = evaluate_fold(model, data, target, fold, costs)
-        log.info("fold %d/%d test %s: roc_auc %.4f, pr_auc %.4f, lift@10 %.2f%s", i, len(folds),
-                 fold.test, metrics["roc_auc"], metrics["pr_auc"], metrics["lift_10"],
-                 f", oracle {metrics['oracle_roc_auc']:.4f}" if "oracle_roc_auc" in metrics else "")
+        log.info(
+            "fold %d/%d test %s: roc_auc %.4f, pr_auc %.4f, lift@10 %.2f%s",
+            i,
+            len(folds),
+            fold.test,
+            metrics["roc_auc"],
+            metrics["pr_auc"],
+            metrics["lift_10"],
+            f", oracle {metrics['oracle_roc_auc']:.4f}" if "oracle_roc_auc" in metrics else "",
+        )
         result.folds.append(metrics)
         result.predictions.append(preds.assign(fold=i))
     return result, folds
@@ -158,16 +179,26 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
 
     target = cfg["target"]["name"]
     data = load_training_data(Path(cfg["paths"]["data_dir"]), target)
-    log.info("training %s on %s snapshots (%d cutoffs, %d features)", target,
-             f"{len(data.frame):,}", data.frame["cutoff"].nunique(), len(data.features))
+    log.info(
+        "training %s on %s snapshots (%d cutoffs, %d features)",
+        target,
+        f"{len(data.frame):,}",
+        data.frame["cutoff"].nunique(),
+        len(data.features),
+    )
     backtest, folds = run_backtest(data, cfg)
     model = fit_final(data, cfg)
     metrics = {**backtest.summary, **best_profit(backtest)}
     if "oracle_roc_auc_mean" in metrics:
         metrics["oracle_roc_auc"] = metrics["oracle_roc_auc_mean"]
         metrics["oracle_auc_fraction"] = metrics["oracle_auc_fraction_mean"]
-    objects = {"model": model, "data": data, "backtest": backtest, "folds": folds,
-               "fingerprint": data_fingerprint(data, target)}
+    objects = {
+        "model": model,
+        "data": data,
+        "backtest": backtest,
+        "folds": folds,
+        "fingerprint": data_fingerprint(data, target),
+    }
     objects.update(track_training(cfg, metrics, objects))
     return metrics, objects
 
@@ -184,12 +215,19 @@ def run_train(cfg) -> dict[str, float]:
 
     plain = OmegaConf.to_container(cfg, resolve=True)
     metrics, objects = train(plain)
-    log.info("backtest roc_auc %.4f ± %.4f, pr_auc %.4f, lift@10 %.2f, best contact fraction %.2f",
-             metrics["roc_auc_mean"], metrics["roc_auc_std"], metrics["pr_auc_mean"],
-             metrics["lift_10_mean"], metrics["best_profit_fraction"])
+    log.info(
+        "backtest roc_auc %.4f ± %.4f, pr_auc %.4f, lift@10 %.2f, best contact fraction %.2f",
+        metrics["roc_auc_mean"],
+        metrics["roc_auc_std"],
+        metrics["pr_auc_mean"],
+        metrics["lift_10_mean"],
+        metrics["best_profit_fraction"],
+    )
     if "oracle_auc_fraction" in metrics:
-        log.info("oracle roc_auc %.4f: the model reaches %.1f%% of it", metrics["oracle_roc_auc"],
-                 100 * metrics["oracle_auc_fraction"])
+        log.info(
+            "oracle roc_auc %.4f: the model reaches %.1f%% of it",
+            metrics["oracle_roc_auc"],
+            100 * metrics["oracle_auc_fraction"],
+        )
     log.info("%s", objects.get("registry_message", ""))
     return metrics
-

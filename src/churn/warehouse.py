@@ -86,13 +86,17 @@ def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis
     else:
         raw = con.read_parquet(path, table_name=name)
     mapping = dict(source.get("columns") or {})
-    missing = [f"{ours} (your column {theirs!r})" for ours, theirs in mapping.items()
-               if theirs not in raw.columns]
+    missing = [
+        f"{ours} (your column {theirs!r})"
+        for ours, theirs in mapping.items()
+        if theirs not in raw.columns
+    ]
     if missing:
         raise ValidationError(
             f"table {table!r}: mapped columns not found in {path}: {', '.join(missing)}; "
             f"fix data.tables.{table}.columns (the file has: {', '.join(raw.columns)})",
-            table=table, column=missing[0].split(" ")[0],
+            table=table,
+            column=missing[0].split(" ")[0],
         )
     return raw.rename({ours: theirs for ours, theirs in mapping.items() if ours != theirs})
 

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 
-CHURN = [sys.executable, "-m", "churn.cli"]
-
-
-def churn(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*CHURN, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+from tests.conftest import churn
 
 
 def test_help_lists_the_subcommands():

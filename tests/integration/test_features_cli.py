@@ -7,15 +7,20 @@ import shutil
 
 import pandas as pd
 
-from tests.integration.test_cli import churn
+from tests.conftest import churn
 
 
 def test_features_writes_one_partition_per_cutoff_with_catalog(tiny_world, tmp_path):
     data = tmp_path / "d"
     shutil.copytree(tiny_world / "raw", data / "raw")
     assert churn("validate", f"paths.data_dir={data}").returncode == 0
-    out = churn("features", f"paths.data_dir={data}", "cutoffs.start=2024-01-01",
-                "cutoffs.end=2024-12-01", "labels.horizon_days=45")
+    out = churn(
+        "features",
+        f"paths.data_dir={data}",
+        "cutoffs.start=2024-01-01",
+        "cutoffs.end=2024-12-01",
+        "labels.horizon_days=45",
+    )
     assert out.returncode == 0, out.stderr
     parts = sorted(p.name for p in (data / "features").iterdir() if p.is_dir())
     assert parts[0] == "cutoff=2024-01-01" and len(parts) == 12
@@ -34,8 +39,15 @@ def test_a_failed_build_leaves_the_previous_features(tiny_world, tmp_path):
     data = tmp_path / "d"
     shutil.copytree(tiny_world / "raw", data / "raw")
     churn("validate", f"paths.data_dir={data}")
-    assert churn("features", f"paths.data_dir={data}", "cutoffs.start=2024-05-01",
-                 "cutoffs.end=2024-06-01").returncode == 0
+    assert (
+        churn(
+            "features",
+            f"paths.data_dir={data}",
+            "cutoffs.start=2024-05-01",
+            "cutoffs.end=2024-06-01",
+        ).returncode
+        == 0
+    )
     before = sorted(p.name for p in (data / "features").iterdir())
     bad = churn("features", f"paths.data_dir={data}", "cutoffs.freq=hourly")
     assert bad.returncode == 2 and "cutoffs.freq" in bad.stderr

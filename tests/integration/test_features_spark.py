@@ -14,8 +14,17 @@ from tests.conftest import load_frames, snapshot_frame
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
-TABLES = ["customers", "subscriptions", "transactions", "interactions", "complaints", "campaigns",
-          "loyalty_members", "loyalty_points", "referrals"]
+TABLES = [
+    "customers",
+    "subscriptions",
+    "transactions",
+    "interactions",
+    "complaints",
+    "campaigns",
+    "loyalty_members",
+    "loyalty_points",
+    "referrals",
+]
 CUTOFFS = [dt.date(2024, 3, 1), dt.date(2024, 9, 1)]
 DATA_END = dt.date(2024, 12, 31)
 
@@ -30,8 +39,9 @@ def assert_same(duck: pd.DataFrame, spark: pd.DataFrame) -> None:
     for col in duck.columns:
         a, b = duck[col], spark[col]
         if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
-            np.testing.assert_allclose(b.astype(float), a.astype(float), rtol=1e-9, atol=0,
-                                       equal_nan=True, err_msg=col)
+            np.testing.assert_allclose(
+                b.astype(float), a.astype(float), rtol=1e-9, atol=0, equal_nan=True, err_msg=col
+            )
         else:
             assert (a.astype(str).to_numpy() == b.astype(str).to_numpy()).all(), col
 
@@ -41,8 +51,13 @@ def test_duckdb_and_spark_build_the_same_table(tiny_world, tmp_path, cutoff):
     data = frames(tiny_world)
     duck = ibis.duckdb.connect()
     load_frames(duck, data, tmp_path / "duck", DATA_END)
-    spark = connect({"backend": "pyspark", "spark_master": "local[2]",
-                     "spark_warehouse_dir": str(tmp_path / "spark-warehouse")})
+    spark = connect(
+        {
+            "backend": "pyspark",
+            "spark_master": "local[2]",
+            "spark_warehouse_dir": str(tmp_path / "spark-warehouse"),
+        }
+    )
     load_frames(spark, data, tmp_path / "spark", DATA_END)
     expected = snapshot_frame(duck, cutoff, DATA_END)
     got = snapshot_frame(spark, cutoff, DATA_END)

@@ -1,4 +1,4 @@
-"""No leakage: rows dated at or after a cutoff change no feature there; labels read only their window."""
+"""No leakage: rows at or after a cutoff change no feature there; labels read only their window."""
 
 from __future__ import annotations
 
@@ -14,14 +14,24 @@ from tests.conftest import load_frames, snapshot_frame
 
 CUTOFF = dt.date(2024, 3, 1)
 DATA_END = dt.date(2024, 12, 31)
-TS_COLUMNS = {"transactions": ["ts"], "interactions": ["ts"], "complaints": ["opened_at", "resolved_at"],
-              "campaigns": ["sent_at", "responded_at"], "loyalty_points": ["ts"], "referrals": ["ts"],
-              "subscriptions": ["start_date", "end_date"], "loyalty_members": ["joined_at"]}
+TS_COLUMNS = {
+    "transactions": ["ts"],
+    "interactions": ["ts"],
+    "complaints": ["opened_at", "resolved_at"],
+    "campaigns": ["sent_at", "responded_at"],
+    "loyalty_points": ["ts"],
+    "referrals": ["ts"],
+    "subscriptions": ["start_date", "end_date"],
+    "loyalty_members": ["joined_at"],
+}
 
 
 @pytest.fixture(scope="module")
 def raw(tiny_world):
-    return {t: pd.read_parquet(tiny_world / "raw" / f"{t}.parquet") for t in TS_COLUMNS | {"customers": 0}}
+    return {
+        t: pd.read_parquet(tiny_world / "raw" / f"{t}.parquet")
+        for t in TS_COLUMNS | {"customers": 0}
+    }
 
 
 def as_ts(series: pd.Series) -> pd.Series:

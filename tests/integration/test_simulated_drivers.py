@@ -20,9 +20,18 @@ pytestmark = pytest.mark.slow
 def raw(tmp_path_factory):
     raw_dir = tmp_path_factory.mktemp("drivers") / "raw"
     make_world(raw_dir, n=20_000, seed=11, start="2023-01-01", end="2025-12-31")
-    return {t: pd.read_parquet(raw_dir / f"{t}.parquet") for t in
-            ["customers", "subscriptions", "complaints", "interactions", "loyalty_members",
-             "loyalty_points", "referrals"]}
+    return {
+        t: pd.read_parquet(raw_dir / f"{t}.parquet")
+        for t in [
+            "customers",
+            "subscriptions",
+            "complaints",
+            "interactions",
+            "loyalty_members",
+            "loyalty_points",
+            "referrals",
+        ]
+    }
 
 
 def snapshot(raw: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
@@ -31,15 +40,28 @@ def snapshot(raw: dict, cutoff: pd.Timestamp) -> pd.DataFrame:
     start, end = pd.to_datetime(subs.start_date), pd.to_datetime(subs.end_date)
     open_now = subs[(start < cutoff) & (end.isna() | (end > cutoff))]
     frame = open_now.groupby("customer_id").size().rename("products").to_frame()
-    last_end = subs.assign(end=end).groupby("customer_id")["end"].agg(lambda s: s.max() if s.notna().all() else pd.NaT)
-    frame["churn"] = frame.index.map(last_end).to_series(index=frame.index).between(
-        cutoff, cutoff + pd.Timedelta(days=30), inclusive="right")
+    last_end = (
+        subs.assign(end=end)
+        .groupby("customer_id")["end"]
+        .agg(lambda s: s.max() if s.notna().all() else pd.NaT)
+    )
+    frame["churn"] = (
+        frame.index.map(last_end)
+        .to_series(index=frame.index)
+        .between(cutoff, cutoff + pd.Timedelta(days=30), inclusive="right")
+    )
     c = raw["complaints"]
     unresolved = c[(c.opened_at < cutoff) & (c.resolved_at.isna() | (c.resolved_at >= cutoff))]
-    frame["unresolved"] = unresolved.groupby("customer_id").size().reindex(frame.index, fill_value=0)
+    frame["unresolved"] = (
+        unresolved.groupby("customer_id").size().reindex(frame.index, fill_value=0)
+    )
     cust = raw["customers"].set_index("customer_id")
     frame["tenure"] = (cutoff - pd.to_datetime(cust.signup_date)).dt.days.reindex(frame.index)
-    rises = subs[(subs.change_reason == "price_change") & (start >= cutoff - pd.Timedelta(days=90)) & (start < cutoff)]
+    rises = subs[
+        (subs.change_reason == "price_change")
+        & (start >= cutoff - pd.Timedelta(days=90))
+        & (start < cutoff)
+    ]
     frame["price_rise"] = frame.index.isin(rises.customer_id)
     joined = pd.to_datetime(raw["loyalty_members"].set_index("customer_id").joined_at)
     frame["member"] = joined.reindex(frame.index) < cutoff
@@ -71,7 +93,8 @@ RISKS = {
     "price increase in the last 90 days": lambda f: f.price_rise,
     "phone-only service": lambda f: (f.phone_share >= 0.95) & (f.prev90 + f.last90 >= 3),
     "usage in the last 90 days down 70% on the 90 before": (
-        lambda f: (f.prev90 >= 6) & (f.last90 <= 0.3 * f.prev90)),
+        lambda f: (f.prev90 >= 6) & (f.last90 <= 0.3 * f.prev90)
+    ),
 }
 BONDS = {
     "three or more products": lambda f: f.products >= 3,

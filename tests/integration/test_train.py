@@ -9,17 +9,12 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 from mlflow.tracking import MlflowClient
-from omegaconf import OmegaConf
 
-from churn.cli import find_config_dir
-from churn.config import register_configs
 from churn.dataset import model_inputs
 from churn.errors import ChurnError
 from churn.train import train
-from tests.conftest import make_world
-from tests.integration.test_cli import churn
+from tests.conftest import featured_world, train_config
 
 pytestmark = pytest.mark.slow
 
@@ -27,23 +22,18 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     """1,500 customers, features at 18 monthly cutoffs."""
-    data = tmp_path_factory.mktemp("train_world")
-    make_world(data / "raw", n=1500, seed=5, start="2023-01-01", end="2025-06-30")
-    assert churn("validate", f"paths.data_dir={data}").returncode == 0
-    out = churn("features", f"paths.data_dir={data}", "cutoffs.start=2024-01-01",
-                "cutoffs.end=2025-06-01")
-    assert out.returncode == 0, out.stderr
-    return data
+    return featured_world(
+        tmp_path_factory.mktemp("train_world"),
+        1500,
+        5,
+        "2025-06-30",
+        "cutoffs.start=2024-01-01",
+        "cutoffs.end=2025-06-01",
+    )
 
 
 def config(data, tmp_path, *overrides):
-    register_configs()
-    with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
-        cfg = compose(config_name="train", overrides=[
-            f"paths.data_dir={data}", f"paths.mlflow_uri=sqlite:///{tmp_path}/mlflow.db",
-            f"paths.mlflow_artifacts={tmp_path}/mlruns", f"paths.models_dir={tmp_path}/models",
-            "model.estimator.n_estimators=60", *overrides])
-    return OmegaConf.to_container(cfg, resolve=True)
+    return train_config(data, tmp_path, "model.estimator.n_estimators=60", *overrides)
 
 
 def new_rows(data) -> pd.DataFrame:
@@ -54,8 +44,17 @@ def new_rows(data) -> pd.DataFrame:
 
 def test_train_tracks_registers_and_keeps_the_better_champion(world, tmp_path):
     metrics, objects = train(config(world, tmp_path))
-    for key in ("roc_auc_mean", "roc_auc_std", "pr_auc_mean", "brier_mean", "ece_mean",
-                "lift_10_mean", "best_profit_fraction", "oracle_roc_auc", "oracle_auc_fraction"):
+    for key in (
+        "roc_auc_mean",
+        "roc_auc_std",
+        "pr_auc_mean",
+        "brier_mean",
+        "ece_mean",
+        "lift_10_mean",
+        "best_profit_fraction",
+        "oracle_roc_auc",
+        "oracle_auc_fraction",
+    ):
         assert np.isfinite(metrics[key]), key
     assert 0.6 < metrics["roc_auc_mean"] <= 1.0
 
@@ -66,10 +65,16 @@ def test_train_tracks_registers_and_keeps_the_better_champion(world, tmp_path):
     artifacts = {a.path for a in client.list_artifacts(objects["run_id"])}
     assert {"config.json", "feature_catalog.json", "reference.json", "plots"} <= artifacts
     plots = {a.path for a in client.list_artifacts(objects["run_id"], "plots")}
-    assert {"plots/roc.png", "plots/pr.png", "plots/calibration.png", "plots/gains.png",
-            "plots/profit.png"} == plots
-    children = client.search_runs([run.info.experiment_id],
-                                  f"tags.mlflow.parentRunId = '{objects['run_id']}'")
+    assert {
+        "plots/roc.png",
+        "plots/pr.png",
+        "plots/calibration.png",
+        "plots/gains.png",
+        "plots/profit.png",
+    } == plots
+    children = client.search_runs(
+        [run.info.experiment_id], f"tags.mlflow.parentRunId = '{objects['run_id']}'"
+    )
     assert len(children) == 3
 
     model = mlflow.pyfunc.load_model("models:/churn-churn@champion")
@@ -79,15 +84,18 @@ def test_train_tracks_registers_and_keeps_the_better_champion(world, tmp_path):
     assert np.allclose(np.asarray(exported.predict(new_rows(world))), proba)
 
     # a much weaker challenger is registered but does not take the champion alias
-    _, weak = train(config(world, tmp_path, "model.estimator.n_estimators=1",
-                           "model.estimator.max_depth=1"))
+    _, weak = train(
+        config(world, tmp_path, "model.estimator.n_estimators=1", "model.estimator.max_depth=1")
+    )
     champion = client.get_model_version_by_alias("churn-churn", "champion")
     challenger = client.get_model_version_by_alias("churn-churn", "challenger")
     assert (str(champion.version), str(challenger.version)) == ("1", "2")
     assert "does not beat champion v1" in weak["registry_message"]
     decision = client.get_run(weak["run_id"]).data
-    assert decision.metrics["champion_latest_fold_roc_auc"] > \
-        decision.metrics["challenger_latest_fold_roc_auc"]
+    assert (
+        decision.metrics["champion_latest_fold_roc_auc"]
+        > decision.metrics["challenger_latest_fold_roc_auc"]
+    )
 
 
 def test_propensity_targets_get_their_own_models(world, tmp_path):

@@ -11,37 +11,22 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
-from omegaconf import OmegaConf
 
-from churn.cli import find_config_dir
-from churn.config import register_configs
 from churn.dataset import model_inputs
 from churn.train import train
-from tests.conftest import make_world
-from tests.integration.test_cli import churn
+from tests.conftest import featured_world, train_config
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
-    data = tmp_path_factory.mktemp("behaviour")
-    """The demo world at its default size, another seed."""
-    make_world(data / "raw", n=20_000, seed=21, start="2023-01-01", end="2025-12-31")
-    assert churn("validate", f"paths.data_dir={data}").returncode == 0
-    assert churn("features", f"paths.data_dir={data}").returncode == 0
-    return data
+    """The demo world at its default size and cutoffs, with another seed."""
+    return featured_world(tmp_path_factory.mktemp("behaviour"), 20_000, 21, "2025-12-31")
 
 
 def trained(world, tmp_path, model: str):
-    register_configs()
-    with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
-        cfg = compose(config_name="train", overrides=[
-            f"paths.data_dir={world}", f"paths.mlflow_uri=sqlite:///{tmp_path}/{model}.db",
-            f"paths.mlflow_artifacts={tmp_path}/mlruns", f"paths.models_dir={tmp_path}/models",
-            f"model={model}"])
-    return train(OmegaConf.to_container(cfg, resolve=True))
+    return train(train_config(world, tmp_path, f"model={model}"))
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +48,7 @@ def test_more_unresolved_complaints_never_lower_average_risk(world, xgb):
     for extra in range(4):
         X = base.assign(complaints_unresolved=base.complaints_unresolved + extra)
         risks.append(objects["model"].predict_proba(X)[:, 1].mean())
-    assert all(b >= a for a, b in zip(risks, risks[1:])), risks
+    assert all(b >= a for a, b in zip(risks, risks[1:], strict=False)), risks
     assert risks[-1] > risks[0]
 
 

@@ -19,7 +19,9 @@ def hydra_configs():
 
 @pytest.mark.parametrize("name", list(TASKS))
 def test_every_command_config_composes(name):
-    cfg = compose(config_name=CONFIG_NAMES.get(name, name), overrides=["paths.data_dir=/tmp/elsewhere"])
+    cfg = compose(
+        config_name=CONFIG_NAMES.get(name, name), overrides=["paths.data_dir=/tmp/elsewhere"]
+    )
     assert cfg.paths.data_dir == "/tmp/elsewhere"
 
 

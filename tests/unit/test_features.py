@@ -75,8 +75,9 @@ def test_channel_mix(snap):
     c1 = snap.loc[1]
     # purchases and contacts in 365 days: store 4, web 2, app 1, phone 2 (email excluded)
     shares = [4 / 9, 2 / 9, 1 / 9, 2 / 9]
-    assert [c1[f"share_{ch}_365d"] for ch in ("store", "web", "app", "phone")] == \
-        pytest.approx(shares)
+    assert [c1[f"share_{ch}_365d"] for ch in ("store", "web", "app", "phone")] == pytest.approx(
+        shares
+    )
     assert c1.channel_entropy_365d == pytest.approx(-sum(p * math.log(p) for p in shares))
     assert c1.channels_used_365d == 4
     assert c1.digital_share_365d == pytest.approx(3 / 9)
@@ -143,10 +144,20 @@ def test_behavioural_churn_and_activity_spine(tmp_path):
     tables = warehouse_tables(con)
     labels = {**LABEL_CFG, "definition": "behavioural"}
     spine = {**CUTOFF_CFG, "spine": "activity", "lookback_days": 90}
-    snap = build_snapshot(tables, CUTOFF, FEATURE_CFG, labels, spine, LOAD_DATE,
-                          available_families(tables)).execute().set_index("customer_id")
+    snap = (
+        build_snapshot(
+            tables, CUTOFF, FEATURE_CFG, labels, spine, LOAD_DATE, available_families(tables)
+        )
+        .execute()
+        .set_index("customer_id")
+    )
     assert list(snap.index) == [1]  # only customer 1 bought or made contact since 04-02
     assert snap.loc[1, "churn"] == 0  # and is active again on 07-01
-    everyone = build_snapshot(tables, CUTOFF, FEATURE_CFG, labels, CUTOFF_CFG, LOAD_DATE,
-                              available_families(tables)).execute().set_index("customer_id")
+    everyone = (
+        build_snapshot(
+            tables, CUTOFF, FEATURE_CFG, labels, CUTOFF_CFG, LOAD_DATE, available_families(tables)
+        )
+        .execute()
+        .set_index("customer_id")
+    )
     assert everyone.churn.to_dict() == {1: 0, 2: 1, 3: 1}  # 2 and 3 do nothing in July

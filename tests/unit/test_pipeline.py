@@ -8,10 +8,20 @@ import pytest
 
 from churn.pipeline import build_pipeline
 
-XGB = {"preprocess": "tree", "estimator": {"_target_": "xgboost.XGBClassifier", "n_estimators": 20,
-                                             "max_depth": 2, "n_jobs": 1, "random_state": 0}}
-LOGREG = {"preprocess": "linear", "estimator": {"_target_": "sklearn.linear_model.LogisticRegression",
-                                                "max_iter": 500}}
+XGB = {
+    "preprocess": "tree",
+    "estimator": {
+        "_target_": "xgboost.XGBClassifier",
+        "n_estimators": 20,
+        "max_depth": 2,
+        "n_jobs": 1,
+        "random_state": 0,
+    },
+}
+LOGREG = {
+    "preprocess": "linear",
+    "estimator": {"_target_": "sklearn.linear_model.LogisticRegression", "max_iter": 500},
+}
 
 
 @pytest.fixture
@@ -19,13 +29,15 @@ def frame():
     rng = np.random.default_rng(0)
     n = 400
     x = rng.normal(size=n)
-    return pd.DataFrame({
-        "complaints_unresolved": rng.poisson(0.3, n).astype(float),
-        "recency_days": np.where(rng.random(n) < 0.2, np.nan, rng.exponential(30, n)),
-        "signal": x,
-        "region": rng.choice(["north", "south"], n),
-        "churn": (x + rng.normal(scale=0.5, size=n) > 1).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "complaints_unresolved": rng.poisson(0.3, n).astype(float),
+            "recency_days": np.where(rng.random(n) < 0.2, np.nan, rng.exponential(30, n)),
+            "signal": x,
+            "region": rng.choice(["north", "south"], n),
+            "churn": (x + rng.normal(scale=0.5, size=n) > 1).astype(int),
+        }
+    )
 
 
 @pytest.mark.parametrize("cfg", [XGB, LOGREG], ids=["xgboost", "logreg"])

@@ -59,7 +59,10 @@ def test_families_without_their_tables_are_skipped(caplog):
 
 def test_monthly_cutoffs_and_bad_frequency():
     assert cutoff_dates("monthly", "2024-01-01", "2024-03-01") == [
-        dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)]
+        dt.date(2024, 1, 1),
+        dt.date(2024, 2, 1),
+        dt.date(2024, 3, 1),
+    ]
     with pytest.raises(ConfigError, match="cutoffs.freq"):
         cutoff_dates("hourly", "2024-01-01", "2024-03-01")
 
@@ -77,7 +80,11 @@ def test_value_tiers_are_fitted_once_and_only_applied_later():
     train = np.array([[v] for v in range(1, 101)], dtype=float)
     tiers = ValueTiers((0.3, 0.8, 0.95)).fit(train)
     assert tiers.transform([[1.0], [50.0], [90.0], [99.0]]).ravel().tolist() == [
-        "Lead", "Iron", "Gold", "Platinum"]
+        "Lead",
+        "Iron",
+        "Gold",
+        "Platinum",
+    ]
     stored = ValueTiers.from_dict(tiers.to_dict())
     richer = np.array([[v * 10] for v in range(1, 101)], dtype=float)
     # scoring data is transformed with the stored thresholds, never re-fitted

@@ -25,8 +25,9 @@ def test_same_seed_gives_byte_identical_tables(tmp_path):
     assert "ground_truth.json" in names and "customers.parquet" in names
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
-    assert (tmp_path / "a" / "transactions.parquet").read_bytes() != \
-        (tmp_path / "c" / "transactions.parquet").read_bytes()
+    assert (tmp_path / "a" / "transactions.parquet").read_bytes() != (
+        tmp_path / "c" / "transactions.parquet"
+    ).read_bytes()
 
 
 def test_every_event_lies_inside_the_customer_relationship(tiny_world):
@@ -55,8 +56,10 @@ def test_subscription_chains_are_consistent(tiny_world):
     assert (prev["product"].to_numpy() == succ["product"].to_numpy()).all()
     upgrades = succ.change_reason == "upgrade"
     plan_rank = {"basic": 0, "standard": 1, "premium": 2}
-    assert (succ.plan[upgrades].map(plan_rank).to_numpy() >
-            prev.plan[upgrades.to_numpy()].map(plan_rank).to_numpy()).all()
+    assert (
+        succ.plan[upgrades].map(plan_rank).to_numpy()
+        > prev.plan[upgrades.to_numpy()].map(plan_rank).to_numpy()
+    ).all()
     rises = (succ.change_reason == "price_change").to_numpy()
     assert (succ.monthly_fee.to_numpy()[rises] > prev.monthly_fee.to_numpy()[rises]).all()
     # never two open rows of the same product for one customer
@@ -91,7 +94,7 @@ def test_hazard_rows_cover_exactly_the_customers_active_at_each_month_start(tiny
 def test_month_windows_cover_the_period_without_gaps():
     months = month_windows("2023-01-15", "2023-03-31")
     assert [m.days for m in months] == [17, 28, 31]
-    assert all(a.end == b.start for a, b in zip(months, months[1:]))
+    assert all(a.end == b.start for a, b in zip(months, months[1:], strict=False))
 
 
 def test_choose_nth_true_only_picks_true_columns():
@@ -102,18 +105,42 @@ def test_choose_nth_true_only_picks_true_columns():
     assert 400 < (picks == 1).sum() < 600
 
 
-@pytest.mark.parametrize("table,columns", [
-    ("customers", ["customer_id", "signup_date", "region", "segment", "acquisition_channel",
-                   "birth_year"]),
-    ("subscriptions", ["subscription_id", "customer_id", "product", "plan", "monthly_fee",
-                       "start_date", "end_date"]),
-    ("transactions", ["transaction_id", "customer_id", "ts", "channel", "product", "amount"]),
-    ("interactions", ["customer_id", "ts", "channel", "kind"]),
-    ("complaints", ["complaint_id", "customer_id", "opened_at", "resolved_at", "category",
-                    "severity"]),
-    ("campaigns", ["customer_id", "sent_at", "offer_type", "channel", "responded_at"]),
-    ("loyalty_members", ["customer_id", "joined_at"]),
-    ("referrals", ["referrer_id", "referred_id", "ts"]),
-])
+@pytest.mark.parametrize(
+    "table,columns",
+    [
+        (
+            "customers",
+            [
+                "customer_id",
+                "signup_date",
+                "region",
+                "segment",
+                "acquisition_channel",
+                "birth_year",
+            ],
+        ),
+        (
+            "subscriptions",
+            [
+                "subscription_id",
+                "customer_id",
+                "product",
+                "plan",
+                "monthly_fee",
+                "start_date",
+                "end_date",
+            ],
+        ),
+        ("transactions", ["transaction_id", "customer_id", "ts", "channel", "product", "amount"]),
+        ("interactions", ["customer_id", "ts", "channel", "kind"]),
+        (
+            "complaints",
+            ["complaint_id", "customer_id", "opened_at", "resolved_at", "category", "severity"],
+        ),
+        ("campaigns", ["customer_id", "sent_at", "offer_type", "channel", "responded_at"]),
+        ("loyalty_members", ["customer_id", "joined_at"]),
+        ("referrals", ["referrer_id", "referred_id", "ts"]),
+    ],
+)
 def test_tables_carry_the_documented_columns(tiny_world, table, columns):
     assert set(columns) <= set(read(tiny_world, table).columns)

@@ -16,26 +16,39 @@ LOAD_DATE = dt.date(2024, 6, 30)
 
 
 def customers(n=4) -> pd.DataFrame:
-    return pd.DataFrame({
-        "customer_id": range(1, n + 1),
-        "signup_date": pd.to_datetime(["2023-01-05"] * n).date,
-        "region": ["north"] * n,
-        "segment": ["consumer"] * n,
-        "acquisition_channel": ["web"] * n,
-        "birth_year": [1980] * n,
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": range(1, n + 1),
+            "signup_date": pd.to_datetime(["2023-01-05"] * n).date,
+            "region": ["north"] * n,
+            "segment": ["consumer"] * n,
+            "acquisition_channel": ["web"] * n,
+            "birth_year": [1980] * n,
+        }
+    )
 
 
 def transactions() -> pd.DataFrame:
-    return pd.DataFrame({
-        "transaction_id": [1, 2, 3, 4, 5, 6, 6],
-        "customer_id": [1, 2, 3, 99, 1, 2, 2],
-        "ts": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-03-02",
-                              "2025-01-01", "2024-03-03", "2024-03-04"]),
-        "channel": ["web", "fax", "app", "web", "web", "store", "store"],
-        "product": ["tv"] * 7,
-        "amount": [10.0, 5.0, -1.0, 3.0, 4.0, 2.0, 2.0],
-    })
+    return pd.DataFrame(
+        {
+            "transaction_id": [1, 2, 3, 4, 5, 6, 6],
+            "customer_id": [1, 2, 3, 99, 1, 2, 2],
+            "ts": pd.to_datetime(
+                [
+                    "2024-01-01",
+                    "2024-02-01",
+                    "2024-03-01",
+                    "2024-03-02",
+                    "2025-01-01",
+                    "2024-03-03",
+                    "2024-03-04",
+                ]
+            ),
+            "channel": ["web", "fax", "app", "web", "web", "store", "store"],
+            "product": ["tv"] * 7,
+            "amount": [10.0, 5.0, -1.0, 3.0, 4.0, 2.0, 2.0],
+        }
+    )
 
 
 def write(tmp_path, frames: dict[str, pd.DataFrame], fmt="parquet") -> dict:
@@ -66,8 +79,11 @@ def test_bad_rows_go_to_rejects_with_reasons_and_nothing_is_lost(tmp_path):
     results = load(tmp_path, tables)
     tx = results["transactions"]
     assert (tx.rows_in, tx.rows_loaded, tx.rejected) == (7, 1, 6)
-    rejects = read(tmp_path, "select transaction_id, reject_reason from rejects_transactions "
-                             "order by transaction_id, ts").set_index("transaction_id")
+    rejects = read(
+        tmp_path,
+        "select transaction_id, reject_reason from rejects_transactions "
+        "order by transaction_id, ts",
+    ).set_index("transaction_id")
     assert rejects.loc[2, "reject_reason"] == "channel not one of store/web/app/phone"
     assert rejects.loc[3, "reject_reason"] == "amount below 0"
     assert rejects.loc[4, "reject_reason"] == "customer_id not in customers"
@@ -78,27 +94,39 @@ def test_bad_rows_go_to_rejects_with_reasons_and_nothing_is_lost(tmp_path):
 
 
 def test_complaint_resolved_before_opened_and_subscription_end_before_start(tmp_path):
-    complaints = pd.DataFrame({
-        "complaint_id": [1, 2], "customer_id": [1, 2],
-        "opened_at": pd.to_datetime(["2024-01-10", "2024-01-10"]),
-        "resolved_at": pd.to_datetime(["2024-01-12", "2024-01-09"]),
-        "category": ["billing", "network"], "severity": [1, 2],
-    })
-    subs = pd.DataFrame({
-        "subscription_id": [1, 2], "customer_id": [1, 2], "product": ["tv", "tv"],
-        "plan": ["basic", "basic"], "monthly_fee": [10.0, 10.0],
-        "start_date": pd.to_datetime(["2024-01-01", "2024-01-01"]).date,
-        "end_date": [None, pd.Timestamp("2023-12-01").date()],
-        "previous_subscription_id": pd.array([None, None], dtype="Int64"),
-        "change_reason": ["new", "new"],
-    })
-    tables = write(tmp_path, {"customers": customers(), "complaints": complaints,
-                              "subscriptions": subs})
+    complaints = pd.DataFrame(
+        {
+            "complaint_id": [1, 2],
+            "customer_id": [1, 2],
+            "opened_at": pd.to_datetime(["2024-01-10", "2024-01-10"]),
+            "resolved_at": pd.to_datetime(["2024-01-12", "2024-01-09"]),
+            "category": ["billing", "network"],
+            "severity": [1, 2],
+        }
+    )
+    subs = pd.DataFrame(
+        {
+            "subscription_id": [1, 2],
+            "customer_id": [1, 2],
+            "product": ["tv", "tv"],
+            "plan": ["basic", "basic"],
+            "monthly_fee": [10.0, 10.0],
+            "start_date": pd.to_datetime(["2024-01-01", "2024-01-01"]).date,
+            "end_date": [None, pd.Timestamp("2023-12-01").date()],
+            "previous_subscription_id": pd.array([None, None], dtype="Int64"),
+            "change_reason": ["new", "new"],
+        }
+    )
+    tables = write(
+        tmp_path, {"customers": customers(), "complaints": complaints, "subscriptions": subs}
+    )
     load(tmp_path, tables)
-    assert read(tmp_path, "select complaint_id, reject_reason from rejects_complaints").values.tolist() \
-        == [[2, "resolved_at before opened_at"]]
-    assert read(tmp_path, "select subscription_id, reject_reason from rejects_subscriptions"
-                ).values.tolist() == [[2, "end_date before start_date"]]
+    assert read(
+        tmp_path, "select complaint_id, reject_reason from rejects_complaints"
+    ).values.tolist() == [[2, "resolved_at before opened_at"]]
+    assert read(
+        tmp_path, "select subscription_id, reject_reason from rejects_subscriptions"
+    ).values.tolist() == [[2, "end_date before start_date"]]
 
 
 def test_unparseable_strings_are_rejected_not_dropped(tmp_path):
@@ -108,7 +136,9 @@ def test_unparseable_strings_are_rejected_not_dropped(tmp_path):
     tables = write(tmp_path, {"customers": frame}, fmt="csv")
     results = load(tmp_path, tables)
     assert results["customers"].rejects_by_reason == {
-        "signup_date is not a valid date": 1, "birth_year is not a valid int": 1}
+        "signup_date is not a valid date": 1,
+        "birth_year is not a valid int": 1,
+    }
     assert read(tmp_path, "select count(*) n from customers")["n"].item() == 1
 
 
@@ -125,7 +155,9 @@ def test_type_that_cannot_be_cast_is_fatal(tmp_path):
     tx = transactions()
     tx["ts"] = 12345  # a number where a timestamp belongs
     tables = write(tmp_path, {"customers": customers(), "transactions": tx})
-    with pytest.raises(ValidationError, match="column 'ts' is int64 and cannot be read as timestamp"):
+    with pytest.raises(
+        ValidationError, match="column 'ts' is int64 and cannot be read as timestamp"
+    ):
         load(tmp_path, tables)
 
 

@@ -80,8 +80,11 @@ def epoch_s(col: ibis.Value) -> ibis.Value:
 def windowed(name: str, windows, **kw) -> list[Feature]:
     """The same feature over each window; `{w}` in name, description and template is the window."""
     return [
-        Feature(name=name.format(w=w), description=kw["description"].format(w=w),
-                template=kw["template"].replace("{w}", str(w)),
-                **{k: v for k, v in kw.items() if k not in {"description", "template"}})
+        Feature(
+            name=name.format(w=w),
+            description=kw["description"].format(w=w),
+            template=kw["template"].replace("{w}", str(w)),
+            **{k: v for k, v in kw.items() if k not in {"description", "template"}},
+        )
         for w in windows
     ]

@@ -12,15 +12,32 @@ FAMILY = "campaigns"
 def features(windows) -> list[Feature]:
     kw = dict(family=FAMILY, driver_family="reward_bonds", actionable=True)
     return [
-        Feature("offers_90d", description="offers sent in the last 90 days",
-                template="{value:.0f} offers in 90 days", **kw),
-        Feature("offers_365d", description="offers sent in the last 365 days",
-                template="{value:.0f} offers this year", **kw),
-        Feature("offer_response_rate_365d", description="share of last year's offers answered "
-                "before the cutoff", template="answered {value:.0%} of offers",
-                zero_when_absent=False, **kw),
-        Feature("days_since_last_offer", description="days since the last offer",
-                template="no offer for {value:.0f} days", zero_when_absent=False, **kw),
+        Feature(
+            "offers_90d",
+            description="offers sent in the last 90 days",
+            template="{value:.0f} offers in 90 days",
+            **kw,
+        ),
+        Feature(
+            "offers_365d",
+            description="offers sent in the last 365 days",
+            template="{value:.0f} offers this year",
+            **kw,
+        ),
+        Feature(
+            "offer_response_rate_365d",
+            description="share of last year's offers answered before the cutoff",
+            template="answered {value:.0%} of offers",
+            zero_when_absent=False,
+            **kw,
+        ),
+        Feature(
+            "days_since_last_offer",
+            description="days since the last offer",
+            template="no offer for {value:.0f} days",
+            zero_when_absent=False,
+            **kw,
+        ),
     ]
 
 

@@ -13,33 +13,63 @@ SHIFT = 90
 
 
 def features(windows) -> list[Feature]:
-    kw = dict(family=FAMILY, driver_family="channel_friction", actionable=True,
-              zero_when_absent=False)
+    kw = dict(
+        family=FAMILY, driver_family="channel_friction", actionable=True, zero_when_absent=False
+    )
     return [
-        *[Feature(f"share_{ch}_365d", description=f"share of contacts and purchases via {ch} in "
-                  "the last 365 days", template=f"{{value:.0%}} of contacts via {ch}", **kw)
-          for ch in CHANNELS],
-        Feature("channel_entropy_365d", description="entropy of the channel mix (0 = one channel)",
-                template="a narrow channel mix (entropy {value:.2f})", **kw),
-        Feature("channels_used_365d", family=FAMILY, driver_family="channel_friction",
-                actionable=True, description="distinct channels used in the last 365 days",
-                template="uses only {value:.0f} channel(s)"),
-        Feature("digital_share_365d", description="share of contacts via digital channels",
-                template="{value:.0%} digital contacts", **kw),
-        Feature("own_channel_share_365d", description="share via our own channels (config "
-                "features.own_channels) rather than alternatives",
-                template="{value:.0%} of contacts via our own channels", **kw),
-        Feature("digital_shift_90d", description="digital share in the last 90 days minus the "
-                "90 before (percentage points)",
-                template="digital share moved {value:+.0%} in 90 days", **kw),
+        *[
+            Feature(
+                f"share_{ch}_365d",
+                description=f"share of contacts and purchases via {ch} in the last 365 days",
+                template=f"{{value:.0%}} of contacts via {ch}",
+                **kw,
+            )
+            for ch in CHANNELS
+        ],
+        Feature(
+            "channel_entropy_365d",
+            description="entropy of the channel mix (0 = one channel)",
+            template="a narrow channel mix (entropy {value:.2f})",
+            **kw,
+        ),
+        Feature(
+            "channels_used_365d",
+            family=FAMILY,
+            driver_family="channel_friction",
+            actionable=True,
+            description="distinct channels used in the last 365 days",
+            template="uses only {value:.0f} channel(s)",
+        ),
+        Feature(
+            "digital_share_365d",
+            description="share of contacts via digital channels",
+            template="{value:.0%} digital contacts",
+            **kw,
+        ),
+        Feature(
+            "own_channel_share_365d",
+            description="share via our own channels (config "
+            "features.own_channels) rather than alternatives",
+            template="{value:.0%} of contacts via our own channels",
+            **kw,
+        ),
+        Feature(
+            "digital_shift_90d",
+            description="digital share in the last 90 days minus the 90 before (percentage points)",
+            template="digital share moved {value:+.0%} in 90 days",
+            **kw,
+        ),
     ]
 
 
 def contacts(ctx: Context) -> ibis.Table:
     """Purchases and service contacts per bucket (email opens are marketing reads, not service)."""
     cols = ["customer_id", "bucket", *[f"n_{ch}" for ch in CHANNELS]]
-    parts = [ctx.digests[t].before(ctx.cutoff).select(*cols)
-             for t in ("interactions", "transactions") if t in ctx.digests]
+    parts = [
+        ctx.digests[t].before(ctx.cutoff).select(*cols)
+        for t in ("interactions", "transactions")
+        if t in ctx.digests
+    ]
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
@@ -47,15 +77,23 @@ def build(ctx: Context) -> ibis.Table:
     d = next(iter(ctx.digests[t] for t in ("interactions", "transactions") if t in ctx.digests))
     c = ctx.cutoff
     ev = contacts(ctx)
-    year, last, prev = d.since(ev, c, WINDOW), d.since(ev, c, SHIFT), d.between(ev, c, 2 * SHIFT, SHIFT)
+    year, last, prev = (
+        d.since(ev, c, WINDOW),
+        d.since(ev, c, SHIFT),
+        d.between(ev, c, 2 * SHIFT, SHIFT),
+    )
     total = sum(ev[f"n_{ch}"] for ch in CHANNELS)
     digital = sum(ev[f"n_{ch}"] for ch in CHANNELS if ch in ctx.digital_channels)
     own = sum(ev[f"n_{ch}"] for ch in CHANNELS if ch in ctx.own_channels)
     aggs = {f"_n_{ch}": ev[f"n_{ch}"].sum(where=year) for ch in CHANNELS}
     aggs.update(
-        _n=total.sum(where=year), _own=own.sum(where=year), _digital=digital.sum(where=year),
-        _d_last=digital.sum(where=last), _n_last=total.sum(where=last),
-        _d_prev=digital.sum(where=prev), _n_prev=total.sum(where=prev),
+        _n=total.sum(where=year),
+        _own=own.sum(where=year),
+        _digital=digital.sum(where=year),
+        _d_last=digital.sum(where=last),
+        _n_last=total.sum(where=last),
+        _d_prev=digital.sum(where=prev),
+        _n_prev=total.sum(where=prev),
     )
     g = ev.group_by("customer_id").agg(**aggs)
     n = g._n.fill_null(0).cast("float64").nullif(0)
@@ -72,5 +110,12 @@ def build(ctx: Context) -> ibis.Table:
         digital_share_365d=g._digital / n,
         own_channel_share_365d=g._own / n,
         digital_shift_90d=g._d_last / g._n_last.nullif(0) - g._d_prev / g._n_prev.nullif(0),
-    ).select("customer_id", *shares, "channel_entropy_365d", "channels_used_365d",
-             "digital_share_365d", "own_channel_share_365d", "digital_shift_90d")
+    ).select(
+        "customer_id",
+        *shares,
+        "channel_entropy_365d",
+        "channels_used_365d",
+        "digital_share_365d",
+        "own_channel_share_365d",
+        "digital_shift_90d",
+    )

@@ -12,25 +12,53 @@ FAMILY = "complaints"
 def features(windows) -> list[Feature]:
     kw = dict(family=FAMILY, driver_family="complaints", actionable=True)
     return [
-        *windowed("complaints_{w}d", windows, description="complaints opened in the last {w} days",
-                  template="{value:.0f} complaints in the last {w} days", **kw),
-        Feature("complaints_unresolved", description="complaints still open at the cutoff",
-                template="{value:.0f} unresolved complaints", **kw),
-        Feature("complaint_resolution_days_median", description="median days to resolve the "
-                "complaints resolved in the last 365 days",
-                template="complaints take {value:.0f} days to resolve",
-                zero_when_absent=False, **kw),
-        Feature("complaint_resolution_days_max", description="longest resolution among "
-                "complaints resolved in the last 365 days",
-                template="a complaint took {value:.0f} days to resolve",
-                zero_when_absent=False, **kw),
-        Feature("complaints_repeat_365d", description="complaints in the last 365 days in a "
-                "category the customer had complained about before",
-                template="{value:.0f} repeat complaints about the same problem", **kw),
-        Feature("days_since_last_complaint", description="days since the last complaint",
-                template="complained {value:.0f} days ago", zero_when_absent=False, **kw),
-        Feature("complaint_max_severity_365d", description="highest severity in the last 365 "
-                "days", template="a severity-{value:.0f} complaint this year", **kw),
+        *windowed(
+            "complaints_{w}d",
+            windows,
+            description="complaints opened in the last {w} days",
+            template="{value:.0f} complaints in the last {w} days",
+            **kw,
+        ),
+        Feature(
+            "complaints_unresolved",
+            description="complaints still open at the cutoff",
+            template="{value:.0f} unresolved complaints",
+            **kw,
+        ),
+        Feature(
+            "complaint_resolution_days_median",
+            description="median days to resolve the complaints resolved in the last 365 days",
+            template="complaints take {value:.0f} days to resolve",
+            zero_when_absent=False,
+            **kw,
+        ),
+        Feature(
+            "complaint_resolution_days_max",
+            description="longest resolution among complaints resolved in the last 365 days",
+            template="a complaint took {value:.0f} days to resolve",
+            zero_when_absent=False,
+            **kw,
+        ),
+        Feature(
+            "complaints_repeat_365d",
+            description="complaints in the last 365 days in a "
+            "category the customer had complained about before",
+            template="{value:.0f} repeat complaints about the same problem",
+            **kw,
+        ),
+        Feature(
+            "days_since_last_complaint",
+            description="days since the last complaint",
+            template="complained {value:.0f} days ago",
+            zero_when_absent=False,
+            **kw,
+        ),
+        Feature(
+            "complaint_max_severity_365d",
+            description="highest severity in the last 365 days",
+            template="a severity-{value:.0f} complaint this year",
+            **kw,
+        ),
     ]
 
 

@@ -64,8 +64,9 @@ def bucket_of(ts: ibis.Value, bounds: list[ibis.Scalar], lo: int, hi: int) -> ib
     if lo == hi:
         return ibis.literal(lo, "int32")
     mid = (lo + hi) // 2
-    return ibis.ifelse(ts >= bounds[mid], bucket_of(ts, bounds, mid + 1, hi),
-                       bucket_of(ts, bounds, lo, mid))
+    return ibis.ifelse(
+        ts >= bounds[mid], bucket_of(ts, bounds, mid + 1, hi), bucket_of(ts, bounds, lo, mid)
+    )
 
 
 def bucket_events(events: ibis.Table, ts_col: str, boundaries: list[dt.date]) -> ibis.Table:
@@ -114,8 +115,11 @@ def build_digests(tables: dict[str, ibis.Table], cutoffs, windows) -> dict[str, 
         table = recent.group_by("customer_id", "bucket").agg(**measures(recent))
         old = events.filter(events.ts < first)
         old = old.group_by("customer_id").agg(last_ts=old.ts.max())
-        zeros = {k: ibis.literal(0, "int64") for k in table.columns
-                 if k not in {"customer_id", "bucket", "last_ts"}}
+        zeros = {
+            k: ibis.literal(0, "int64")
+            for k in table.columns
+            if k not in {"customer_id", "bucket", "last_ts"}
+        }
         old = old.mutate(bucket=ibis.literal(0, "int32"), **zeros).select(*table.columns)
         out[name] = Digest(ibis.union(table, old.cast(table.schema())), tuple(boundaries))
     return out
@@ -123,8 +127,10 @@ def build_digests(tables: dict[str, ibis.Table], cutoffs, windows) -> dict[str, 
 
 def materialize_digests(con, digests: dict[str, Digest]) -> dict[str, Digest]:
     """Compute each digest once into a warehouse table that every cutoff then reads."""
-    return {name: Digest(con.create_table(f"_digest_{name}", d.table, overwrite=True), d.boundaries)
-            for name, d in digests.items()}
+    return {
+        name: Digest(con.create_table(f"_digest_{name}", d.table, overwrite=True), d.boundaries)
+        for name, d in digests.items()
+    }
 
 
 def drop_digests(con, digests: dict[str, Digest]) -> None:

@@ -13,20 +13,40 @@ FAMILY = "engagement"
 def features(windows) -> list[Feature]:
     drift = dict(family=FAMILY, driver_family="drifting_away", actionable=True)
     return [
-        Feature("usage_change_90d_pct", description="logins and visits in the last 90 days "
-                "against the 90 before, in percent",
-                template="usage down {value:.0f}% on the previous 90 days",
-                zero_when_absent=False, **drift),
-        Feature("usage_slope_6m", description="slope of monthly logins and visits over the "
-                "last 6 months (per month)", template="usage falling by {value:.1f} a month",
-                **drift),
-        Feature("days_since_last_interaction", description="days since the last login, visit, "
-                "call or email open", template="no contact for {value:.0f} days",
-                zero_when_absent=False, **drift),
-        *windowed("logins_{w}d", windows, description="logins in the last {w} days",
-                  template="only {value:.0f} logins in the last {w} days", **drift),
-        *windowed("visits_{w}d", windows, description="visits in the last {w} days",
-                  template="only {value:.0f} visits in the last {w} days", **drift),
+        Feature(
+            "usage_change_90d_pct",
+            description="logins and visits in the last 90 days against the 90 before, in percent",
+            template="usage down {value:.0f}% on the previous 90 days",
+            zero_when_absent=False,
+            **drift,
+        ),
+        Feature(
+            "usage_slope_6m",
+            description="slope of monthly logins and visits over the last 6 months (per month)",
+            template="usage falling by {value:.1f} a month",
+            **drift,
+        ),
+        Feature(
+            "days_since_last_interaction",
+            description="days since the last login, visit, call or email open",
+            template="no contact for {value:.0f} days",
+            zero_when_absent=False,
+            **drift,
+        ),
+        *windowed(
+            "logins_{w}d",
+            windows,
+            description="logins in the last {w} days",
+            template="only {value:.0f} logins in the last {w} days",
+            **drift,
+        ),
+        *windowed(
+            "visits_{w}d",
+            windows,
+            description="visits in the last {w} days",
+            template="only {value:.0f} visits in the last {w} days",
+            **drift,
+        ),
     ]
 
 
@@ -53,7 +73,9 @@ def build(ctx: Context) -> ibis.Table:
     slope = ibis.literal(0, "int64")
     # month k counts [cutoff - 30(k+1), cutoff - 30k); oldest month first for the slope weights
     for k, weight in zip(range(SLOPE_MONTHS - 1, -1, -1), weights, strict=True):
-        slope = slope + weight * usage.sum(where=d.between(it, c, 30 * (k + 1), 30 * k)).fill_null(0)
+        slope = slope + weight * usage.sum(where=d.between(it, c, 30 * (k + 1), 30 * k)).fill_null(
+            0
+        )
     aggs["usage_slope_6m"] = slope.cast("float64") / divisor
     out = it.group_by("customer_id").agg(**aggs)
     prev = out._prev90.fill_null(0)

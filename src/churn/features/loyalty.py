@@ -12,18 +12,39 @@ FAMILY = "loyalty"
 def features(windows) -> list[Feature]:
     reward = dict(family=FAMILY, driver_family="reward_bonds", actionable=True)
     return [
-        Feature("loyalty_member", description="1 if in the loyalty programme",
-                template="not in the loyalty programme", **reward),
-        Feature("points_balance", description="loyalty points earned minus redeemed",
-                template="{value:.0f} unused loyalty points", **reward),
-        Feature("redemption_rate_365d", description="points redeemed over points earned in the "
-                "last 365 days", template="redeemed {value:.0%} of points earned",
-                zero_when_absent=False, **reward),
-        Feature("redeemed_90d", description="points redeemed in the last 90 days",
-                template="no reward redeemed in 90 days ({value:.0f} points)", **reward),
-        Feature("referrals_made", family=FAMILY, driver_family="social_bonds", actionable=True,
-                description="customers referred so far",
-                template="has referred {value:.0f} customers"),
+        Feature(
+            "loyalty_member",
+            description="1 if in the loyalty programme",
+            template="not in the loyalty programme",
+            **reward,
+        ),
+        Feature(
+            "points_balance",
+            description="loyalty points earned minus redeemed",
+            template="{value:.0f} unused loyalty points",
+            **reward,
+        ),
+        Feature(
+            "redemption_rate_365d",
+            description="points redeemed over points earned in the last 365 days",
+            template="redeemed {value:.0%} of points earned",
+            zero_when_absent=False,
+            **reward,
+        ),
+        Feature(
+            "redeemed_90d",
+            description="points redeemed in the last 90 days",
+            template="no reward redeemed in 90 days ({value:.0f} points)",
+            **reward,
+        ),
+        Feature(
+            "referrals_made",
+            family=FAMILY,
+            driver_family="social_bonds",
+            actionable=True,
+            description="customers referred so far",
+            template="has referred {value:.0f} customers",
+        ),
     ]
 
 
@@ -31,7 +52,9 @@ def build(ctx: Context) -> ibis.Table:
     parts = []
     if ctx.has("loyalty_members"):
         m = ctx.before("loyalty_members", "joined_at")
-        parts.append(m.select("customer_id").distinct().mutate(loyalty_member=ibis.literal(1, "int8")))
+        parts.append(
+            m.select("customer_id").distinct().mutate(loyalty_member=ibis.literal(1, "int8"))
+        )
     if ctx.has("loyalty_points"):
         p = ctx.before("loyalty_points", "ts")
         earn, redeem = p.kind == "earn", p.kind == "redeem"
@@ -42,8 +65,11 @@ def build(ctx: Context) -> ibis.Table:
             _redeemed=p.points.sum(where=redeem & year),
             redeemed_90d=p.points.sum(where=redeem & quarter),
         )
-        parts.append(g.mutate(redemption_rate_365d=g._redeemed.fill_null(0)
-                              / g._earned.nullif(0)).drop("_earned", "_redeemed"))
+        parts.append(
+            g.mutate(redemption_rate_365d=g._redeemed.fill_null(0) / g._earned.nullif(0)).drop(
+                "_earned", "_redeemed"
+            )
+        )
     if ctx.has("referrals"):
         r = ctx.before("referrals", "ts")
         parts.append(r.group_by(customer_id=r.referrer_id).agg(referrals_made=r.count()))
@@ -51,5 +77,6 @@ def build(ctx: Context) -> ibis.Table:
     for part in parts[1:]:
         out = out.outer_join(part, "customer_id")
         out = out.mutate(customer_id=out.customer_id.fill_null(out.customer_id_right)).drop(
-            "customer_id_right")
+            "customer_id_right"
+        )
     return out

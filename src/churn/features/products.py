@@ -16,21 +16,49 @@ def features(windows) -> list[Feature]:
     bond = dict(family=FAMILY, driver_family="structural_bonds", actionable=True)
     price = dict(family=FAMILY, driver_family="price", actionable=True)
     return [
-        Feature("active_products", description="products held at the cutoff",
-                template="holds only {value:.0f} product(s)", **bond),
-        Feature("bundle", description="1 when two or more products are held",
-                template="no bundle of products", **bond),
-        Feature("premium_plans", description="held products on the premium plan",
-                template="{value:.0f} premium plan(s)", **bond),
-        Feature("monthly_fee", description="total monthly fee at the cutoff",
-                template="pays {value:.0f} a month", **price),
-        Feature("fee_change_90d", description="monthly fee now minus 90 days ago",
-                template="monthly fee changed by {value:+.0f} in 90 days", **price),
-        Feature("price_increase_90d", description="1 if a price rise took effect in the last "
-                "90 days", template="a price increase in the last 90 days", **price),
-        *windowed("cancellations_{w}d", windows, description="products cancelled in the last "
-                  "{w} days", template="cancelled {value:.0f} product(s) in the last {w} days",
-                  **bond),
+        Feature(
+            "active_products",
+            description="products held at the cutoff",
+            template="holds only {value:.0f} product(s)",
+            **bond,
+        ),
+        Feature(
+            "bundle",
+            description="1 when two or more products are held",
+            template="no bundle of products",
+            **bond,
+        ),
+        Feature(
+            "premium_plans",
+            description="held products on the premium plan",
+            template="{value:.0f} premium plan(s)",
+            **bond,
+        ),
+        Feature(
+            "monthly_fee",
+            description="total monthly fee at the cutoff",
+            template="pays {value:.0f} a month",
+            **price,
+        ),
+        Feature(
+            "fee_change_90d",
+            description="monthly fee now minus 90 days ago",
+            template="monthly fee changed by {value:+.0f} in 90 days",
+            **price,
+        ),
+        Feature(
+            "price_increase_90d",
+            description="1 if a price rise took effect in the last 90 days",
+            template="a price increase in the last 90 days",
+            **price,
+        ),
+        *windowed(
+            "cancellations_{w}d",
+            windows,
+            description="products cancelled in the last {w} days",
+            template="cancelled {value:.0f} product(s) in the last {w} days",
+            **bond,
+        ),
     ]
 
 
@@ -42,12 +70,14 @@ def active_at(subs: ibis.Table, day) -> ibis.Value:
 def build(ctx: Context) -> ibis.Table:
     subs = ctx.before("subscriptions", "start_date")
     # what happened on or after the cutoff is unknown: an end from then on reads as still open
-    subs = subs.mutate(end_date=ibis.ifelse(subs.end_date < ctx.date, subs.end_date,
-                                            ibis.null("date")))
+    subs = subs.mutate(
+        end_date=ibis.ifelse(subs.end_date < ctx.date, subs.end_date, ibis.null("date"))
+    )
     then = ibis.date(ctx.cutoff - dt.timedelta(days=PRICE_WINDOW))
     now_on, then_on = active_at(subs, ctx.date), active_at(subs, then)
     successors = subs.filter(subs.previous_subscription_id.notnull()).select(
-        prev_id=subs.previous_subscription_id)
+        prev_id=subs.previous_subscription_id
+    )
     cancelled = subs.end_date.notnull() & ~subs.subscription_id.isin(successors.prev_id)
     rise = (subs.change_reason == "price_change") & (subs.start_date >= then)
     aggs = {

@@ -18,9 +18,14 @@ YEAR = 365
 
 def features(windows) -> list[Feature]:
     return [
-        Feature("revenue_12m", family=FAMILY, driver_family="value_fixed", actionable=False,
-                description="fees and purchases in the last 365 days",
-                template="worth {value:.0f} a year"),
+        Feature(
+            "revenue_12m",
+            family=FAMILY,
+            driver_family="value_fixed",
+            actionable=False,
+            description="fees and purchases in the last 365 days",
+            template="worth {value:.0f} a year",
+        ),
     ]
 
 
@@ -28,12 +33,12 @@ def build(ctx: Context) -> ibis.Table:
     """Fees accrued over the part of each subscription inside the year, plus purchases."""
     start = ctx.cutoff - dt.timedelta(days=YEAR)
     subs = ctx.before("subscriptions", "start_date")
-    end = ibis.ifelse(subs.end_date.notnull() & (subs.end_date < ctx.date), subs.end_date,
-                      ctx.date)
+    end = ibis.ifelse(subs.end_date.notnull() & (subs.end_date < ctx.date), subs.end_date, ctx.date)
     first = ibis.greatest(subs.start_date, ibis.date(start))
     days = (epoch_s(end) - epoch_s(first)) / DAY_S
     fees = subs.group_by("customer_id").agg(
-        _fees=(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum())
+        _fees=(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum()
+    )
     if "transactions" not in ctx.digests:
         return fees.select("customer_id", revenue_12m=fees._fees)
     d = ctx.digests["transactions"]
@@ -71,8 +76,11 @@ class ValueTiers(BaseEstimator, TransformerMixin):
         return np.asarray(TIERS, dtype=object)[idx].reshape(-1, 1)
 
     def to_dict(self) -> dict:
-        return {"quantiles": list(self.quantiles), "thresholds": self.thresholds_.tolist(),
-                "tiers": list(TIERS)}
+        return {
+            "quantiles": list(self.quantiles),
+            "thresholds": self.thresholds_.tolist(),
+            "tiers": list(TIERS),
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> ValueTiers:

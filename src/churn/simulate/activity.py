@@ -54,7 +54,7 @@ def step_complaints(w: World, m: MonthWindow, who, lo, hi, exposure) -> None:
     """Complaints pile up for phone-only customers, after price rises and in the weak region."""
     rng = w.rng
     price_recent = w.since(w.last_price_rise[who], m.start, 90)
-    rate = (0.03 + 0.03 * w.cust.phone_only[who] + 0.05 * price_recent)
+    rate = 0.03 + 0.03 * w.cust.phone_only[who] + 0.05 * price_recent
     rate = rate * C.REGION_COMPLAINT_MULT[w.cust.region[who]]
     cust, opened_us = draw_times(rng, who, draw_counts(rng, rate, exposure), lo, hi)
     last = w.last_category[cust]
@@ -65,9 +65,14 @@ def step_complaints(w: World, m: MonthWindow, who, lo, hi, exposure) -> None:
     days_to_resolve = rng.exponential(np.where(slow, 90.0, 6.0)) + 0.05
     resolved_us = opened_us + (days_to_resolve * US_PER_DAY).astype(np.int64)
     w.complaints.append(
-        customer=cust, opened_us=opened_us, opened=opened_us // US_PER_DAY,
-        resolved_us=resolved_us, resolved=np.minimum(resolved_us // US_PER_DAY, C.NO_DAY),
-        category=category, severity=severity, repeat=(category == last),
+        customer=cust,
+        opened_us=opened_us,
+        opened=opened_us // US_PER_DAY,
+        resolved_us=resolved_us,
+        resolved=np.minimum(resolved_us // US_PER_DAY, C.NO_DAY),
+        category=category,
+        severity=severity,
+        repeat=(category == last),
     )
     w.last_category[cust] = category
     np.add.at(w.walk, cust, -0.04 * severity)  # a pile-up of bad experiences
@@ -85,8 +90,14 @@ def step_campaigns(w: World, who, lo, hi, exposure) -> None:
     responded_us = sent + (rng.exponential(3.0, cust.size) * US_PER_DAY).astype(np.int64)
     responded &= responded_us < (w.end_day + 1) * US_PER_DAY
     responded_us = np.where(responded, responded_us, -1)
-    w.log.add("campaigns", customer=cust, ts=sent, offer=offer, channel=channel.astype(np.int8),
-              responded=responded_us)
+    w.log.add(
+        "campaigns",
+        customer=cust,
+        ts=sent,
+        offer=offer,
+        channel=channel.astype(np.int8),
+        responded=responded_us,
+    )
     w.last_response[cust[responded], offer[responded]] = responded_us[responded] // US_PER_DAY
 
 
@@ -104,7 +115,11 @@ def step_loyalty(w: World, m: MonthWindow, who, lo, hi, spend: np.ndarray) -> No
     w.points[who[earners]] += earned
     ts = (hi[earners].astype(np.int64) - 1) * US_PER_DAY + 20 * 3600 * 10**6
     w.log.add("loyalty_points", customer=who[earners], ts=ts, kind=fill(ts, 0), points=earned)
-    redeem = (w.loyalty_join[who] < lo) & (w.points[who] >= 100) & (rng.random(who.size) < 0.15 * np.minimum(e, 2.0))
+    redeem = (
+        (w.loyalty_join[who] < lo)
+        & (w.points[who] >= 100)
+        & (rng.random(who.size) < 0.15 * np.minimum(e, 2.0))
+    )
     cust = who[redeem]
     points = np.floor(w.points[cust] * rng.uniform(0.5, 1.0, cust.size))
     w.points[cust] -= points

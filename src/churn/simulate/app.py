@@ -19,15 +19,21 @@ def run_simulate(cfg: DictConfig) -> dict[str, int]:
     """Simulate, then write `<paths.data_dir>/raw/*.parquet` and the ground truth atomically."""
     started = time.perf_counter()
     hazard = HazardConfig(**OmegaConf.to_container(cfg.hazard))
-    world = simulate_world(cfg.n_customers, cfg.start, cfg.end, cfg.seed,
-                           cfg.existing_fraction, hazard)
+    world = simulate_world(
+        cfg.n_customers, cfg.start, cfg.end, cfg.seed, cfg.existing_fraction, hazard
+    )
     tables = build_tables(world)
     truth, hazard_table = build_ground_truth(world, cfg.seed, cfg.start, cfg.end)
     raw_dir = Path(cfg.paths.data_dir) / "raw"
     write_world(tables, truth, hazard_table, raw_dir)
     counts = {name: table.num_rows for name, table in tables.items()}
-    log.info("wrote %s rows in %d tables to %s in %.1f s", f"{sum(counts.values()):,}",
-             len(counts), raw_dir, time.perf_counter() - started)
+    log.info(
+        "wrote %s rows in %d tables to %s in %.1f s",
+        f"{sum(counts.values()):,}",
+        len(counts),
+        raw_dir,
+        time.perf_counter() - started,
+    )
     for name, rows in counts.items():
         log.info("  %-16s %12s rows", name, f"{rows:,}")
     return counts

@@ -42,78 +42,104 @@ def build_tables(w: World) -> dict[str, pa.Table]:
     """The raw CRM tables, in the column layout the warehouse contract expects."""
     c, s, k = w.cust, w.subs, w.complaints
     out = {
-        "customers": pa.table({
-            "customer_id": ids(np.arange(w.n)),
-            "signup_date": days(c.signup),
-            "region": labels(c.region, C.REGIONS),
-            "segment": labels(c.segment, C.SEGMENTS),
-            "acquisition_channel": labels(c.acquisition, C.ACQUISITION_CHANNELS),
-            "birth_year": pa.array(c.birth_year.astype(np.int32)),
-        }),
-        "subscriptions": pa.table({
-            "subscription_id": ids(np.arange(s.n)),
-            "customer_id": ids(s["customer"]),
-            "product": labels(s["product"], C.PRODUCTS),
-            "plan": labels(s["plan"], C.PLANS),
-            "monthly_fee": pa.array(s["fee"]),
-            "start_date": days(s["start"]),
-            "end_date": days(s["end"]),
-            "previous_subscription_id": pa.array(s["prev"] + 1, pa.int64(), mask=s["prev"] < 0),
-            "change_reason": labels(s["reason"], C.CHANGE_REASONS),
-        }),
-        "complaints": pa.table({
-            "complaint_id": ids(np.arange(k.n)),
-            "customer_id": ids(k["customer"]),
-            "opened_at": stamps(k["opened_us"]),
-            "resolved_at": stamps(k["resolved_us"], k["resolved"] > w.end_day),
-            "category": labels(k["category"], C.COMPLAINT_CATEGORIES),
-            "severity": pa.array(k["severity"].astype(np.int32)),
-        }),
+        "customers": pa.table(
+            {
+                "customer_id": ids(np.arange(w.n)),
+                "signup_date": days(c.signup),
+                "region": labels(c.region, C.REGIONS),
+                "segment": labels(c.segment, C.SEGMENTS),
+                "acquisition_channel": labels(c.acquisition, C.ACQUISITION_CHANNELS),
+                "birth_year": pa.array(c.birth_year.astype(np.int32)),
+            }
+        ),
+        "subscriptions": pa.table(
+            {
+                "subscription_id": ids(np.arange(s.n)),
+                "customer_id": ids(s["customer"]),
+                "product": labels(s["product"], C.PRODUCTS),
+                "plan": labels(s["plan"], C.PLANS),
+                "monthly_fee": pa.array(s["fee"]),
+                "start_date": days(s["start"]),
+                "end_date": days(s["end"]),
+                "previous_subscription_id": pa.array(s["prev"] + 1, pa.int64(), mask=s["prev"] < 0),
+                "change_reason": labels(s["reason"], C.CHANGE_REASONS),
+            }
+        ),
+        "complaints": pa.table(
+            {
+                "complaint_id": ids(np.arange(k.n)),
+                "customer_id": ids(k["customer"]),
+                "opened_at": stamps(k["opened_us"]),
+                "resolved_at": stamps(k["resolved_us"], k["resolved"] > w.end_day),
+                "category": labels(k["category"], C.COMPLAINT_CATEGORIES),
+                "severity": pa.array(k["severity"].astype(np.int32)),
+            }
+        ),
     }
     out.update(build_event_tables(w))
     return out
 
 
 def build_event_tables(w: World) -> dict[str, pa.Table]:
-    t, i, cp = w.log.collect("transactions"), w.log.collect("interactions"), w.log.collect("campaigns")
-    lm, lp, r = w.log.collect("loyalty_members"), w.log.collect("loyalty_points"), w.log.collect("referrals")
+    t, i, cp = (
+        w.log.collect("transactions"),
+        w.log.collect("interactions"),
+        w.log.collect("campaigns"),
+    )
+    lm, lp, r = (
+        w.log.collect("loyalty_members"),
+        w.log.collect("loyalty_points"),
+        w.log.collect("referrals"),
+    )
     return {
-        "transactions": pa.table({
-            "transaction_id": ids(np.arange(t["customer"].size)),
-            "customer_id": ids(t["customer"]),
-            "ts": stamps(t["ts"]),
-            "channel": labels(t["channel"], C.SALES_CHANNELS),
-            "product": labels(t["product"], C.PRODUCTS),
-            "amount": pa.array(t["amount"]),
-        }),
-        "interactions": pa.table({
-            "customer_id": ids(i["customer"]),
-            "ts": stamps(i["ts"]),
-            "channel": labels(i["channel"], C.INTERACTION_CHANNELS),
-            "kind": labels(i["kind"], C.INTERACTION_KINDS),
-        }),
-        "campaigns": pa.table({
-            "customer_id": ids(cp["customer"]),
-            "sent_at": stamps(cp["ts"]),
-            "offer_type": labels(cp["offer"], C.OFFER_TYPES),
-            "channel": labels(cp["channel"], C.CAMPAIGN_CHANNELS),
-            "responded_at": stamps(cp["responded"], cp["responded"] < 0),
-        }),
-        "loyalty_members": pa.table({
-            "customer_id": ids(lm["customer"]),
-            "joined_at": days(lm["day"]),
-        }),
-        "loyalty_points": pa.table({
-            "customer_id": ids(lp["customer"]),
-            "ts": stamps(lp["ts"]),
-            "kind": labels(lp["kind"], C.POINT_KINDS),
-            "points": pa.array(lp["points"]),
-        }),
-        "referrals": pa.table({
-            "referrer_id": ids(r["referrer"]),
-            "referred_id": ids(r["referred"]),
-            "ts": stamps(r["ts"]),
-        }),
+        "transactions": pa.table(
+            {
+                "transaction_id": ids(np.arange(t["customer"].size)),
+                "customer_id": ids(t["customer"]),
+                "ts": stamps(t["ts"]),
+                "channel": labels(t["channel"], C.SALES_CHANNELS),
+                "product": labels(t["product"], C.PRODUCTS),
+                "amount": pa.array(t["amount"]),
+            }
+        ),
+        "interactions": pa.table(
+            {
+                "customer_id": ids(i["customer"]),
+                "ts": stamps(i["ts"]),
+                "channel": labels(i["channel"], C.INTERACTION_CHANNELS),
+                "kind": labels(i["kind"], C.INTERACTION_KINDS),
+            }
+        ),
+        "campaigns": pa.table(
+            {
+                "customer_id": ids(cp["customer"]),
+                "sent_at": stamps(cp["ts"]),
+                "offer_type": labels(cp["offer"], C.OFFER_TYPES),
+                "channel": labels(cp["channel"], C.CAMPAIGN_CHANNELS),
+                "responded_at": stamps(cp["responded"], cp["responded"] < 0),
+            }
+        ),
+        "loyalty_members": pa.table(
+            {
+                "customer_id": ids(lm["customer"]),
+                "joined_at": days(lm["day"]),
+            }
+        ),
+        "loyalty_points": pa.table(
+            {
+                "customer_id": ids(lp["customer"]),
+                "ts": stamps(lp["ts"]),
+                "kind": labels(lp["kind"], C.POINT_KINDS),
+                "points": pa.array(lp["points"]),
+            }
+        ),
+        "referrals": pa.table(
+            {
+                "referrer_id": ids(r["referrer"]),
+                "referred_id": ids(r["referred"]),
+                "ts": stamps(r["ts"]),
+            }
+        ),
     }
 
 
@@ -139,38 +165,58 @@ def build_ground_truth(w: World, seed: int, start: str, end: str) -> tuple[dict,
     drivers = []
     for j, name in enumerate(DRIVERS):
         coef = float(getattr(w.hazard, name))
-        drivers.append({
-            "name": name,
-            "driver_family": PLANTED_FAMILIES[name],
-            "direction": "raises" if coef > 0 else "lowers",
-            "sign": 1 if coef > 0 else -1,
-            "coefficient": coef,
-            "strength": round(abs(coef) * float(std[j]), 6),
-        })
+        drivers.append(
+            {
+                "name": name,
+                "driver_family": PLANTED_FAMILIES[name],
+                "direction": "raises" if coef > 0 else "lowers",
+                "sign": 1 if coef > 0 else -1,
+                "coefficient": coef,
+                "strength": round(abs(coef) * float(std[j]), 6),
+            }
+        )
     drivers.sort(key=lambda d: -d["strength"])
     hz = w.hazard_rows
-    hazard = pa.table({
-        "customer_id": ids(np.concatenate([h["customer"] for h in hz])),
-        "month_start": days(np.concatenate([h["month"] for h in hz])),
-        "churn_hazard": pa.array(np.concatenate([h["hazard"] for h in hz])),
-    })
+    hazard = pa.table(
+        {
+            "customer_id": ids(np.concatenate([h["customer"] for h in hz])),
+            "month_start": days(np.concatenate([h["month"] for h in hz])),
+            "churn_hazard": pa.array(np.concatenate([h["hazard"] for h in hz])),
+        }
+    )
     truth = {
-        "seed": seed, "n_customers": w.n, "start": start, "end": end,
+        "seed": seed,
+        "n_customers": w.n,
+        "start": start,
+        "end": end,
         "churn_drivers": drivers,
-        "strength_definition": "|coefficient| x standard deviation of the driver over at-risk customer-months (log-odds)",
+        "strength_definition": (
+            "|coefficient| x standard deviation of the driver over at-risk customer-months "
+            "(log-odds)"
+        ),
         "base_logit": w.hazard.base_logit,
         "non_relational_churn": {"cause": "move", "monthly_probability": w.hazard.move_monthly},
         "hazard_table": "ground_truth_hazard.parquet",
         "hazard_definition": (
-            "churn_hazard is the probability that a customer active at month_start churns before the "
-            "next month starts; it is fixed by data before month_start and constant within the month, "
+            "churn_hazard is the probability that a customer active at month_start churns "
+            "before the next month starts; it is fixed by data before month_start and constant "
+            "within the month, "
             "so the daily hazard is 1 - (1 - churn_hazard) ** (1 / days_in_month)."
         ),
         "propensity_drivers": {
-            "cross_sell": {"engagement_log": 0.7, "cross_sell_offer_response_90d": 2.0,
-                           "loyalty_member": 0.5, "business": 0.4, "products_minus_one": -0.3},
-            "upsell": {"engagement_log": 0.9, "upsell_offer_response_90d": 2.0,
-                       "business": 0.6, "tenure_over_365d": 0.5},
+            "cross_sell": {
+                "engagement_log": 0.7,
+                "cross_sell_offer_response_90d": 2.0,
+                "loyalty_member": 0.5,
+                "business": 0.4,
+                "products_minus_one": -0.3,
+            },
+            "upsell": {
+                "engagement_log": 0.9,
+                "upsell_offer_response_90d": 2.0,
+                "business": 0.6,
+                "tenure_over_365d": 0.5,
+            },
         },
     }
     return truth, hazard

@@ -18,11 +18,22 @@ def propensity_logits(w: World, who: np.ndarray, day: int) -> tuple[np.ndarray, 
     n_products = (w.held[who] >= 0).sum(axis=1)
     business = w.cust.segment[who]
     member = w.loyalty_join[who] < day
-    cross = (-4.3 + 0.7 * log_e + 2.0 * w.since(w.last_response[who, 0], day, 90)
-             + 0.5 * member + 0.4 * business - 0.3 * (n_products - 1))
+    cross = (
+        -4.3
+        + 0.7 * log_e
+        + 2.0 * w.since(w.last_response[who, 0], day, 90)
+        + 0.5 * member
+        + 0.4 * business
+        - 0.3 * (n_products - 1)
+    )
     long_tenure = (day - w.cust.signup[who]) > 365
-    up = (-4.6 + 0.9 * log_e + 2.0 * w.since(w.last_response[who, 1], day, 90)
-          + 0.6 * business + 0.5 * long_tenure)
+    up = (
+        -4.6
+        + 0.9 * log_e
+        + 2.0 * w.since(w.last_response[who, 1], day, 90)
+        + 0.6 * business
+        + 0.5 * long_tenure
+    )
     return cross, up
 
 
@@ -34,17 +45,21 @@ def step_products(w: World, m: MonthWindow, who, lo, hi) -> None:
     plan = np.where(held, w.subs["plan"][np.maximum(w.held[who], 0)], 2)
     can_cross, can_up = (~held).any(axis=1), (held & (plan < 2)).any(axis=1)
     cross, up = propensity_logits(w, who, m.start)
-    p = np.column_stack([
-        sigmoid(cross) * can_cross,
-        sigmoid(up) * can_up,
-        np.full(who.size, PRICE_RISE_MONTHLY),
-        CANCEL_MONTHLY * (held.sum(axis=1) >= 2),
-    ])
+    p = np.column_stack(
+        [
+            sigmoid(cross) * can_cross,
+            sigmoid(up) * can_up,
+            np.full(who.size, PRICE_RISE_MONTHLY),
+            CANCEL_MONTHLY * (held.sum(axis=1) >= 2),
+        ]
+    )
     edges = np.cumsum(p, axis=1)
     kind = (w.rng.random(who.size)[:, None] >= edges).sum(axis=1)  # 4 means no event
     day = draw_days(w.rng, lo, hi)
     add_product(w, who[kind == 0], day[kind == 0], ~held[kind == 0])
-    change_plan(w, who[kind == 1], day[kind == 1], held[kind == 1] & (plan[kind == 1] < 2), "upgrade")
+    change_plan(
+        w, who[kind == 1], day[kind == 1], held[kind == 1] & (plan[kind == 1] < 2), "upgrade"
+    )
     change_plan(w, who[kind == 2], day[kind == 2], held[kind == 2], "price_change")
     sel = kind == 3
     product = choose_nth_true(w.rng, held[sel])
@@ -57,9 +72,16 @@ def add_product(w: World, cust: np.ndarray, day: np.ndarray, free: np.ndarray) -
     plan = w.rng.choice(3, cust.size, p=[0.55, 0.35, 0.10]).astype(np.int8)
     fee = C.BASE_FEE[product] * C.PLAN_FEE_MULT[plan] * (1 + 0.8 * w.cust.segment[cust])
     fee = np.round(fee * w.rng.uniform(0.95, 1.05, cust.size), 2)
-    idx = w.subs.append(customer=cust, product=product, plan=plan, fee=fee, start=day,
-                        end=np.full(cust.size, C.NO_DAY), prev=np.full(cust.size, -1),
-                        reason=np.zeros(cust.size))
+    idx = w.subs.append(
+        customer=cust,
+        product=product,
+        plan=plan,
+        fee=fee,
+        start=day,
+        end=np.full(cust.size, C.NO_DAY),
+        prev=np.full(cust.size, -1),
+        reason=np.zeros(cust.size),
+    )
     w.held[cust, product] = idx
 
 
@@ -75,9 +97,16 @@ def change_plan(w: World, cust: np.ndarray, day: np.ndarray, eligible: np.ndarra
         new_fee = fee * w.rng.uniform(1.08, 1.2, cust.size)
         w.last_price_rise[cust] = day
     end_subscriptions(w, old, day)
-    idx = w.subs.append(customer=cust, product=product, plan=plan, fee=np.round(new_fee, 2),
-                        start=day, end=np.full(cust.size, C.NO_DAY), prev=old,
-                        reason=np.full(cust.size, C.CHANGE_REASONS.index(why)))
+    idx = w.subs.append(
+        customer=cust,
+        product=product,
+        plan=plan,
+        fee=np.round(new_fee, 2),
+        start=day,
+        end=np.full(cust.size, C.NO_DAY),
+        prev=old,
+        reason=np.full(cust.size, C.CHANGE_REASONS.index(why)),
+    )
     w.held[cust, product] = idx
 
 

@@ -8,11 +8,7 @@ from churn.simulate import catalog as C
 from churn.simulate.book import count_open, count_recent
 from churn.simulate.events import (
     US_PER_DAY,
-    choose_categorical,
-    choose_nth_true,
-    draw_counts,
     draw_days,
-    draw_times,
     sigmoid,
 )
 from churn.simulate.world import N_PRODUCTS, MonthWindow, World
@@ -44,8 +40,14 @@ def open_products(w: World, who: np.ndarray) -> None:
     fee = C.BASE_FEE[products] * C.PLAN_FEE_MULT[plan] * (1 + 0.8 * w.cust.segment[cust])
     fee = np.round(fee * rng.uniform(0.95, 1.05, rows.size), 2)
     idx = w.subs.append(
-        customer=cust, product=products, plan=plan, fee=fee, start=w.cust.signup[cust],
-        end=np.full(rows.size, C.NO_DAY), prev=np.full(rows.size, -1), reason=np.zeros(rows.size),
+        customer=cust,
+        product=products,
+        plan=plan,
+        fee=fee,
+        start=w.cust.signup[cust],
+        end=np.full(rows.size, C.NO_DAY),
+        prev=np.full(rows.size, -1),
+        reason=np.zeros(rows.size),
     )
     w.held[cust, products] = idx
 
@@ -63,7 +65,9 @@ def step_signups(w: World, m: MonthWindow) -> None:
     weight = w.engagement[pool] / w.engagement[pool].sum()
     referrer = w.rng.choice(pool, referred.size, p=weight)
     np.add.at(w.referrals, referrer, 1)
-    ts = signup[referred].astype(np.int64) * US_PER_DAY + w.rng.integers(0, US_PER_DAY, referred.size)
+    ts = signup[referred].astype(np.int64) * US_PER_DAY + w.rng.integers(
+        0, US_PER_DAY, referred.size
+    )
     w.log.add("referrals", referrer=referrer, referred=referred, ts=ts)
 
 
@@ -71,19 +75,23 @@ def driver_matrix(w: World, who: np.ndarray, day: int) -> np.ndarray:
     """The planted drivers' values for customers at a month start, as the simulator sees them."""
     hist = w.engagement_hist
     held = w.held[who] >= 0
-    x = np.column_stack([
-        np.minimum(count_open(w.complaints, w.n, day)[who], 3),
-        np.minimum(count_recent(w.complaints, w.n, day, 90, "repeat")[who], 2),
-        np.clip(np.log(w.cust.level[who] / hist[0, who]), 0.0, 3.0),  # drift from own usual usage
-        w.cust.phone_only[who],
-        w.cust.single_channel[who],
-        w.since(w.last_price_rise[who], day, 90),
-        (day - w.cust.signup[who]) < 180,
-        held.sum(axis=1) - 1,
-        w.loyalty_join[who] < day,
-        w.since(w.last_redeem[who], day, 90),
-        np.minimum(w.referrals[who], 3),
-    ])
+    x = np.column_stack(
+        [
+            np.minimum(count_open(w.complaints, w.n, day)[who], 3),
+            np.minimum(count_recent(w.complaints, w.n, day, 90, "repeat")[who], 2),
+            np.clip(
+                np.log(w.cust.level[who] / hist[0, who]), 0.0, 3.0
+            ),  # drift from own usual usage
+            w.cust.phone_only[who],
+            w.cust.single_channel[who],
+            w.since(w.last_price_rise[who], day, 90),
+            (day - w.cust.signup[who]) < 180,
+            held.sum(axis=1) - 1,
+            w.loyalty_join[who] < day,
+            w.since(w.last_redeem[who], day, 90),
+            np.minimum(w.referrals[who], 3),
+        ]
+    )
     return x.astype(np.float64)
 
 
@@ -102,7 +110,9 @@ def step_hazard(w: World, m: MonthWindow) -> None:
 
 def present_window(w: World, m: MonthWindow):
     """Customers present in the month and the [lo, hi) days each was a customer."""
-    who = np.flatnonzero((w.cust.signup < m.end) & (w.churn_day > np.maximum(w.cust.signup, m.start)))
+    who = np.flatnonzero(
+        (w.cust.signup < m.end) & (w.churn_day > np.maximum(w.cust.signup, m.start))
+    )
     who = who[w.churn_day[who] > m.start]
     lo = np.maximum(w.cust.signup[who], m.start)
     hi = np.minimum(w.churn_day[who], m.end)

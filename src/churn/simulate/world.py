@@ -102,7 +102,9 @@ class RunningMoments:
 class World:
     """Mutable state of every customer, advanced one month at a time."""
 
-    def __init__(self, n: int, start: str, end: str, seed: int, existing: float, hazard: HazardConfig):
+    def __init__(
+        self, n: int, start: str, end: str, seed: int, existing: float, hazard: HazardConfig
+    ):
         self.rng = np.random.default_rng(seed)
         self.n, self.hazard = n, hazard
         self.start_day, self.end_day = to_day(start), to_day(end)

@@ -66,8 +66,13 @@ def check_table_config(tables: Mapping[str, Any]) -> None:
             )
 
 
-def stage_table(con: BaseBackend, contract: TableContract, source: Mapping[str, Any],
-                load_date: dt_.date, example_rows: int) -> TableResult:
+def stage_table(
+    con: BaseBackend,
+    contract: TableContract,
+    source: Mapping[str, Any],
+    load_date: dt_.date,
+    example_rows: int,
+) -> TableResult:
     """Write `_stg_<table>` and `_stg_rejects_<table>`; return the counts."""
     raw = read_source(con, contract.name, source)
     parents = {"customers": con.table("_stg_customers")} if contract.name != "customers" else {}
@@ -96,8 +101,13 @@ def guard_schema(con: BaseBackend, contract: TableContract) -> None:
         ) from err
 
 
-def load_warehouse(con: BaseBackend, tables: Mapping[str, Any], load_date: dt_.date,
-                   max_reject_fraction: float, example_rows: int = 5) -> list[TableResult]:
+def load_warehouse(
+    con: BaseBackend,
+    tables: Mapping[str, Any],
+    load_date: dt_.date,
+    max_reject_fraction: float,
+    example_rows: int = 5,
+) -> list[TableResult]:
     """Stage, check and publish every configured table; all or nothing."""
     check_table_config(tables)
     contracts = [c for c in CONTRACTS if c.name in tables]
@@ -107,11 +117,14 @@ def load_warehouse(con: BaseBackend, tables: Mapping[str, Any], load_date: dt_.d
         for contract in contracts:
             staged[contract.name] = f"_stg_{contract.name}"
             staged[f"rejects_{contract.name}"] = f"_stg_rejects_{contract.name}"
-            results.append(stage_table(con, contract, tables[contract.name], load_date, example_rows))
+            results.append(
+                stage_table(con, contract, tables[contract.name], load_date, example_rows)
+            )
         too_many = [r for r in results if r.reject_fraction > max_reject_fraction]
         if too_many:
-            raise ValidationError(describe_overflow(too_many, max_reject_fraction),
-                                  table=too_many[0].table)
+            raise ValidationError(
+                describe_overflow(too_many, max_reject_fraction), table=too_many[0].table
+            )
         for contract in contracts:
             guard_schema(con, contract)
         swap_tables(con, staged)
@@ -124,8 +137,10 @@ def load_warehouse(con: BaseBackend, tables: Mapping[str, Any], load_date: dt_.d
 def describe_overflow(results: list[TableResult], limit: float) -> str:
     lines = [f"too many rejected rows (validate.max_reject_fraction={limit}); nothing was loaded:"]
     for r in results:
-        lines.append(f"- table {r.table!r}: {r.rejected:,} of {r.rows_in:,} rows rejected "
-                     f"({r.reject_fraction:.1%})")
+        lines.append(
+            f"- table {r.table!r}: {r.rejected:,} of {r.rows_in:,} rows rejected "
+            f"({r.reject_fraction:.1%})"
+        )
         lines += [f"    {n:,} x {reason}" for reason, n in r.rejects_by_reason.items()]
         if r.examples is not None:
             lines.append("    examples:\n" + r.examples.to_string(index=False, max_colwidth=40))
@@ -135,16 +150,25 @@ def describe_overflow(results: list[TableResult], limit: float) -> str:
 
 def summarize(results: list[TableResult]) -> dict[str, Any]:
     return {
-        r.table: {"rows_in": r.rows_in, "rows_loaded": r.rows_loaded, "rejected": r.rejected,
-                  "rejects_by_reason": r.rejects_by_reason}
+        r.table: {
+            "rows_in": r.rows_in,
+            "rows_loaded": r.rows_loaded,
+            "rejected": r.rejected,
+            "rejects_by_reason": r.rejects_by_reason,
+        }
         for r in results
     }
 
 
 def log_results(results: list[TableResult]) -> None:
     for r in results:
-        log.info("%-16s %12s in %12s loaded %9s rejected", r.table, f"{r.rows_in:,}",
-                 f"{r.rows_loaded:,}", f"{r.rejected:,}")
+        log.info(
+            "%-16s %12s in %12s loaded %9s rejected",
+            r.table,
+            f"{r.rows_in:,}",
+            f"{r.rows_loaded:,}",
+            f"{r.rejected:,}",
+        )
         for reason, n in r.rejects_by_reason.items():
             log.warning("  rejects_%s: %s x %s", r.table, f"{n:,}", reason)
         if r.examples is not None:
@@ -157,11 +181,13 @@ def run_validate(cfg: DictConfig) -> list[TableResult]:
     load_date = resolve_load_date(cfg.data.load_date)
     warehouse = OmegaConf.to_container(cfg.warehouse, resolve=True)
     with connection(warehouse) as con:
-        results = load_warehouse(con, tables, load_date, cfg.validate.max_reject_fraction,
-                                 cfg.validate.example_rows)
+        results = load_warehouse(
+            con, tables, load_date, cfg.validate.max_reject_fraction, cfg.validate.example_rows
+        )
     log_results(results)
     report = Path(cfg.paths.data_dir) / "validation_report.json"
-    report.write_text(json.dumps({"load_date": str(load_date), "tables": summarize(results)},
-                                 indent=2) + "\n")
+    report.write_text(
+        json.dumps({"load_date": str(load_date), "tables": summarize(results)}, indent=2) + "\n"
+    )
     log.info("warehouse ready (%s); report in %s", warehouse["backend"], report)
     return results

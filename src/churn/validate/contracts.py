@@ -44,69 +44,102 @@ def when(name: str, dtype: str = "timestamp", nullable: bool = False, **kw) -> C
 
 
 CONTRACTS: tuple[TableContract, ...] = (
-    TableContract("customers", (
-        ColumnRule("customer_id", "int"),
-        when("signup_date", "date"),
-        ColumnRule("region", "string", nullable=True),
-        ColumnRule("segment", "string", allowed=C.SEGMENTS),
-        ColumnRule("acquisition_channel", "string", nullable=True),
-        ColumnRule("birth_year", "int", nullable=True, min_value=1900, max_value=2025),
-    ), key=("customer_id",), required=True),
-    TableContract("subscriptions", (
-        ColumnRule("subscription_id", "int"),
-        customer_ref(),
-        ColumnRule("product", "string"),
-        ColumnRule("plan", "string", nullable=True),
-        ColumnRule("monthly_fee", "float", min_value=0),
-        when("start_date", "date"),
-        when("end_date", "date", nullable=True, not_before="start_date"),
-        ColumnRule("previous_subscription_id", "int", nullable=True),
-        ColumnRule("change_reason", "string", nullable=True, allowed=C.CHANGE_REASONS),
-    ), key=("subscription_id",)),
-    TableContract("transactions", (
-        ColumnRule("transaction_id", "int"),
-        customer_ref(),
-        when("ts"),
-        ColumnRule("channel", "string", allowed=C.SALES_CHANNELS),
-        ColumnRule("product", "string", nullable=True),
-        ColumnRule("amount", "float", min_value=0),
-    ), key=("transaction_id",)),
-    TableContract("interactions", (
-        customer_ref(),
-        when("ts"),
-        ColumnRule("channel", "string", allowed=C.INTERACTION_CHANNELS),
-        ColumnRule("kind", "string", allowed=C.INTERACTION_KINDS),
-    )),
-    TableContract("complaints", (
-        ColumnRule("complaint_id", "int"),
-        customer_ref(),
-        when("opened_at"),
-        when("resolved_at", nullable=True, not_before="opened_at"),
-        ColumnRule("category", "string"),
-        ColumnRule("severity", "int", min_value=1, max_value=5),
-    ), key=("complaint_id",)),
-    TableContract("campaigns", (
-        customer_ref(),
-        when("sent_at"),
-        ColumnRule("offer_type", "string", allowed=C.OFFER_TYPES),
-        ColumnRule("channel", "string", allowed=C.CAMPAIGN_CHANNELS),
-        when("responded_at", nullable=True, not_before="sent_at"),
-    )),
-    TableContract("loyalty_members", (
-        customer_ref(),
-        when("joined_at", "date"),
-    ), key=("customer_id",)),
-    TableContract("loyalty_points", (
-        customer_ref(),
-        when("ts"),
-        ColumnRule("kind", "string", allowed=C.POINT_KINDS),
-        ColumnRule("points", "float", min_value=0),
-    )),
-    TableContract("referrals", (
-        customer_ref("referrer_id"),
-        customer_ref("referred_id"),
-        when("ts"),
-    )),
+    TableContract(
+        "customers",
+        (
+            ColumnRule("customer_id", "int"),
+            when("signup_date", "date"),
+            ColumnRule("region", "string", nullable=True),
+            ColumnRule("segment", "string", allowed=C.SEGMENTS),
+            ColumnRule("acquisition_channel", "string", nullable=True),
+            ColumnRule("birth_year", "int", nullable=True, min_value=1900, max_value=2025),
+        ),
+        key=("customer_id",),
+        required=True,
+    ),
+    TableContract(
+        "subscriptions",
+        (
+            ColumnRule("subscription_id", "int"),
+            customer_ref(),
+            ColumnRule("product", "string"),
+            ColumnRule("plan", "string", nullable=True),
+            ColumnRule("monthly_fee", "float", min_value=0),
+            when("start_date", "date"),
+            when("end_date", "date", nullable=True, not_before="start_date"),
+            ColumnRule("previous_subscription_id", "int", nullable=True),
+            ColumnRule("change_reason", "string", nullable=True, allowed=C.CHANGE_REASONS),
+        ),
+        key=("subscription_id",),
+    ),
+    TableContract(
+        "transactions",
+        (
+            ColumnRule("transaction_id", "int"),
+            customer_ref(),
+            when("ts"),
+            ColumnRule("channel", "string", allowed=C.SALES_CHANNELS),
+            ColumnRule("product", "string", nullable=True),
+            ColumnRule("amount", "float", min_value=0),
+        ),
+        key=("transaction_id",),
+    ),
+    TableContract(
+        "interactions",
+        (
+            customer_ref(),
+            when("ts"),
+            ColumnRule("channel", "string", allowed=C.INTERACTION_CHANNELS),
+            ColumnRule("kind", "string", allowed=C.INTERACTION_KINDS),
+        ),
+    ),
+    TableContract(
+        "complaints",
+        (
+            ColumnRule("complaint_id", "int"),
+            customer_ref(),
+            when("opened_at"),
+            when("resolved_at", nullable=True, not_before="opened_at"),
+            ColumnRule("category", "string"),
+            ColumnRule("severity", "int", min_value=1, max_value=5),
+        ),
+        key=("complaint_id",),
+    ),
+    TableContract(
+        "campaigns",
+        (
+            customer_ref(),
+            when("sent_at"),
+            ColumnRule("offer_type", "string", allowed=C.OFFER_TYPES),
+            ColumnRule("channel", "string", allowed=C.CAMPAIGN_CHANNELS),
+            when("responded_at", nullable=True, not_before="sent_at"),
+        ),
+    ),
+    TableContract(
+        "loyalty_members",
+        (
+            customer_ref(),
+            when("joined_at", "date"),
+        ),
+        key=("customer_id",),
+    ),
+    TableContract(
+        "loyalty_points",
+        (
+            customer_ref(),
+            when("ts"),
+            ColumnRule("kind", "string", allowed=C.POINT_KINDS),
+            ColumnRule("points", "float", min_value=0),
+        ),
+    ),
+    TableContract(
+        "referrals",
+        (
+            customer_ref("referrer_id"),
+            customer_ref("referred_id"),
+            when("ts"),
+        ),
+    ),
 )
 
 CONTRACT_BY_NAME = {c.name: c for c in CONTRACTS}

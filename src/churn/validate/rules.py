@@ -36,7 +36,8 @@ def check_columns(contract: TableContract, raw: ibis.Table) -> None:
             f"table {name!r}: missing column(s) {', '.join(missing)}. The file has: "
             f"{', '.join(raw.columns)}. Map yours with data.tables.{name}.columns.{missing[0]}: "
             f"<your column>.\nFirst rows:\n{preview(raw)}",
-            table=name, column=missing[0],
+            table=name,
+            column=missing[0],
         )
 
 
@@ -59,7 +60,8 @@ def typed_column(contract: TableContract, raw: ibis.Table, rule: ColumnRule):
             f"{rule.dtype}; fix the source or map another column with "
             f"data.tables.{contract.name}.columns.{rule.name}.\nExample values:\n"
             f"{preview(raw, [rule.name])}",
-            table=contract.name, column=rule.name,
+            table=contract.name,
+            column=rule.name,
         )
     if mode == "cast":
         return col.cast(DTYPES[rule.dtype]), None
@@ -73,8 +75,12 @@ def rule_reasons(rule: ColumnRule, raw: ibis.Table, row: dict, load_date: dt_.da
     if not rule.nullable:  # a value that failed to parse is reported as such, not as missing
         out.append((raw[rule.name].isnull(), f"{rule.name} is missing"))
     if rule.allowed is not None:
-        out.append((col.notnull() & ~col.isin(list(rule.allowed)),
-                    f"{rule.name} not one of {'/'.join(rule.allowed)}"))
+        out.append(
+            (
+                col.notnull() & ~col.isin(list(rule.allowed)),
+                f"{rule.name} not one of {'/'.join(rule.allowed)}",
+            )
+        )
     if rule.min_value is not None:
         out.append((col < rule.min_value, f"{rule.name} below {rule.min_value:g}"))
     if rule.max_value is not None:
@@ -103,16 +109,21 @@ def tag_rejects(
         if rule.references:
             parent_table, parent_col = rule.references.split(".")
             known = parents[parent_table][parent_col]
-            conditions.append((typed[rule.name].notnull() & ~typed[rule.name].isin(known),
-                               f"{rule.name} not in {parent_table}"))
+            conditions.append(
+                (
+                    typed[rule.name].notnull() & ~typed[rule.name].isin(known),
+                    f"{rule.name} not in {parent_table}",
+                )
+            )
     for key in contract.key:
         dupes = raw.select(k=typed[key]).group_by("k").agg(n=ibis._.count()).filter(ibis._.n > 1)
         conditions.append((typed[key].isin(dupes.k), f"duplicate {key}"))
     reason = ibis.literal("")
     for cond, text in conditions:
         reason = reason + cond.ifelse(text + "; ", "")
-    return raw.mutate(**{f"__{k}": v for k, v in typed.items()},
-                      **{REASON: reason.re_replace(r"; $", "")})
+    return raw.mutate(
+        **{f"__{k}": v for k, v in typed.items()}, **{REASON: reason.re_replace(r"; $", "")}
+    )
 
 
 def split_tagged(contract: TableContract, tagged: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
