@@ -93,6 +93,7 @@ class ValidateConfig:
     warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
     data: DataConfig = MISSING
     validate: ValidateOptions = field(default_factory=ValidateOptions)
+    force: bool = False  # rebuild even when the inputs did not change
 
 
 @dataclass
@@ -129,6 +130,7 @@ class FeaturesJobConfig:
     features: FeaturesOptions = field(default_factory=FeaturesOptions)
     labels: LabelsOptions = field(default_factory=LabelsOptions)
     cutoffs: CutoffsOptions = field(default_factory=CutoffsOptions)
+    force: bool = False  # rebuild even when the inputs did not change
 
 
 @dataclass

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+import sys
 import uuid
 from collections.abc import Mapping
 from dataclasses import asdict
@@ -25,9 +26,11 @@ from ibis.backends import BaseBackend
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from churn.cutoffs import build_spine, cutoff_dates
+from churn.errors import ChurnError
 from churn.features import Context, available_families, build_features, catalog
 from churn.features.digest import build_digests, drop_digests, materialize_digests
 from churn.features.value import ValueTiers
+from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.labels import TARGETS, LabelWindow, attach_labels
 
 log = logging.getLogger(__name__)
@@ -114,10 +117,18 @@ def progress_bar() -> Progress:
 
 
 def write_snapshots(
-    con: BaseBackend, out_dir: Path, fcfg, lcfg, ccfg, declared_end: str | None = None
+    con: BaseBackend,
+    out_dir: Path,
+    fcfg,
+    lcfg,
+    ccfg,
+    declared_end: str | None = None,
+    extra_meta: dict | None = None,
 ) -> dict:
     """Build every cutoff into a fresh folder and swap it in; returns a summary."""
     tables = warehouse_tables(con)
+    if "customers" not in tables:
+        raise ChurnError("the warehouse has no customers table: run `churn validate` first")
     families = available_families(tables, list(fcfg["families"]) or None, announce=True)
     data_end = data_end_date(tables, declared_end)
     cutoffs = cutoff_dates(ccfg["freq"], ccfg["start"], ccfg["end"])
@@ -155,6 +166,7 @@ def write_snapshots(
             "feature_set_hash": feature_set_hash(features),
             "value_tiers": tiers.to_dict() if tiers else None,
             "features": [asdict(f) for f in features],
+            **(extra_meta or {}),
         }
         (tmp / "catalog.json").write_text(json.dumps(meta, indent=2) + "\n")
         swap_dir(tmp, out_dir)
@@ -193,14 +205,36 @@ def load_model_table(features_dir: Path, cutoffs: list[str] | None = None) -> pd
     return table
 
 
+def features_inputs(plain: dict, data_dir: Path) -> str:
+    """What the snapshots depend on: the loaded warehouse, the configs and the feature code."""
+    import churn.cutoffs
+    import churn.features
+    import churn.labels
+
+    report = data_dir / "validation_report.json"
+    loaded = json.loads(report.read_text()).get("inputs") if report.exists() else None
+    return fingerprint(
+        warehouse=loaded or file_state([plain["warehouse"]["path"]]),
+        configs={k: plain[k] for k in ("features", "labels", "cutoffs", "warehouse")},
+        load_date=plain["data"].get("load_date"),
+        code=code_state([churn.features, churn.labels, churn.cutoffs, sys.modules[__name__]]),
+    )
+
+
 def run_features(cfg) -> dict:
-    """`churn features`: snapshots for every configured cutoff from the warehouse."""
+    """`churn features`: snapshots for every configured cutoff from the warehouse.
+
+    Skipped, with a log line, when the warehouse load, the configs and the code are as last time.
+    """
     from omegaconf import OmegaConf
 
     from churn.warehouse import connection
 
     plain = OmegaConf.to_container(cfg, resolve=True)
     out_dir = Path(cfg.paths.data_dir) / "features"
+    inputs = features_inputs(plain, Path(cfg.paths.data_dir))
+    if not cfg.force and unchanged(out_dir / "catalog.json", "inputs", inputs, "features"):
+        return json.loads((out_dir / "catalog.json").read_text())
     with connection(plain["warehouse"]) as con:
         meta = write_snapshots(
             con,
@@ -209,6 +243,7 @@ def run_features(cfg) -> dict:
             plain["labels"],
             plain["cutoffs"],
             plain["data"].get("load_date"),
+            extra_meta={"inputs": inputs},
         )
     total = sum(meta["rows"].values())
     log.info(

@@ -53,3 +53,20 @@ def test_a_failed_build_leaves_the_previous_features(tiny_world, tmp_path):
     assert bad.returncode == 2 and "cutoffs.freq" in bad.stderr
     assert sorted(p.name for p in (data / "features").iterdir()) == before
     assert not [p for p in data.iterdir() if p.name.startswith(".features")]
+
+
+def test_unchanged_steps_are_skipped_and_say_so(tiny_world, tmp_path):
+    data = tmp_path / "d"
+    shutil.copytree(tiny_world / "raw", data / "raw")
+    window = ["cutoffs.start=2024-05-01", "cutoffs.end=2024-06-01"]
+    assert "warehouse ready" in churn("validate", f"paths.data_dir={data}").stderr
+    assert "wrote" in churn("features", f"paths.data_dir={data}", *window).stderr
+    again = churn("validate", f"paths.data_dir={data}").stderr
+    assert "validate: inputs unchanged since the last run" in again
+    assert (
+        "features: inputs unchanged" in churn("features", f"paths.data_dir={data}", *window).stderr
+    )
+    wider = churn("features", f"paths.data_dir={data}", "cutoffs.start=2024-04-01", window[1])
+    assert "wrote" in wider.stderr  # a changed config rebuilds
+    (data / "raw" / "complaints.parquet").touch()  # so does a changed source file
+    assert "warehouse ready" in churn("validate", f"paths.data_dir={data}").stderr

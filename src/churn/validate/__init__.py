@@ -10,8 +10,10 @@ warehouse exactly as it was.
 from __future__ import annotations
 
 import datetime as dt_
+import glob
 import json
 import logging
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from ibis.backends import BaseBackend
 from omegaconf import DictConfig, OmegaConf
 
 from churn.errors import ConfigError, ValidationError
+from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, TableContract
 from churn.validate.rules import REASON, pandera_schema, split_tagged, tag_rejects
 from churn.warehouse import connection, drop_tables, read_source, swap_tables
@@ -175,19 +178,36 @@ def log_results(results: list[TableResult]) -> None:
             log.warning("  examples:\n%s", r.examples.to_string(index=False, max_colwidth=40))
 
 
+def source_files(tables: Mapping[str, Any]) -> list[str]:
+    return sorted(f for t in tables.values() for f in glob.glob(str(t["path"])))
+
+
 def run_validate(cfg: DictConfig) -> list[TableResult]:
-    """Load the configured raw tables into the warehouse and write validation_report.json."""
+    """Load the configured raw tables into the warehouse and write validation_report.json.
+
+    Skipped, with a log line, when the files, the config and the contracts are as last time.
+    """
     tables = OmegaConf.to_container(cfg.data.tables, resolve=True)
     load_date = resolve_load_date(cfg.data.load_date)
     warehouse = OmegaConf.to_container(cfg.warehouse, resolve=True)
+    report = Path(cfg.paths.data_dir) / "validation_report.json"
+    inputs = fingerprint(
+        files=file_state(source_files(tables)),
+        tables=tables,
+        load_date=load_date,
+        options=OmegaConf.to_container(cfg.validate),
+        warehouse=warehouse,
+        code=code_state([sys.modules[__name__]]),
+    )
+    on_file = warehouse["backend"] == "duckdb" and Path(warehouse["path"]).exists()
+    if not cfg.force and on_file and unchanged(report, "inputs", inputs, "validate"):
+        return []
     with connection(warehouse) as con:
         results = load_warehouse(
             con, tables, load_date, cfg.validate.max_reject_fraction, cfg.validate.example_rows
         )
     log_results(results)
-    report = Path(cfg.paths.data_dir) / "validation_report.json"
-    report.write_text(
-        json.dumps({"load_date": str(load_date), "tables": summarize(results)}, indent=2) + "\n"
-    )
+    summary = {"load_date": str(load_date), "inputs": inputs, "tables": summarize(results)}
+    report.write_text(json.dumps(summary, indent=2) + "\n")
     log.info("warehouse ready (%s); report in %s", warehouse["backend"], report)
     return results
