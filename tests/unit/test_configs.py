@@ -39,3 +39,35 @@ def test_custom_data_template_composes():
 def test_unknown_key_is_rejected():
     with pytest.raises(ConfigCompositionException):
         compose(config_name="validate", overrides=["validate.max_reject_fractoin=0.5"])
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["model=xgboost"],
+        ["model=logreg"],
+        ["target=cross_sell"],
+        ["target=upsell"],
+        ["+experiment=logreg_baseline"],
+        ["+experiment=long_horizon"],
+        ["+debug=fast"],
+    ],
+    ids=lambda o: o[0],
+)
+def test_train_config_groups_compose_and_instantiate(overrides):
+    from hydra.utils import instantiate
+
+    cfg = compose(config_name="train", overrides=overrides)
+    estimator = instantiate(cfg.model.estimator)
+    assert hasattr(estimator, "predict_proba")
+    assert cfg.target.name in {"churn", "cross_sell", "upsell"}
+
+
+def test_experiment_overrides_the_model():
+    cfg = compose(config_name="train", overrides=["+experiment=logreg_baseline"])
+    assert cfg.model.name == "logreg"
+
+
+def test_train_typo_names_the_key():
+    with pytest.raises(ConfigCompositionException):
+        compose(config_name="train", overrides=["split.n_fold=4"])
