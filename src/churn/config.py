@@ -163,6 +163,14 @@ class MlflowOptions:
 
 
 @dataclass
+class SearchOptions:
+    name: str = "none"  # none | optuna
+    n_trials: int = 0
+    metric: str = "roc_auc_mean"
+    space: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class TrainConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     data: DataConfig = MISSING
@@ -172,6 +180,7 @@ class TrainConfig:
     split: SplitOptions = field(default_factory=SplitOptions)
     costs: CostsOptions = field(default_factory=CostsOptions)
     mlflow: MlflowOptions = field(default_factory=MlflowOptions)
+    hparams_search: SearchOptions = field(default_factory=SearchOptions)
     seed: int = 42
 
 

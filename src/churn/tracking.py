@@ -120,6 +120,7 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
                     }
                 )
                 mlflow.log_metrics(fold_metrics)
+        log_trials(objects.get("trials", []), tags)
         mlflow.log_metrics(dict(metrics))
         log_backtest_plots(backtest.predictions, cfg["costs"])
         mlflow.log_dict(
@@ -127,6 +128,16 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         )
         registered = log_and_register(cfg, objects["model"], data, backtest, run.info.run_id)
     return {"run_id": run.info.run_id, **registered}
+
+
+def log_trials(trials: list[dict], tags: Mapping[str, str]) -> None:
+    """One child run per search trial, with its parameters and backtest metrics."""
+    for trial in trials:
+        with mlflow.start_run(
+            run_name=f"trial-{trial['number']}", nested=True, tags={**tags, "kind": "search_trial"}
+        ):
+            mlflow.log_params(trial["params"])
+            mlflow.log_metrics(trial["metrics"])
 
 
 def log_params(params: Mapping[str, Any]) -> None:

@@ -21,6 +21,7 @@ from churn.errors import ChurnError
 from churn.evaluate import RetentionCosts, score_fold, summarize_folds
 from churn.labels import TARGETS
 from churn.pipeline import build_pipeline
+from churn.search import run_search, with_params
 
 log = logging.getLogger(__name__)
 VALUE_COLUMN = "revenue_12m"
@@ -186,6 +187,10 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
         data.frame["cutoff"].nunique(),
         len(data.features),
     )
+    trials: list[dict] = []
+    if cfg["hparams_search"]["n_trials"] > 0:
+        best, trials = run_search(data, cfg, run_backtest)
+        cfg = with_params(cfg, best)
     backtest, folds = run_backtest(data, cfg)
     model = fit_final(data, cfg)
     metrics = {**backtest.summary, **best_profit(backtest)}
@@ -198,6 +203,8 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
         "backtest": backtest,
         "folds": folds,
         "fingerprint": data_fingerprint(data, target),
+        "trials": trials,
+        "config": cfg,
     }
     objects.update(track_training(cfg, metrics, objects))
     return metrics, objects

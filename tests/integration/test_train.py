@@ -120,3 +120,25 @@ def broken_copy(world, where, **columns):
     for part in (where / "features").glob("cutoff=*/part-0.parquet"):
         pd.read_parquet(part).assign(**columns).to_parquet(part)
     return where
+
+
+def test_optuna_search_logs_each_trial_as_a_child_run(world, tmp_path):
+    metrics, objects = train(
+        config(world, tmp_path, "hparams_search=optuna", "hparams_search.n_trials=2")
+    )
+    assert len(objects["trials"]) == 2
+    best = max(objects["trials"], key=lambda t: t["metrics"]["roc_auc_mean"])
+    assert objects["config"]["model"]["estimator"]["max_depth"] == best["params"]["max_depth"]
+    client = MlflowClient()
+    run = client.get_run(objects["run_id"])
+    trials = client.search_runs(
+        [run.info.experiment_id],
+        f"tags.mlflow.parentRunId = '{objects['run_id']}' and tags.kind = 'search_trial'",
+    )
+    assert len(trials) == 2
+
+
+def test_same_seed_and_data_give_identical_metrics(world, tmp_path):
+    first, _ = train(config(world, tmp_path / "a"))
+    second, _ = train(config(world, tmp_path / "b"))
+    assert first == second

@@ -54,3 +54,25 @@ def test_pipeline_learns_and_tolerates_missing_and_unseen(frame, cfg):
 def test_unknown_preprocessing_names_the_key():
     with pytest.raises(ValueError, match="model.preprocess"):
         build_pipeline({**XGB, "preprocess": "magic"}, ["a"], [])
+
+
+def test_search_params_replace_estimator_settings_without_touching_the_input():
+    from churn.search import suggest, with_params
+
+    cfg = {"model": {"estimator": {"max_depth": 4, "n_estimators": 10}}}
+    out = with_params(cfg, {"max_depth": 2})
+    assert out["model"]["estimator"] == {"max_depth": 2, "n_estimators": 10}
+    assert cfg["model"]["estimator"]["max_depth"] == 4
+
+    class Trial:
+        def suggest_int(self, name, low, high):
+            return low
+
+        def suggest_float(self, name, low, high, log=False):
+            return high
+
+    space = {
+        "max_depth": {"type": "int", "low": 2, "high": 6},
+        "learning_rate": {"type": "float", "low": 0.01, "high": 0.3, "log": True},
+    }
+    assert suggest(Trial(), space) == {"max_depth": 2, "learning_rate": 0.3}
