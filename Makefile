@@ -53,10 +53,10 @@ bench: setup ## run every benchmark; results in benchmarks/results/
 	$(BIN)/python benchmarks/run.py
 
 test: setup ## the whole suite, as CI runs it (slow, Spark, browser and real-data tests included)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 test-fast: setup ## the inner loop: everything but the slow tests
-	$(BIN)/python -m pytest -n auto -m "not slow"
+	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not slow"
 
 lint: setup ## ruff lint and format check
 	$(BIN)/ruff check src tests benchmarks

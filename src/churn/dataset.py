@@ -1,8 +1,8 @@
 """Features and labels become the model table: one row per (customer_id, cutoff).
 
 `churn features` writes `<paths.data_dir>/features/cutoff=YYYY-MM-DD/part-0.parquet` for every
-cutoff, plus `catalog.json` (every feature's family, driver family and template) and
-`value_tiers.json` (tier thresholds fitted on the labelled cutoffs only).
+cutoff, plus `catalog.json`: every feature's family, driver family and template, the cutoffs, and
+the value-tier thresholds fitted on the labelled cutoffs only.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from churn.features.digest import build_digests, drop_digests, materialize_diges
 from churn.features.value import ValueTiers
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.labels import TARGETS, LabelWindow, attach_labels
+from churn.validate.contracts import CONTRACT_BY_NAME
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,6 @@ EVENT_COLUMNS = {
 
 def warehouse_tables(con: BaseBackend) -> dict[str, ibis.Table]:
     """The loaded raw tables (not rejects or staging)."""
-    from churn.validate.contracts import CONTRACT_BY_NAME
-
     present = set(con.list_tables())
     return {name: con.table(name) for name in CONTRACT_BY_NAME if name in present}
 

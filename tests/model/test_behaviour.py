@@ -14,24 +14,9 @@ import pytest
 
 from churn.dataset import model_inputs
 from churn.train import train
-from tests.conftest import featured_world, train_config
+from tests.conftest import train_config
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """The demo world at its default size and cutoffs, with another seed."""
-    return featured_world(tmp_path_factory.mktemp("behaviour"), 20_000, 21, "2025-12-31")
-
-
-def trained(world, tmp_path, model: str):
-    return train(train_config(world, tmp_path, f"model={model}"))
-
-
-@pytest.fixture(scope="module")
-def xgb(world, tmp_path_factory):
-    return trained(world, tmp_path_factory.mktemp("xgb"), "xgboost")
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_world")]
 
 
 def latest_rows(world) -> pd.DataFrame:
@@ -64,6 +49,6 @@ def test_prediction_does_not_depend_on_customer_id(world, xgb):
 
 def test_xgboost_beats_the_logistic_baseline_out_of_time(world, xgb, tmp_path):
     xgb_metrics, _ = xgb
-    logreg_metrics, _ = trained(world, tmp_path, "logreg")
+    logreg_metrics, _ = train(train_config(world, tmp_path, "model=logreg"))
     assert xgb_metrics["roc_auc_mean"] > logreg_metrics["roc_auc_mean"]
     assert xgb_metrics["oracle_auc_fraction"] >= 0.9

@@ -1,0 +1,18 @@
+"""The demo world at its default size (another seed) and its trained champion, built once."""
+
+from __future__ import annotations
+
+import pytest
+
+from churn.train import train
+from tests.conftest import featured_world, train_config
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory):
+    return featured_world(tmp_path_factory.mktemp("behaviour"), 20_000, 21, "2025-12-31")
+
+
+@pytest.fixture(scope="session")
+def xgb(world, tmp_path_factory):
+    return train(train_config(world, tmp_path_factory.mktemp("xgb"), "model=xgboost"))
