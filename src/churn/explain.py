@@ -67,8 +67,12 @@ def tree_shap(model, X: pd.DataFrame) -> Explanation:
     probability = model.predict_proba(X)[:, 1]
     points = to_probability_points(by_feature, probability)
     index = X.index
-    return Explanation(pd.DataFrame(by_feature, index=index, columns=features),
-                       pd.DataFrame(points, index=index, columns=features), base, probability)
+    return Explanation(
+        pd.DataFrame(by_feature, index=index, columns=features),
+        pd.DataFrame(points, index=index, columns=features),
+        base,
+        probability,
+    )
 
 
 def to_probability_points(shap: np.ndarray, probability: np.ndarray) -> np.ndarray:
@@ -108,12 +112,14 @@ def actionable_columns(catalog: Sequence[dict], columns) -> list[str]:
     return [c for c in columns if c in actionable]
 
 
-def reason_codes(explanation: Explanation, X: pd.DataFrame, catalog: Sequence[dict],
-                 top: int = 3) -> pd.DataFrame:
+def reason_codes(
+    explanation: Explanation, X: pd.DataFrame, catalog: Sequence[dict], top: int = 3
+) -> pd.DataFrame:
     """The top actionable drivers raising each customer's risk, as sentences and structure."""
     by_name = {f["name"]: f for f in catalog}
     cols = actionable_columns(catalog, explanation.shap.columns)
-    shap = explanation.shap[cols].to_numpy()
+    shap = explanation.shap.loc[X.index, cols].to_numpy()
+    points = explanation.points.loc[X.index]
     order = np.argsort(-shap, axis=1, kind="stable")[:, :top]
     rows = []
     for i, picks in enumerate(order):
@@ -123,7 +129,7 @@ def reason_codes(explanation: Explanation, X: pd.DataFrame, catalog: Sequence[di
                 break
             name = cols[j]
             value = X.iloc[i][name]
-            pts = float(explanation.points.iloc[i][name]) * 100
+            pts = float(points.iloc[i][name]) * 100
             row[f"reason_{rank}"] = f"{say(by_name[name]['template'], value)} ({pts:+.0f} pts risk)"
             row[f"reason_{rank}_feature"] = name
             row[f"reason_{rank}_value"] = value
