@@ -1,15 +1,17 @@
 """The `churn` command line: one subcommand per step, each a thin Hydra entry point.
 
-`churn <step> key=value ...` composes `configs/<step>.yaml` with the overrides and calls the
-step's pure function. User errors (ChurnError) print one clear message and exit with status 2.
+`churn <step> key=value ...` composes the step's config in `configs/` with the overrides and
+calls the step's pure function. User errors (ChurnError) print one clear message and exit 2.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import hydra
@@ -19,14 +21,36 @@ from churn.errors import ChurnError
 
 log = logging.getLogger("churn")
 
-COMMANDS: dict[str, str] = {
-    "simulate": "write the demo CRM world to <paths.data_dir>/raw",
-    "validate": "check the raw tables and load them into the warehouse (rejects kept with reasons)",
-    "features": "build point-in-time features and labels per cutoff into <paths.data_dir>/features",
-    "train": "backtest out of time, fit and calibrate, log to MLflow and register the model",
+
+@dataclass(frozen=True)
+class Command:
+    target: str  # "module:function" taking the composed config; imported only when run
+    help: str
+    config: str  # primary config in configs/
+
+
+COMMANDS: dict[str, Command] = {
+    "simulate": Command(
+        "churn.simulate.app:run_simulate",
+        "write the demo CRM world to <paths.data_dir>/raw",
+        "simulate",
+    ),
+    "validate": Command(
+        "churn.validate:run_validate",
+        "check the raw tables and load them into the warehouse (rejects kept with reasons)",
+        "validate",
+    ),
+    "features": Command(
+        "churn.dataset:run_features",
+        "build point-in-time features and labels per cutoff into <paths.data_dir>/features",
+        "build_features",
+    ),
+    "train": Command(
+        "churn.train:run_train",
+        "backtest out of time, fit and calibrate, log to MLflow and register the model",
+        "train",
+    ),
 }
-# subcommand -> its primary config in configs/
-CONFIG_NAMES: dict[str, str] = {"features": "build_features"}
 
 
 def find_config_dir() -> Path:
@@ -42,36 +66,9 @@ def find_config_dir() -> Path:
     raise ChurnError("No configs/ folder found: run from the project root or set CHURN_CONFIG_DIR.")
 
 
-def task_simulate(cfg: DictConfig) -> None:
-    from churn.simulate.app import run_simulate
-
-    run_simulate(cfg)
-
-
-def task_validate(cfg: DictConfig) -> None:
-    from churn.validate import run_validate
-
-    run_validate(cfg)
-
-
-def task_features(cfg: DictConfig) -> None:
-    from churn.dataset import run_features
-
-    run_features(cfg)
-
-
-def task_train(cfg: DictConfig) -> None:
-    from churn.train import run_train
-
-    run_train(cfg)
-
-
-TASKS: dict[str, Callable[[DictConfig], None]] = {
-    "train": task_train,
-    "simulate": task_simulate,
-    "validate": task_validate,
-    "features": task_features,
-}
+def load_task(name: str) -> Callable[[DictConfig], object]:
+    module, function = COMMANDS[name].target.split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def run_task(name: str, args: list[str]) -> None:
@@ -79,7 +76,7 @@ def run_task(name: str, args: list[str]) -> None:
     from churn.config import register_configs
 
     register_configs()
-    task = TASKS[name]
+    task = load_task(name)
 
     def guarded(cfg: DictConfig) -> None:
         OmegaConf.resolve(cfg)
@@ -90,17 +87,16 @@ def run_task(name: str, args: list[str]) -> None:
             sys.exit(2)
 
     sys.argv = [f"churn {name}", *args]
-    config_name = CONFIG_NAMES.get(name, name)
-    hydra.main(config_path=str(find_config_dir()), config_name=config_name, version_base="1.3")(
-        guarded
-    )()
+    hydra.main(
+        config_path=str(find_config_dir()), config_name=COMMANDS[name].config, version_base="1.3"
+    )(guarded)()
 
 
 def print_usage() -> None:
     print("usage: churn <command> [key=value ...]   (Hydra overrides; `churn <command> --help`)\n")
     print("commands:")
-    for name, text in COMMANDS.items():
-        print(f"  {name:<10} {text}")
+    for name, command in COMMANDS.items():
+        print(f"  {name:<10} {command.help}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         print_usage()
         return 0
     name, rest = args[0], args[1:]
-    if name not in TASKS:
+    if name not in COMMANDS:
         print(f"churn: unknown command {name!r}\n", file=sys.stderr)
         print_usage()
         return 2

@@ -6,7 +6,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 
-from churn.cli import CONFIG_NAMES, TASKS, find_config_dir
+from churn.cli import COMMANDS, find_config_dir
 from churn.config import register_configs
 
 
@@ -17,11 +17,9 @@ def hydra_configs():
         yield
 
 
-@pytest.mark.parametrize("name", list(TASKS))
+@pytest.mark.parametrize("name", list(COMMANDS))
 def test_every_command_config_composes(name):
-    cfg = compose(
-        config_name=CONFIG_NAMES.get(name, name), overrides=["paths.data_dir=/tmp/elsewhere"]
-    )
+    cfg = compose(config_name=COMMANDS[name].config, overrides=["paths.data_dir=/tmp/elsewhere"])
     assert cfg.paths.data_dir == "/tmp/elsewhere"
 
 
