@@ -107,27 +107,30 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         mlflow.log_dict(objects["fingerprint"], "data_fingerprint.json")
         mlflow.log_dict(cfg, "config.json")
         mlflow.log_dict({"features": data.meta["features"]}, "feature_catalog.json")
-        for i, (fold, fold_metrics) in enumerate(
-            zip(objects["folds"], backtest.folds, strict=True), 1
-        ):
-            with mlflow.start_run(run_name=f"fold-{i}", nested=True, tags=tags):
-                mlflow.log_params(
-                    {
-                        "fold": i,
-                        "test_cutoff": str(fold.test),
-                        "calibration_cutoff": str(fold.calibrate),
-                        "fit_cutoffs": f"{fold.fit[0]}..{fold.fit[-1]}",
-                    }
-                )
-                mlflow.log_metrics(fold_metrics)
+        log_folds(objects["folds"], backtest.folds, tags)
         log_trials(objects.get("trials", []), tags)
         mlflow.log_metrics(dict(metrics))
         log_backtest_plots(backtest.predictions, cfg["costs"])
         mlflow.log_dict(
             reference_distributions(data.frame, data.numeric, data.categorical), "reference.json"
         )
-        registered = log_and_register(cfg, objects["model"], data, backtest, run.info.run_id)
+        registered = log_and_register(cfg, objects["model"], data, backtest)
     return {"run_id": run.info.run_id, **registered}
+
+
+def log_folds(folds, fold_metrics: list[dict], tags: Mapping[str, str]) -> None:
+    """One child run per out-of-time fold, with its cutoffs and metrics."""
+    for i, (fold, metrics) in enumerate(zip(folds, fold_metrics, strict=True), 1):
+        with mlflow.start_run(run_name=f"fold-{i}", nested=True, tags={**tags, "kind": "fold"}):
+            mlflow.log_params(
+                {
+                    "fold": i,
+                    "test_cutoff": str(fold.test),
+                    "calibration_cutoff": str(fold.calibrate),
+                    "fit_cutoffs": f"{fold.fit[0]}..{fold.fit[-1]}",
+                }
+            )
+            mlflow.log_metrics(metrics)
 
 
 def log_trials(trials: list[dict], tags: Mapping[str, str]) -> None:
@@ -146,7 +149,7 @@ def log_params(params: Mapping[str, Any]) -> None:
         mlflow.log_params(dict(items[start : start + 100]))
 
 
-def log_and_register(cfg: Mapping, model, data, backtest, run_id: str) -> dict:
+def log_and_register(cfg: Mapping, model, data, backtest) -> dict:
     """Register as challenger; promote to champion only if it beats it on the latest fold."""
     name = f"{cfg['mlflow']['model_prefix']}-{cfg['target']['name']}"
     example = data.frame[data.features].head(5)
