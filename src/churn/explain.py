@@ -64,7 +64,8 @@ def tree_shap(model, X: pd.DataFrame) -> Explanation:
     by_feature = np.zeros((len(X), len(features)), dtype=np.float64)
     np.add.at(by_feature.T, owners, contribs[:, :-1].T)
     base = float(contribs[0, -1])
-    probability = model.predict_proba(X)[:, 1]
+    raw = 1.0 / (1.0 + np.exp(-contribs.sum(axis=1, dtype=np.float64)))
+    probability = calibrated(model, raw)
     points = to_probability_points(by_feature, probability)
     index = X.index
     return Explanation(
@@ -73,6 +74,14 @@ def tree_shap(model, X: pd.DataFrame) -> Explanation:
         base,
         probability,
     )
+
+
+def calibrated(model, raw: np.ndarray) -> np.ndarray:
+    """The calibrated probability from the model's raw one, without re-running the pipeline."""
+    if isinstance(model, Pipeline):
+        return raw
+    (calibrator,) = model.calibrated_classifiers_[0].calibrators
+    return np.clip(calibrator.predict(raw), 0.0, 1.0)
 
 
 def to_probability_points(shap: np.ndarray, probability: np.ndarray) -> np.ndarray:
@@ -119,24 +128,27 @@ def reason_codes(
     by_name = {f["name"]: f for f in catalog}
     cols = actionable_columns(catalog, explanation.shap.columns)
     shap = explanation.shap.loc[X.index, cols].to_numpy()
-    points = explanation.points.loc[X.index]
+    points = explanation.points.loc[X.index, cols].to_numpy() * 100
+    values = X[cols].to_numpy(dtype=object)
+    names = np.asarray(cols, dtype=object)
     order = np.argsort(-shap, axis=1, kind="stable")[:, :top]
-    rows = []
-    for i, picks in enumerate(order):
-        row = {}
-        for rank, j in enumerate(picks, 1):
-            if shap[i, j] <= 0:
-                break
-            name = cols[j]
-            value = X.iloc[i][name]
-            pts = float(points.iloc[i][name]) * 100
-            row[f"reason_{rank}"] = f"{say(by_name[name]['template'], value)} ({pts:+.0f} pts risk)"
-            row[f"reason_{rank}_feature"] = name
-            row[f"reason_{rank}_value"] = value
-            row[f"reason_{rank}_shap"] = float(shap[i, j])
-            row[f"reason_{rank}_family"] = by_name[name]["driver_family"]
-        rows.append(row)
-    return pd.DataFrame(rows, index=X.index)
+    rows = np.arange(len(X))
+    out = {}
+    for rank in range(top):
+        j = order[:, rank]
+        raises = shap[rows, j] > 0
+        feature = np.where(raises, names[j], None)
+        out[f"reason_{rank + 1}"] = [
+            f"{say(by_name[f]['template'], v)} ({p:+.0f} pts risk)" if f is not None else None
+            for f, v, p in zip(feature, values[rows, j], points[rows, j], strict=True)
+        ]
+        out[f"reason_{rank + 1}_feature"] = feature
+        out[f"reason_{rank + 1}_value"] = np.where(raises, values[rows, j], None)
+        out[f"reason_{rank + 1}_shap"] = np.where(raises, shap[rows, j], np.nan)
+        out[f"reason_{rank + 1}_family"] = [
+            by_name[f]["driver_family"] if f is not None else None for f in feature
+        ]
+    return pd.DataFrame(out, index=X.index)
 
 
 def say(template: str, value) -> str:
