@@ -135,8 +135,8 @@ def reason_codes(
     rows = np.arange(len(X))
     out = {}
     for rank in range(top):
-        j = order[:, rank]
-        raises = shap[rows, j] > 0
+        j = order[:, min(rank, order.shape[1] - 1)]
+        raises = (shap[rows, j] > 0) & (rank < order.shape[1])  # fewer actionable features: none
         feature = np.where(raises, names[j], None)
         out[f"reason_{rank + 1}"] = [
             f"{say(by_name[f]['template'], v)} ({p:+.0f} pts risk)" if f is not None else None
