@@ -20,9 +20,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from common import peak_rss_mb, size, write_result
+
+from churn.config import FeaturesOptions, LabelsOptions
 
 CUTOFF = dt.date(2025, 6, 1)
 BASELINE_FAMILIES = ["tenure_rfm", "complaints", "channels"]
@@ -36,33 +39,16 @@ EVENT_TABLES = [
     "referrals",
     "loyalty_members",
 ]
-FCFG = {
-    "families": [],
-    "windows": [30, 90, 180, 365],
-    "own_channels": ["store", "web", "app"],
-    "digital_channels": ["web", "app"],
-    "value_tier_quantiles": [0.3, 0.8, 0.95],
-}
-LCFG = {
-    "definition": "contractual",
-    "lead_days": 0,
-    "horizon_days": 30,
-    "plan_order": ["basic", "standard", "premium"],
-}
+FCFG = asdict(FeaturesOptions())
+LCFG = asdict(LabelsOptions())
 
 
 def prepare(work: Path, n: int) -> dict:
-    from churn.simulate import build_ground_truth, build_tables, simulate_world, write_world
+    from churn.simulate.app import write_demo_world
     from churn.validate import load_warehouse
     from churn.warehouse import connection
 
-    world = simulate_world(n, "2023-01-01", "2025-12-31", 42, progress=False)
-    tables = build_tables(world)
-    truth, hazard = build_ground_truth(world, 42, "2023-01-01", "2025-12-31")
-    del world
-    write_world(tables, truth, hazard, work / "raw")
-    counts = {k: v.num_rows for k, v in tables.items()}
-    del tables
+    counts, _ = write_demo_world(work / "raw", n, "2023-01-01", "2025-12-31", 42)
     sources = {t: {"path": str(work / "raw" / f"{t}.parquet")} for t in counts}
     started = time.perf_counter()
     with connection({"backend": "duckdb", "path": str(work / "w.duckdb")}) as con:

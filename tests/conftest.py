@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd  # noqa: F401  (annotations)
 import pytest
 
-from churn.simulate import build_ground_truth, build_tables, simulate_world, write_world
+from churn.config import CutoffsOptions, FeaturesOptions, LabelsOptions
+from churn.simulate.app import write_demo_world
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def make_world(raw_dir: Path, n: int = 400, seed: int = 7, start="2023-01-01", end="2024-12-31"):
-    world = simulate_world(n, start, end, seed, progress=False)
-    tables = build_tables(world)
-    truth, hazard = build_ground_truth(world, seed, start, end)
-    write_world(tables, truth, hazard, raw_dir)
-    return tables, truth
+    """A simulated world written to raw_dir; returns its row counts and ground truth."""
+    return write_demo_world(raw_dir, n, start, end, seed)
 
 
 @pytest.fixture(scope="session")
@@ -28,26 +27,10 @@ def tiny_world(tmp_path_factory) -> Path:
     return data_dir
 
 
-FEATURE_CFG = {
-    "windows": [30, 90, 180, 365],
-    "own_channels": ["store", "web", "app"],
-    "digital_channels": ["web", "app"],
-    "families": [],
-    "value_tier_quantiles": [0.3, 0.8, 0.95],
-}
-LABEL_CFG = {
-    "definition": "contractual",
-    "lead_days": 0,
-    "horizon_days": 30,
-    "plan_order": ["basic", "standard", "premium"],
-}
-CUTOFF_CFG = {
-    "freq": "monthly",
-    "start": "2024-01-01",
-    "end": "2024-12-01",
-    "spine": "subscription",
-    "lookback_days": 90,
-}
+# the configs' own defaults, with a one-year cutoff range for the small test worlds
+FEATURE_CFG = asdict(FeaturesOptions())
+LABEL_CFG = asdict(LabelsOptions())
+CUTOFF_CFG = {**asdict(CutoffsOptions()), "start": "2024-01-01", "end": "2024-12-01"}
 
 
 def load_frames(con, frames: dict, tmp_path: Path, load_date) -> None:
