@@ -100,7 +100,7 @@ def train_config(data: Path, tmp_path: Path, *overrides: str) -> dict:
             config_name="train",
             overrides=[
                 f"paths.data_dir={data}",
-                f"paths.mlflow_uri=sqlite:///{tmp_path}/mlflow.db",
+                f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
                 f"paths.mlflow_artifacts={tmp_path}/mlruns",
                 f"paths.models_dir={tmp_path}/models",
                 *overrides,

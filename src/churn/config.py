@@ -155,7 +155,7 @@ class CostsOptions:
 
 @dataclass
 class MlflowOptions:
-    tracking_uri: str = "${paths.mlflow_uri}"
+    tracking_uri: str = "${oc.env:MLFLOW_TRACKING_URI,${paths.mlflow_uri}}"
     artifact_location: str = "${paths.mlflow_artifacts}"
     experiment: str = "${data.name}-${target.name}"
     model_prefix: str = "churn"

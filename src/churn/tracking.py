@@ -1,7 +1,8 @@
 """MLflow: one parent run per training with a child run per fold, the model in the registry.
 
-The tracking URI comes from config (`sqlite:///mlflow.db` by default) unless MLFLOW_TRACKING_URI is
-set. Models are saved with skops and an explicit list of trusted types, never as a blind pickle.
+The tracking URI comes from config: MLFLOW_TRACKING_URI when set, else `paths.mlflow_uri`
+(`sqlite:///mlflow.db`). Models are saved with skops and an explicit list of trusted types, never
+as a blind pickle.
 """
 
 from __future__ import annotations
@@ -37,10 +38,6 @@ TRUSTED_TYPES = [
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
 ]
-
-
-def tracking_uri(mlcfg: Mapping) -> str:
-    return os.environ.get("MLFLOW_TRACKING_URI") or mlcfg["tracking_uri"]
 
 
 def ensure_experiment(name: str, artifact_location: str) -> str:
@@ -87,7 +84,10 @@ def check_trusted(model) -> list[str]:
 def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[str, Any]) -> dict:
     """Log the parent run, the folds, the artifacts and the model; decide champion or challenger."""
     mlcfg, target = cfg["mlflow"], cfg["target"]["name"]
-    mlflow.set_tracking_uri(tracking_uri(mlcfg))
+    # the config resolved MLFLOW_TRACKING_URI at start-up; MLflow itself rewrites that variable
+    uri = mlcfg["tracking_uri"]
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
     experiment_id = ensure_experiment(mlcfg["experiment"], mlcfg["artifact_location"])
     mlflow.set_experiment(experiment_id=experiment_id)  # nested fold runs land beside the parent
     tags = {

@@ -69,3 +69,12 @@ def test_experiment_overrides_the_model():
 def test_train_typo_names_the_key():
     with pytest.raises(ConfigCompositionException):
         compose(config_name="train", overrides=["split.n_fold=4"])
+
+
+def test_tracking_uri_follows_mlflow_tracking_uri_when_set(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    cfg = compose(config_name="train", overrides=["paths.mlflow_uri=sqlite:///here.db"])
+    assert cfg.mlflow.tracking_uri == "sqlite:///here.db"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking:5000")
+    cfg = compose(config_name="train", overrides=["paths.mlflow_uri=sqlite:///here.db"])
+    assert cfg.mlflow.tracking_uri == "http://tracking:5000"
