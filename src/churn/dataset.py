@@ -8,7 +8,6 @@ the value-tier thresholds fitted on the labelled cutoffs only.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -101,8 +100,7 @@ def build_snapshot(
 
 def feature_set_hash(features) -> str:
     """Identifies the feature definitions a model was trained on."""
-    text = json.dumps([asdict(f) for f in features], sort_keys=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    return fingerprint(features=[asdict(f) for f in features])
 
 
 def progress_bar() -> Progress:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import ibis
 
 from churn.errors import ConfigError
-from churn.features.base import Context
+from churn.features.base import Context, merge_on_customer
 
 TARGETS = ("churn", "cross_sell", "upsell")
 
@@ -83,16 +83,11 @@ def propensity_labels(ctx: Context, win: LabelWindow, plan_order: list[str]) -> 
     succ = ranked.filter(in_window & ranked.previous_subscription_id.notnull())
     succ = succ.join(prev, succ.previous_subscription_id == prev.prev_id)
     up = succ.filter(succ._rank > succ.prev_rank).select("customer_id").distinct()
-    return (
-        cross.mutate(cross_sell=ibis.literal(1, "int8"))
-        .outer_join(up.mutate(upsell=ibis.literal(1, "int8")), "customer_id")
-        .pipe(
-            lambda t: t.select(
-                customer_id=t.customer_id.fill_null(t.customer_id_right),
-                cross_sell=t.cross_sell,
-                upsell=t.upsell,
-            )
-        )
+    return merge_on_customer(
+        [
+            cross.mutate(cross_sell=ibis.literal(1, "int8")),
+            up.mutate(upsell=ibis.literal(1, "int8")),
+        ]
     )
 
 

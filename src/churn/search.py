@@ -32,8 +32,9 @@ def with_params(cfg: Mapping, params: Mapping[str, Any]) -> dict:
     return out
 
 
-def run_search(data, cfg: Mapping, backtest) -> tuple[dict[str, Any], list[dict]]:
-    """Optimise the configured metric; returns the best parameters and every trial."""
+def run_search(data, cfg: Mapping, backtest) -> tuple[dict[str, Any], list[dict], Any]:
+    """Optimise the configured metric; returns the best parameters, every trial, and the best
+    trial's backtest (so it is not run again)."""
     import optuna
 
     search = cfg["hparams_search"]
@@ -42,11 +43,12 @@ def run_search(data, cfg: Mapping, backtest) -> tuple[dict[str, Any], list[dict]
         direction="maximize", sampler=optuna.samplers.TPESampler(seed=cfg["seed"])
     )
     trials: list[dict] = []
+    backtests: dict[int, Any] = {}
 
     def objective(trial) -> float:
         params = suggest(trial, search["space"])
-        result, _ = backtest(data, with_params(cfg, params))
-        summary = result.summary
+        backtests[trial.number] = backtest(data, with_params(cfg, params))
+        summary = backtests[trial.number][0].summary
         trials.append({"number": trial.number, "params": params, "metrics": summary})
         log.info(
             "trial %d/%d: %s = %.4f with %s",
@@ -62,4 +64,4 @@ def run_search(data, cfg: Mapping, backtest) -> tuple[dict[str, Any], list[dict]
     log.info(
         "best trial %d: %s = %.4f", study.best_trial.number, search["metric"], study.best_value
     )
-    return study.best_params, trials
+    return study.best_params, trials, backtests[study.best_trial.number]

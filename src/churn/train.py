@@ -189,9 +189,10 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
     )
     trials: list[dict] = []
     if cfg["hparams_search"]["n_trials"] > 0:
-        best, trials = run_search(data, cfg, run_backtest)
+        best, trials, (backtest, folds) = run_search(data, cfg, run_backtest)
         cfg = with_params(cfg, best)
-    backtest, folds = run_backtest(data, cfg)
+    else:
+        backtest, folds = run_backtest(data, cfg)
     model = fit_final(data, cfg)
     metrics = {**backtest.summary, **best_profit(backtest)}
     if "oracle_roc_auc_mean" in metrics:

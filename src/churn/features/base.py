@@ -77,6 +77,17 @@ def epoch_s(col: ibis.Value) -> ibis.Value:
     return col.epoch_seconds().floor().cast("float64")
 
 
+def merge_on_customer(parts: list[ibis.Table]) -> ibis.Table:
+    """Full outer merge of per-customer tables: a customer in any part is in the result."""
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.outer_join(part, "customer_id")
+        out = out.mutate(customer_id=out.customer_id.fill_null(out.customer_id_right)).drop(
+            "customer_id_right"
+        )
+    return out
+
+
 def windowed(name: str, windows, **kw) -> list[Feature]:
     """The same feature over each window; `{w}` in name, description and template is the window."""
     return [

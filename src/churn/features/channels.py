@@ -5,9 +5,10 @@ from __future__ import annotations
 import ibis
 
 from churn.features.base import Context, Feature
+from churn.features.digest import CONTACT_CHANNELS
 
 FAMILY = "channels"
-CHANNELS = ("store", "web", "app", "phone")
+CHANNELS = CONTACT_CHANNELS
 WINDOW = 365
 SHIFT = 90
 

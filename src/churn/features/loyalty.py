@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import Context, Feature
+from churn.features.base import Context, Feature, merge_on_customer
 
 FAMILY = "loyalty"
 
@@ -73,10 +73,4 @@ def build(ctx: Context) -> ibis.Table:
     if ctx.has("referrals"):
         r = ctx.before("referrals", "ts")
         parts.append(r.group_by(customer_id=r.referrer_id).agg(referrals_made=r.count()))
-    out = parts[0]
-    for part in parts[1:]:
-        out = out.outer_join(part, "customer_id")
-        out = out.mutate(customer_id=out.customer_id.fill_null(out.customer_id_right)).drop(
-            "customer_id_right"
-        )
-    return out
+    return merge_on_customer(parts)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from churn.features.base import DAY_S, Context, Feature, epoch_s
+from churn.features.base import DAY_S, Context, Feature, epoch_s, merge_on_customer
 
 FAMILY = "value"
 TIERS = ("Lead", "Iron", "Gold", "Platinum")  # low to high
@@ -45,10 +45,9 @@ def build(ctx: Context) -> ibis.Table:
     tx = d.before(ctx.cutoff)
     tx = tx.filter(d.since(tx, ctx.cutoff, YEAR))
     spend = tx.group_by("customer_id").agg(_spend=tx.amount.sum())
-    joined = fees.outer_join(spend, "customer_id")
+    joined = merge_on_customer([fees, spend])
     return joined.select(
-        customer_id=joined.customer_id.fill_null(joined.customer_id_right),
-        revenue_12m=joined._fees.fill_null(0.0) + joined._spend.fill_null(0.0),
+        "customer_id", revenue_12m=joined._fees.fill_null(0.0) + joined._spend.fill_null(0.0)
     )
 
 
