@@ -40,14 +40,15 @@ validate: data ## check the raw tables and load them into the warehouse, rejects
 features: validate ## build point-in-time features and labels per cutoff into data/features
 	$(CHURN) features paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES)
 
-train: features ## the main job: data, validate, features, then train and register the churn model
+train: features ## the main job: data, validate, features, train and register, retention report
 	$(CHURN) train paths.data_dir=$(DATA_DIR) $(TRAIN_OVERRIDES)
+	$(if $(filter-out churn,$(target)),@echo "report: only for target=churn",$(CHURN) report paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES))
 
 score: setup ## score the whole customer base with the champion model
 	@echo "score: not built yet (issue: batch scoring)"
 
-report: setup ## build the retention report
-	@echo "report: not built yet (issue: explanations and report)"
+report: setup ## the retention report for the champion: reports/retention_report.html
+	$(CHURN) report paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES) $(ARGS)
 
 bench: setup ## run every benchmark; results in benchmarks/results/
 	$(BIN)/python benchmarks/run.py

@@ -26,8 +26,8 @@ RUN_STEP = (
 )
 
 
-def run_step(step: str, data: Path) -> dict:
-    args = [step, f"paths.data_dir={data}"]
+def run_step(step: str, data: Path, *overrides: str) -> dict:
+    args = [step, f"paths.data_dir={data}", *overrides]
     if step == "train":
         args += [
             f"paths.mlflow_uri=sqlite:///{data}/mlflow.db",

@@ -50,6 +50,11 @@ COMMANDS: dict[str, Command] = {
         "backtest out of time, fit and calibrate, log to MLflow and register the model",
         "train",
     ),
+    "report": Command(
+        "churn.report:run_report",
+        "the retention report: who is at risk, why, who to call (reports/retention_report.html)",
+        "report",
+    ),
 }
 
 

@@ -184,6 +184,37 @@ class TrainConfig:
     seed: int = 42
 
 
+@dataclass
+class RiskOptions:
+    """Risk bands: a band starts at its edge, so edges has one entry fewer than labels."""
+
+    edges: list[float] = field(default_factory=lambda: [0.05, 0.15])
+    labels: list[str] = field(default_factory=lambda: ["low", "medium", "high"])
+    at_risk: str = "high"  # the band counted as "at risk" in headlines
+
+
+@dataclass
+class ReportOptions:
+    model_uri: str = "models:/${mlflow.model_prefix}-${target.name}@champion"
+    path: str = "${paths.reports_dir}/retention_report.html"
+    segment_column: str | None = "segment"  # a categorical feature for the segment view
+    top_drivers: int = 4
+    call_list_rows: int = 25
+    beeswarm_rows: int = 5000
+    log_to_mlflow: bool = True
+
+
+@dataclass
+class ReportConfig:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    data: DataConfig = MISSING
+    target: TargetOptions = field(default_factory=TargetOptions)
+    labels: LabelsOptions = field(default_factory=LabelsOptions)
+    mlflow: MlflowOptions = field(default_factory=MlflowOptions)
+    risk: RiskOptions = field(default_factory=RiskOptions)
+    report: ReportOptions = field(default_factory=ReportOptions)
+
+
 def register_configs() -> None:
     """Store the schemas so YAML files can name them in their defaults list."""
     cs = ConfigStore.instance()
@@ -191,5 +222,6 @@ def register_configs() -> None:
     cs.store(name="validate_schema", node=ValidateConfig)
     cs.store(name="features_schema", node=FeaturesJobConfig)
     cs.store(name="train_schema", node=TrainConfig)
+    cs.store(name="report_schema", node=ReportConfig)
     cs.store(group="paths", name="paths_schema", node=PathsConfig)
     cs.store(group="data", name="data_schema", node=DataConfig)

@@ -8,6 +8,9 @@ points add up to their probability minus the average one.
 
 from __future__ import annotations
 
+import json
+import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -21,12 +24,17 @@ from churn.drivers import DRIVER_FAMILIES
 
 @dataclass
 class Explanation:
-    """Per-customer SHAP (log-odds) and probability points, one column per model feature."""
+    """Per-customer SHAP (log-odds) and probability points, one column per model feature.
+
+    A customer's points add up to their probability minus `base_probability`, the probability of
+    a customer whose every contribution is zero (the model's expected margin).
+    """
 
     shap: pd.DataFrame
     points: pd.DataFrame
     base_margin: float
     probability: np.ndarray
+    base_probability: float = float("nan")
 
 
 def fitted_pipeline(model) -> Pipeline:
@@ -53,26 +61,176 @@ def column_owners(preprocess, features: Sequence[str]) -> np.ndarray:
     return np.asarray(owners)
 
 
+def owner_matrix(preprocess, features: Sequence[str]) -> np.ndarray:
+    """Encoded columns x features (1 where a column encodes the feature): SHAP summed back."""
+    owners = column_owners(preprocess, features)
+    out = np.zeros((len(owners), len(features)), dtype=np.float64)
+    out[np.arange(len(owners)), owners] = 1.0
+    return out
+
+
+def explain(model, X: pd.DataFrame, background: pd.DataFrame | None = None) -> Explanation:
+    """Exact SHAP for the model's kind: TreeSHAP for boosted trees, linear SHAP for the baseline."""
+    pipe = fitted_pipeline(model)
+    if hasattr(pipe[-1], "get_booster"):
+        return tree_shap(model, X)
+    if hasattr(pipe[-1], "coef_"):
+        return linear_shap(model, X, X if background is None else background)
+    raise TypeError(f"no exact explainer for {type(pipe[-1]).__name__}")
+
+
 def tree_shap(model, X: pd.DataFrame) -> Explanation:
     """Exact TreeSHAP for every row, by feature, with probability points."""
     pipe = fitted_pipeline(model)
-    features = list(X.columns)
     encoded = np.asarray(pipe[:-1].transform(X), dtype=np.float32)
-    booster = pipe[-1].get_booster()
-    contribs = booster.predict(xgb.DMatrix(encoded), pred_contribs=True)
-    owners = column_owners(pipe[:-1], features)
-    by_feature = np.zeros((len(X), len(features)), dtype=np.float64)
-    np.add.at(by_feature.T, owners, contribs[:, :-1].T)
-    base = float(contribs[0, -1])
-    raw = 1.0 / (1.0 + np.exp(-contribs.sum(axis=1, dtype=np.float64)))
-    probability = calibrated(model, raw)
-    points = to_probability_points(by_feature, probability)
-    index = X.index
+    by_column, base = shap_by_column(pipe[-1].get_booster(), encoded)
+    by_feature = by_column @ owner_matrix(pipe[:-1], list(X.columns))
+    return finish(model, X, by_feature, base, by_column.sum(axis=1) + base)
+
+
+_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+MAX_CELLS = 1 << 16
+
+
+def shap_by_column(booster: xgb.Booster, encoded: np.ndarray) -> tuple[np.ndarray, float]:
+    """TreeSHAP per encoded column and the base margin; tabulated when the trees are shallow."""
+    if booster not in _TABLES:
+        _TABLES[booster] = ShapTable.build(booster, encoded.shape[1])
+    table = _TABLES[booster]
+    return table.lookup(booster, encoded), table.base
+
+
+@dataclass
+class ShapTable:
+    """XGBoost's exact TreeSHAP, computed once per cell of the model's split grid, then looked up.
+
+    A tree's path-dependent SHAP depends only on which side of each of its splits a row falls.
+    Trees are grouped by the columns they split on; per group, every combination of bins between
+    the model's thresholds (and missing) is one cell, whose SHAP XGBoost computes once. A row's SHAP
+    is then a sum of table lookups: exact, and far cheaper than TreeSHAP per row for shallow trees.
+    Groups with too many cells (deep trees on many columns) keep TreeSHAP per row.
+    """
+
+    thresholds: list[np.ndarray]
+    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (columns, strides, SHAP per cell)
+    direct: list[tuple[int, int]]  # tree ranges [start, stop) explained row by row
+    base: float
+    n_columns: int
+
+    @classmethod
+    def build(cls, booster: xgb.Booster, n_columns: int) -> ShapTable | None:
+        trees = json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["model"]
+        splits = [tree_splits(tree) for tree in trees["trees"]]
+        thresholds = [np.zeros(0, dtype=np.float32) for _ in range(n_columns)]
+        for tree in splits:
+            for column, threshold in tree:
+                thresholds[column] = np.append(thresholds[column], np.float32(threshold))
+        thresholds = [np.unique(t) for t in thresholds]
+        by_columns: dict[tuple[int, ...], list[int]] = {}
+        for i, tree in enumerate(splits):
+            by_columns.setdefault(tuple(sorted({c for c, _ in tree})), []).append(i)
+        groups, direct = [], []
+        for cols, idx in by_columns.items():
+            if math.prod(len(thresholds[c]) + 2 for c in cols) > MAX_CELLS:
+                direct += idx
+            elif cols:  # a tree without a split adds to the base margin only
+                groups.append(cell_table(booster, cols, idx, thresholds))
+        probe = booster.predict(xgb.DMatrix(np.full((1, n_columns), np.nan)), pred_contribs=True)
+        return cls(thresholds, groups, tree_ranges(direct), float(probe[0, -1]), n_columns)
+
+    def lookup(self, booster: xgb.Booster, encoded: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.n_columns, len(encoded)), dtype=np.float64)
+        if self.direct:
+            matrix = xgb.DMatrix(encoded)
+            for start, stop in self.direct:
+                out += booster[start:stop].predict(matrix, pred_contribs=True)[:, :-1].T
+        bins: dict[int, np.ndarray] = {}
+        for columns, strides, table in self.groups:
+            cell = None
+            for column, stride in zip(columns, strides, strict=True):
+                if column not in bins:
+                    bins[column] = bin_values(encoded[:, column], self.thresholds[column])
+                part = bins[column] * stride
+                cell = part if cell is None else cell + part
+            for k, column in enumerate(columns):
+                out[column] += table[k].take(cell)
+        return out.T
+
+
+def tree_ranges(trees: list[int]) -> list[tuple[int, int]]:
+    """Sorted tree indices as few contiguous [start, stop) ranges (one booster slice each)."""
+    ranges: list[tuple[int, int]] = []
+    for i in sorted(trees):
+        if ranges and ranges[-1][1] == i:
+            ranges[-1] = (ranges[-1][0], i + 1)
+        else:
+            ranges.append((i, i + 1))
+    return ranges
+
+
+def tree_splits(tree: dict) -> list[tuple[int, float]]:
+    """(column, threshold) of every split in one tree of XGBoost's JSON model."""
+    left = tree["left_children"]
+    return [
+        (tree["split_indices"][node], tree["split_conditions"][node])
+        for node in range(len(left))
+        if left[node] != -1
+    ]
+
+
+def bin_values(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Bin k holds thresholds[k-1] <= x < thresholds[k] (XGBoost goes left on x < t); NaN last."""
+    bins = np.searchsorted(thresholds, values, side="right").astype(np.int32)
+    bins[np.isnan(values)] = len(thresholds) + 1
+    return bins
+
+
+def representatives(thresholds: np.ndarray) -> np.ndarray:
+    """One value inside each bin of `bin_values`, in bin order."""
+    below = np.nextafter(thresholds[:1], np.float32(-np.inf)) if len(thresholds) else [0.0]
+    return np.concatenate([below, thresholds, [np.nan]]).astype(np.float32)
+
+
+def cell_table(booster: xgb.Booster, columns, trees, thresholds):
+    """SHAP of one group of trees for every cell of its columns' bins: (cells, columns)."""
+    columns = np.asarray(columns, dtype=np.int64)
+    reps = [representatives(thresholds[c]) for c in columns]
+    grid = np.stack(np.meshgrid(*reps, indexing="ij"), axis=-1).reshape(-1, len(columns))
+    design = np.full((len(grid), booster.num_features()), np.nan, dtype=np.float32)
+    design[:, columns] = grid
+    matrix = xgb.DMatrix(design)
+    table = np.zeros((len(grid), len(columns)), dtype=np.float64)
+    for i in trees:
+        table += booster[i : i + 1].predict(matrix, pred_contribs=True)[:, columns]
+    sizes = [len(r) for r in reps]
+    strides = np.asarray([int(np.prod(sizes[k + 1 :])) for k in range(len(sizes))], dtype=np.int64)
+    return columns, strides, np.ascontiguousarray(table.T)
+
+
+def linear_shap(model, X: pd.DataFrame, background: pd.DataFrame) -> Explanation:
+    """Exact SHAP of a linear model: coefficient x (value - background mean), in log-odds."""
+    pipe = fitted_pipeline(model)
+    encoded = np.asarray(pipe[:-1].transform(X), dtype=np.float64)
+    reference = np.asarray(pipe[:-1].transform(background), dtype=np.float64).mean(axis=0)
+    coef = pipe[-1].coef_.ravel()
+    by_column = (encoded - reference) * coef
+    by_feature = by_column @ owner_matrix(pipe[:-1], list(X.columns))
+    base = float(pipe[-1].intercept_[0] + reference @ coef)
+    return finish(model, X, by_feature, base, by_feature.sum(axis=1) + base)
+
+
+def finish(model, X: pd.DataFrame, by_feature: np.ndarray, base: float, margin) -> Explanation:
+    """Calibrated probability and probability points from log-odds SHAP."""
+    probability = calibrated(model, 1.0 / (1.0 + np.exp(-np.asarray(margin))))
+    base_probability = float(calibrated(model, np.array([1.0 / (1.0 + np.exp(-base))]))[0])
+    points = to_probability_points(by_feature, probability, base_probability)
+    features, index = list(X.columns), X.index
     return Explanation(
         pd.DataFrame(by_feature, index=index, columns=features),
         pd.DataFrame(points, index=index, columns=features),
         base,
         probability,
+        base_probability,
     )
 
 
@@ -84,10 +242,14 @@ def calibrated(model, raw: np.ndarray) -> np.ndarray:
     return np.clip(calibrator.predict(raw), 0.0, 1.0)
 
 
-def to_probability_points(shap: np.ndarray, probability: np.ndarray) -> np.ndarray:
-    """Share each customer's gap to the average probability out in proportion to their SHAP."""
+def to_probability_points(shap: np.ndarray, probability: np.ndarray, base: float) -> np.ndarray:
+    """Share each customer's gap to the base probability out in proportion to their SHAP.
+
+    The gap over the margin is a secant slope of the (monotone) margin-to-probability map, so the
+    points stay bounded even where a customer's SHAP nearly cancels out.
+    """
     margin = shap.sum(axis=1, keepdims=True)
-    gap = (probability - probability.mean())[:, None]
+    gap = (probability - base)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(np.abs(margin) > 1e-12, gap / margin, 0.0)
     return shap * scale
@@ -116,6 +278,24 @@ def global_drivers(shap: pd.DataFrame, catalog: Sequence[dict], actionable_only:
     return per_feature, per_family
 
 
+def segment_drivers(
+    shap: pd.DataFrame, catalog: Sequence[dict], by: pd.Series, actionable_only: bool = False
+) -> pd.DataFrame:
+    """Each segment's mean |SHAP| per driver family, as shares of that segment's total."""
+    keep = actionable_columns(catalog, shap.columns) if actionable_only else list(shap.columns)
+    families = driver_families(shap[keep], catalog).abs()
+    per_segment = families.groupby(by.to_numpy(), observed=True).mean()
+    return per_segment.div(per_segment.sum(axis=1), axis=0).fillna(0.0)
+
+
+def dependence_direction(values: pd.Series, contribution: pd.Series) -> float:
+    """Spearman correlation of a numeric feature with its SHAP: >0 means more of it, more risk."""
+    known = values.notna()
+    if known.sum() < 3 or values[known].nunique() < 2:
+        return 0.0
+    return float(values[known].rank().corr(contribution[known].rank()))
+
+
 def actionable_columns(catalog: Sequence[dict], columns) -> list[str]:
     actionable = {f["name"] for f in catalog if f["actionable"]}
     return [c for c in columns if c in actionable]
@@ -124,36 +304,87 @@ def actionable_columns(catalog: Sequence[dict], columns) -> list[str]:
 def reason_codes(
     explanation: Explanation, X: pd.DataFrame, catalog: Sequence[dict], top: int = 3
 ) -> pd.DataFrame:
-    """The top actionable drivers raising each customer's risk, as sentences and structure."""
+    """The top actionable drivers raising each customer's risk, as sentences and structure.
+
+    At most one reason per driver family (its strongest feature), so three reasons say three
+    different things instead of "no visits", "no logins", "no purchases".
+    """
     by_name = {f["name"]: f for f in catalog}
     cols = actionable_columns(catalog, explanation.shap.columns)
-    shap = explanation.shap.loc[X.index, cols].to_numpy()
-    points = explanation.points.loc[X.index, cols].to_numpy() * 100
-    values = X[cols].to_numpy(dtype=object)
-    names = np.asarray(cols, dtype=object)
-    order = np.argsort(-shap, axis=1, kind="stable")[:, :top]
+    same = explanation.shap.index.equals(X.index)
+    shap = (explanation.shap if same else explanation.shap.loc[X.index])[cols].to_numpy()
+    points = (explanation.points if same else explanation.points.loc[X.index])[cols].to_numpy()
+    points = points * 100
     rows = np.arange(len(X))
+    strongest, strength = strongest_per_family(shap, [by_name[c]["driver_family"] for c in cols])
+    n, k = len(X), min(top, strength.shape[1])
+    order = np.take_along_axis(strongest, top_columns(strength, k), axis=1)
     out = {}
     for rank in range(top):
-        j = order[:, min(rank, order.shape[1] - 1)]
-        raises = (shap[rows, j] > 0) & (rank < order.shape[1])  # fewer actionable features: none
-        feature = np.where(raises, names[j], None)
-        out[f"reason_{rank + 1}"] = [
-            f"{say(by_name[f]['template'], v)} ({p:+.0f} pts risk)" if f is not None else None
-            for f, v, p in zip(feature, values[rows, j], points[rows, j], strict=True)
-        ]
+        sentence = np.full(n, None, dtype=object)
+        feature = np.full(n, None, dtype=object)
+        value = np.full(n, None, dtype=object)
+        contribution = np.full(n, np.nan)
+        family = np.full(n, None, dtype=object)
+        if rank < k:
+            j = order[:, rank]
+            raises = shap[rows, j] > 0
+            for col in np.unique(j[raises]):
+                who = raises & (j == col)
+                name = cols[col]
+                values = X[name].to_numpy()[who]
+                sentence[who] = say_all(by_name[name]["template"], values, points[who, col])
+                feature[who], value[who], family[who] = name, values, by_name[name]["driver_family"]
+                contribution[who] = shap[who, col]
+        out[f"reason_{rank + 1}"] = sentence
         out[f"reason_{rank + 1}_feature"] = feature
-        out[f"reason_{rank + 1}_value"] = np.where(raises, values[rows, j], None)
-        out[f"reason_{rank + 1}_shap"] = np.where(raises, shap[rows, j], np.nan)
-        out[f"reason_{rank + 1}_family"] = [
-            by_name[f]["driver_family"] if f is not None else None for f in feature
-        ]
+        out[f"reason_{rank + 1}_value"] = value
+        out[f"reason_{rank + 1}_shap"] = contribution
+        out[f"reason_{rank + 1}_family"] = family
     return pd.DataFrame(out, index=X.index)
+
+
+def strongest_per_family(shap: np.ndarray, families: Sequence[str]):
+    """Per row and family: the column with the largest SHAP in that family, and that SHAP."""
+    names = list(dict.fromkeys(families))
+    owner = np.asarray([names.index(f) for f in families])
+    rows = np.arange(len(shap))
+    strongest = np.zeros((len(shap), len(names)), dtype=np.int64)
+    strength = np.zeros((len(shap), len(names)))
+    for g in range(len(names)):
+        columns = np.flatnonzero(owner == g)
+        best = shap[:, columns].argmax(axis=1)
+        strongest[:, g] = columns[best]
+        strength[:, g] = shap[rows, columns[best]]
+    return strongest, strength
+
+
+def top_columns(values: np.ndarray, k: int) -> np.ndarray:
+    """Column indices of each row's k largest values, largest first (ties: lower index first)."""
+    if k == 0:
+        return np.zeros((len(values), 0), dtype=np.int64)
+    if k < values.shape[1]:
+        picked = np.argpartition(-values, k - 1, axis=1)[:, :k]
+    else:
+        picked = np.tile(np.arange(values.shape[1]), (len(values), 1))
+    picked_values = np.take_along_axis(values, picked, axis=1)
+    rank = np.lexsort((picked, -picked_values), axis=1)
+    return np.take_along_axis(picked, rank, axis=1)
+
+
+def say_all(template: str, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Sentences for many customers: each distinct value and each point count is said once."""
+    codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    said = np.asarray([say(template, v) for v in distinct], dtype=object)[codes]
+    whole = np.rint(points).astype(np.int64)
+    labels, first = np.unique(whole, return_inverse=True)
+    suffix = np.asarray([f" ({p:+d} pts risk)" for p in labels], dtype=object)[first]
+    return said + suffix
 
 
 def say(template: str, value) -> str:
     """The feature's sentence; a missing value is said as unknown, never as a number."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return template.split("{")[0].strip() + " unknown"
     try:
         return template.format(value=value)

@@ -56,3 +56,77 @@ def log_backtest_plots(predictions, costs: Mapping) -> None:
         fig = draw(kind, predictions, retention)
         mlflow.log_figure(fig, f"plots/{kind}.png")
         plt.close(fig)
+
+
+def to_data_uri(fig) -> str:
+    """A figure as an embedded PNG, so the report opens from disk with no other file."""
+    import base64
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def plot_family_bars(points_by_family, names: Mapping[str, str], actionable: set[str]):
+    """Mean absolute risk contribution per driver family, fixed traits greyed out."""
+    ordered = points_by_family.sort_values()
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    colours = ["#c0392b" if f in actionable else "#95a5a6" for f in ordered.index]
+    ax.barh([names.get(f, f) for f in ordered.index], ordered.to_numpy(), color=colours)
+    ax.set_xlabel("average size of the family's effect on churn risk (pts)")
+    ax.set_title("why customers leave (grey: fixed traits)")
+    fig.tight_layout()
+    return fig
+
+
+def plot_segment_families(shares, names: Mapping[str, str], title: str):
+    """Heatmap: segments x driver families, each row's shares adding up to 100%."""
+    fig, ax = plt.subplots(figsize=(7, 1.8 + 0.4 * len(shares)))
+    image = ax.imshow(shares.to_numpy() * 100, cmap="Reds", aspect="auto", vmin=0)
+    ax.set_xticks(range(shares.shape[1]), [names.get(c, c) for c in shares.columns])
+    ax.tick_params(axis="x", rotation=35, labelsize=7)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.set_yticks(range(len(shares)), list(shares.index))
+    for i in range(shares.shape[0]):
+        for j in range(shares.shape[1]):
+            ax.text(j, i, f"{100 * shares.iat[i, j]:.0f}", ha="center", va="center", fontsize=7)
+    fig.colorbar(image, ax=ax, label="% of the segment's drivers")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_beeswarm(points, X, max_display: int = 12):
+    """SHAP beeswarm of the strongest features, in probability points, coloured by value."""
+    import shap
+
+    numeric = X.apply(lambda c: c if c.dtype.kind == "f" else c.astype("category").cat.codes)
+    values = shap.Explanation(
+        values=points.to_numpy() * 100,
+        data=numeric.to_numpy(dtype=float),
+        feature_names=list(X.columns),
+    )
+    fig = plt.figure()  # shap draws on the current figure: give it a fresh one
+    shap.plots.beeswarm(values, max_display=max_display, show=False, plot_size=(7, 5))
+    fig.axes[0].set_xlabel("effect on churn risk (pts)")
+    return fig
+
+
+def plot_dependence(values, points, label: str, categorical: bool):
+    """How one driver moves risk: SHAP (pts) against the feature's value."""
+    fig, ax = plt.subplots(figsize=(4.2, 3))
+    if categorical:
+        means = (points * 100).groupby(values.fillna("missing")).mean().sort_values()
+        ax.barh([str(i) for i in means.index], means.to_numpy(), color="#c0392b")
+        ax.set_xlabel("average effect on churn risk (pts)")
+    else:
+        ax.scatter(values, points * 100, s=4, alpha=0.3, color="#c0392b", linewidths=0)
+        ax.axhline(0, color="grey", linewidth=0.8)
+        ax.set_xlabel(label)
+        ax.set_ylabel("effect on churn risk (pts)")
+    ax.set_title(label, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,37 @@ def export_champion(name: str, models_dir: Path) -> Path:
             shutil.rmtree(target)
         os.replace(staged, target)
     return target
+
+
+@dataclass
+class RegisteredModel:
+    """A model from the registry with the lineage people need to trust its output."""
+
+    model: Any
+    name: str
+    version: str
+    run_id: str
+    uri: str
+
+
+def load_registered(uri: str, tracking_uri: str) -> RegisteredModel:
+    """`models:/<name>@<alias>` or `models:/<name>/<version>`, with a clear error when absent."""
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    if not uri.startswith("models:/"):
+        raise ChurnError(f"model uri {uri!r} must look like models:/<name>@<alias>")
+    ref = uri.removeprefix("models:/")
+    client = MlflowClient()
+    try:
+        if "@" in ref:
+            name, alias = ref.split("@", 1)
+            version = client.get_model_version_by_alias(name, alias)
+        else:
+            name, number = ref.rsplit("/", 1)
+            version = client.get_model_version(name, number)
+    except MlflowException as err:
+        raise ChurnError(
+            f"no registered model at {uri} in {tracking_uri}: train one first (make train)"
+        ) from err
+    model = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
+    return RegisteredModel(model, name, str(version.version), version.run_id, uri)

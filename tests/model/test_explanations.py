@@ -51,7 +51,7 @@ def test_shap_is_exact_and_adds_up_to_the_margin(explained, xgb):
     logit = np.log(margin / (1 - margin))
     np.testing.assert_allclose(expl.shap.sum(axis=1) + expl.base_margin, logit, atol=1e-3)
     np.testing.assert_allclose(
-        expl.points.sum(axis=1), expl.probability - expl.probability.mean(), atol=1e-9
+        expl.points.sum(axis=1), expl.probability - expl.base_probability, atol=1e-9
     )
 
 

@@ -59,3 +59,25 @@ def test_driver_families_add_up_features_and_can_drop_fixed_ones():
 
 def test_missing_values_are_said_as_unknown():
     assert say("no purchase for {value:.0f} days", float("nan")) == "no purchase for unknown"
+
+
+def test_one_reason_per_driver_family():
+    catalog = [
+        *CATALOG,
+        {
+            "name": "complaints_90d",
+            "driver_family": "complaints",
+            "actionable": True,
+            "template": "{value:.0f} complaints in the last 90 days",
+        },
+    ]
+    shap = pd.DataFrame([[0.8, 0.3, 2.0, 0.7]], columns=[f["name"] for f in catalog])
+    X = pd.DataFrame([[3.0, 1.0, 40.0, 4.0]], columns=shap.columns)
+    expl = Explanation(shap, shap * 0.05, -3.0, np.array([0.4]))
+    codes = reason_codes(expl, X, catalog)
+    # complaints_90d (0.7) beats the price rise (0.3) but repeats the complaints family
+    assert list(codes.loc[0, ["reason_1_feature", "reason_2_feature"]]) == [
+        "complaints_unresolved",
+        "price_increase_90d",
+    ]
+    assert codes.loc[0, "reason_3"] is None

@@ -1,0 +1,368 @@
+"""`churn report`: one static HTML page for retention teams — who is at risk, why, who to call.
+
+The champion model scores the latest cutoff; exact SHAP gives driver families, segment views and
+reason codes; the backtest metrics and plots come from the model's MLflow run. The page embeds its
+plots, opens from disk with no server or network, and is logged back to that run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churn.dataset import load_model_table, model_inputs
+from churn.drivers import DRIVER_FAMILIES
+from churn.errors import ChurnError
+from churn.explain import (
+    Explanation,
+    dependence_direction,
+    driver_families,
+    explain,
+    global_drivers,
+    reason_codes,
+    segment_drivers,
+)
+from churn.fingerprint import fingerprint
+
+log = logging.getLogger(__name__)
+VALUE_COLUMN = "revenue_12m"
+TIER_ORDER = ["Platinum", "Gold", "Iron", "Lead"]
+
+
+@dataclass
+class Scored:
+    """The latest cutoff's customers with risk, value, explanation and reasons."""
+
+    frame: pd.DataFrame  # customer_id, probability, risk_band, value, value_tier, expected_loss
+    X: pd.DataFrame
+    explanation: Explanation
+    reasons: pd.DataFrame
+    cutoff: str
+
+
+def assign_risk_bands(p: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> np.ndarray:
+    """The band whose edge each probability has reached (a band starts at its edge)."""
+    if len(labels) != len(edges) + 1 or list(edges) != sorted(edges):
+        raise ChurnError(
+            f"risk.edges {list(edges)} must be increasing with one fewer entry than "
+            f"risk.labels {list(labels)}"
+        )
+    return np.asarray(labels, dtype=object)[np.searchsorted(edges, p, side="right")]
+
+
+def score_latest(model, data_dir: Path, risk: Mapping) -> Scored:
+    """Score and explain every customer at the latest cutoff the features hold."""
+    features_dir = data_dir / "features"
+    if not (features_dir / "catalog.json").exists():
+        raise ChurnError(f"no features in {features_dir}: run `churn features` (make features)")
+    meta = json.loads((features_dir / "catalog.json").read_text())
+    cutoff = meta["cutoffs"][-1]
+    table = load_model_table(features_dir, [cutoff]).reset_index(drop=True)
+    X = model_inputs(table, meta["features"])
+    explanation = explain(model, X)
+    p = explanation.probability
+    value = table[VALUE_COLUMN].fillna(0.0).to_numpy(dtype=float)
+    frame = pd.DataFrame(
+        {
+            "customer_id": table["customer_id"],
+            "probability": p,
+            "risk_band": assign_risk_bands(p, risk["edges"], risk["labels"]),
+            "value": value,
+            "value_tier": table["value_tier"] if "value_tier" in table else "unknown",
+            "expected_loss": p * value,
+        }
+    )
+    return Scored(frame, X, explanation, reason_codes(explanation, X, meta["features"]), cutoff)
+
+
+def headline(scored: Scored, base_rate: float, at_risk_band: str) -> dict[str, Any]:
+    at_risk = scored.frame["risk_band"] == at_risk_band
+    return {
+        "customers": int(len(scored.frame)),
+        "base_rate": base_rate,
+        "at_risk": int(at_risk.sum()),
+        "at_risk_share": float(at_risk.mean()),
+        "value_at_stake": float(scored.frame.loc[at_risk, "expected_loss"].sum()),
+        "expected_loss_total": float(scored.frame["expected_loss"].sum()),
+        "expected_leavers": float(scored.frame["probability"].sum()),
+    }
+
+
+def risk_value_matrix(frame: pd.DataFrame, bands: Sequence[str]) -> dict[str, Any]:
+    """Risk bands (riskiest first) x value tiers: counts and expected loss in each cell."""
+    tiers = [t for t in TIER_ORDER if t in set(frame["value_tier"])] or sorted(
+        frame["value_tier"].astype(str).unique()
+    )
+    grouped = frame.groupby(["risk_band", "value_tier"], observed=True)
+    counts = grouped.size()
+    loss = grouped["expected_loss"].sum()
+    most = float(loss.max()) if len(loss) else 0.0
+    rows = []
+    for band in reversed(list(bands)):
+        cells = []
+        for tier in tiers:
+            n = int(counts.get((band, tier), 0))
+            at_stake = float(loss.get((band, tier), 0.0))
+            cells.append({"n": n, "loss": at_stake, "heat": at_stake / most if most else 0.0})
+        rows.append({"band": band, "cells": cells})
+    return {"tiers": tiers, "rows": rows}
+
+
+def driver_views(scored: Scored, catalog: Sequence[dict], segment: str | None) -> dict[str, Any]:
+    """Driver families overall, per value tier and per segment, in probability points."""
+    points = scored.explanation.points * 100
+    families = driver_families(points, catalog).abs().mean().sort_values(ascending=False)
+    tiers = segment_drivers(scored.explanation.shap, catalog, scored.frame["value_tier"])
+    tiers = tiers.reindex([t for t in TIER_ORDER if t in tiers.index] or list(tiers.index))
+    views = {"families": families, "tiers": tiers, "segments": None}
+    if segment and segment in scored.X:
+        views["segments"] = segment_drivers(
+            scored.explanation.shap, catalog, scored.X[segment].fillna("unknown")
+        )
+    return views
+
+
+def top_driver_readings(scored: Scored, catalog: Sequence[dict], k: int) -> list[dict[str, Any]]:
+    """The strongest actionable drivers, each with a one-line reading of its dependence."""
+    by_name = {f["name"]: f for f in catalog}
+    per_feature, _ = global_drivers(scored.explanation.shap, catalog, actionable_only=True)
+    out = []
+    for name in per_feature.index[:k]:
+        spec = by_name[name]
+        values = scored.X[name]
+        points = scored.explanation.points[name] * 100
+        categorical = spec["kind"] == "categorical"
+        if categorical:
+            means = points.groupby(values.fillna("missing")).mean().sort_values()
+            reading = (
+                f"{spec['description']}: '{means.index[-1]}' carries the most risk "
+                f"({means.iloc[-1]:+.1f} pts on average), '{means.index[0]}' the least "
+                f"({means.iloc[0]:+.1f} pts)."
+            )
+        elif values.nunique() <= 2:
+            means = points.groupby(values).mean()
+            reading = (
+                f"{spec['description']}: "
+                + ", ".join(f"at {v:g} customers carry {m:+.1f} pts" for v, m in means.items())
+                + " on average."
+            )
+        else:
+            rho = dependence_direction(values, points)
+            verb = "rises" if rho > 0 else "falls"
+            top = points[values >= values.quantile(0.9)].mean()
+            reading = (
+                f"Risk {verb} as {spec['description']} goes up; the top tenth of customers on "
+                f"it carry {top:+.1f} pts on average."
+            )
+        out.append(
+            {
+                "name": name,
+                "family": DRIVER_FAMILIES[spec["driver_family"]],
+                "mean_abs_pts": float(points.abs().mean()),
+                "reading": reading,
+                "values": values,
+                "points": points / 100,
+                "categorical": categorical,
+                "label": spec["description"],
+            }
+        )
+    return out
+
+
+def call_list(scored: Scored, rows: int) -> list[dict[str, Any]]:
+    """The customers with the most expected loss, with their reasons."""
+    top = scored.frame.nlargest(rows, "expected_loss")
+    out = []
+    for i, row in top.iterrows():
+        reasons = [scored.reasons.at[i, f"reason_{k}"] for k in (1, 2, 3)]
+        out.append({**row.to_dict(), "reasons": [r for r in reasons if r]})
+    return out
+
+
+def quality_words(metrics: Mapping[str, float]) -> list[str]:
+    """The backtest in sentences a retention manager can repeat."""
+    lines = [
+        f"Out of time, the model ranks a customer who leaves above one who stays "
+        f"{100 * metrics['roc_auc_mean']:.0f}% of the time "
+        f"(ROC-AUC {metrics['roc_auc_mean']:.3f} ± {metrics.get('roc_auc_std', 0):.3f}).",
+        f"Calling the riskiest 10% reaches {metrics['lift_10_mean']:.1f} times as many leavers "
+        "as calling 10% at random.",
+        f"Its probabilities are off by {100 * metrics['ece_mean']:.1f} points on average "
+        "(expected calibration error), so they can be read as chances.",
+    ]
+    if "best_profit_fraction" in metrics:
+        lines.append(
+            f"With the configured contact cost, incentive and acceptance rate, profit peaks when "
+            f"contacting the riskiest {100 * metrics['best_profit_fraction']:.0f}% of customers."
+        )
+    return lines
+
+
+def observed_base_rate(data_dir: Path, target: str) -> tuple[float, str]:
+    """The observed rate at the latest labelled cutoff."""
+    meta = json.loads((data_dir / "features" / "catalog.json").read_text())
+    if not meta["labelled_cutoffs"]:
+        return float("nan"), "none"
+    cutoff = meta["labelled_cutoffs"][-1]
+    table = load_model_table(data_dir / "features", [cutoff])
+    return float(table[target].mean()), cutoff
+
+
+def run_artifacts(run_id: str, names: Sequence[str]) -> dict[str, Any]:
+    """Plots (as data URIs) and JSON documents logged with the training run; absent ones skipped."""
+    import base64
+
+    import mlflow
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            try:
+                local = Path(
+                    mlflow.artifacts.download_artifacts(
+                        run_id=run_id, artifact_path=name, dst_path=tmp
+                    )
+                )
+            except Exception as err:  # noqa: BLE001 - an old run may lack a plot; say so, go on
+                log.warning("run %s has no artifact %s (%s)", run_id, name, type(err).__name__)
+                continue
+            if name.endswith(".json"):
+                out[name] = json.loads(local.read_text())
+            else:
+                out[name] = "data:image/png;base64," + base64.b64encode(local.read_bytes()).decode()
+    return out
+
+
+def build_context(cfg: Mapping) -> dict[str, Any]:
+    """Everything the template shows, computed from the registered model and the features."""
+    import mlflow
+
+    from churn import plots
+    from churn.tracking import load_registered
+
+    data_dir = Path(cfg["paths"]["data_dir"])
+    target, opts, risk = cfg["target"]["name"], cfg["report"], cfg["risk"]
+    registered = load_registered(opts["model_uri"], cfg["mlflow"]["tracking_uri"])
+    log.info("report for %s v%s (run %s)", registered.name, registered.version, registered.run_id)
+    meta = json.loads((data_dir / "features" / "catalog.json").read_text())
+    catalog = meta["features"]
+    scored = score_latest(registered.model, data_dir, risk)
+    base_rate, base_cutoff = observed_base_rate(data_dir, target)
+    run = mlflow.get_run(registered.run_id)
+    artifacts = run_artifacts(
+        registered.run_id, ["plots/calibration.png", "plots/profit.png", "config.json"]
+    )
+    views = driver_views(scored, catalog, opts["segment_column"])
+    actionable = {f["driver_family"] for f in catalog if f["actionable"]}
+    sample = scored.X.sample(min(opts["beeswarm_rows"], len(scored.X)), random_state=0).index
+    drivers = top_driver_readings(scored, catalog, opts["top_drivers"])
+    for driver in drivers:
+        driver["plot"] = plots.to_data_uri(
+            plots.plot_dependence(
+                driver["values"].loc[sample],
+                driver["points"].loc[sample],
+                driver["label"],
+                driver["categorical"],
+            )
+        )
+    names = DRIVER_FAMILIES
+    figures = {
+        "families": plots.plot_family_bars(views["families"], names, actionable),
+        "tiers": plots.plot_segment_families(views["tiers"], names, "drivers per value tier"),
+        "beeswarm": plots.plot_beeswarm(
+            scored.explanation.points.loc[sample], scored.X.loc[sample]
+        ),
+    }
+    if views["segments"] is not None:
+        figures["segments"] = plots.plot_segment_families(
+            views["segments"], names, f"drivers per {opts['segment_column']}"
+        )
+    config = artifacts.get("config.json", {})
+    return {
+        "title": f"Retention report — {scored.cutoff}",
+        "cutoff": scored.cutoff,
+        "horizon_days": cfg["labels"]["horizon_days"],
+        "headline": headline(scored, base_rate, risk["at_risk"]),
+        "base_cutoff": base_cutoff,
+        "at_risk_band": risk["at_risk"],
+        "bands": list(zip(risk["labels"], [0.0, *risk["edges"]], strict=True)),
+        "matrix": risk_value_matrix(scored.frame, risk["labels"]),
+        "families": [
+            {"name": names[f], "pts": v, "actionable": f in actionable}
+            for f, v in views["families"].items()
+        ],
+        "images": {k: plots.to_data_uri(v) for k, v in figures.items()},
+        "drivers": drivers,
+        "call_list": call_list(scored, opts["call_list_rows"]),
+        "quality": quality_words(run.data.metrics),
+        "quality_images": [
+            artifacts[k] for k in ("plots/calibration.png", "plots/profit.png") if k in artifacts
+        ],
+        "lineage": {
+            "model": registered.name,
+            "version": registered.version,
+            "run_id": registered.run_id,
+            "model_uri": registered.uri,
+            "data_cutoff": scored.cutoff,
+            "trained_to_cutoff": run.data.params.get("data.cutoff_last", "unknown"),
+            "config_hash": fingerprint(config=config) if config else "unknown",
+            "feature_set_hash": meta["feature_set_hash"],
+            "git_commit": run.data.tags.get("git_commit", "unknown"),
+        },
+        "run_id": registered.run_id,
+    }
+
+
+def render_report(context: Mapping[str, Any]) -> str:
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("churn", "templates"), autoescape=select_autoescape(["html", "j2"])
+    )
+    return env.get_template("retention_report.html.j2").render(**context)
+
+
+def write_atomically(text: str, path: Path) -> Path:
+    """Readers see the old report or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+def build_report(cfg: Mapping) -> Path:
+    """Render the report, write it, and log it with the model's run."""
+    context = build_context(cfg)
+    path = write_atomically(render_report(context), Path(cfg["report"]["path"]))
+    if cfg["report"]["log_to_mlflow"]:
+        from mlflow.tracking import MlflowClient
+
+        MlflowClient().log_artifact(context["run_id"], str(path), "report")
+    head = context["headline"]
+    log.info(
+        "report %s: %s customers, %s at risk, %.0f value at stake",
+        path,
+        f"{head['customers']:,}",
+        f"{head['at_risk']:,}",
+        head["value_at_stake"],
+    )
+    return path
+
+
+def run_report(cfg) -> Path:
+    """Hydra entry."""
+    from omegaconf import OmegaConf
+
+    return build_report(OmegaConf.to_container(cfg, resolve=True))
