@@ -18,6 +18,7 @@ pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SECTIONS = ["headline", "risk-value", "why", "drivers", "call-list", "quality", "lineage"]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-drivers.ipynb"
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +110,17 @@ def test_report_renders_in_headless_chromium(reported):
     assert len(images) >= 8
     assert all(ok for _, ok in images), [alt for alt, ok in images if not ok]
     assert errors == []
+
+
+def test_drivers_notebook_runs_against_the_champion(reported, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    path, _, uri = reported
+    monkeypatch.setenv("CHURN_DATA_DIR", str(path.parents[1] / "data"))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="python3").execute()
+    reasons = notebook.cells[-1].outputs[0]["data"]["text/plain"]
+    assert "reason_1" in reasons

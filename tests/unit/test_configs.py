@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
@@ -78,3 +80,13 @@ def test_tracking_uri_follows_mlflow_tracking_uri_when_set(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking:5000")
     cfg = compose(config_name="train", overrides=["paths.mlflow_uri=sqlite:///here.db"])
     assert cfg.mlflow.tracking_uri == "http://tracking:5000"
+
+
+def test_notebooks_are_committed_without_outputs():
+    import nbformat
+
+    for path in (Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, path.name

@@ -47,13 +47,14 @@ def test_rfm(snap):
 
 def test_usage_trend(snap):
     c1 = snap.loc[1]
-    # logins and visits: last 90 days 06-25, 06-10, 05-01; the 90 before: 02-01, 01-15
-    assert c1.usage_change_90d_pct == pytest.approx(50.0)
+    # logins, visits and calls: last 90 days 06-28 (call), 06-25, 06-10, 05-01; the 90 before:
+    # 02-01, 01-15 -> +100%
+    assert c1.usage_change_90d_pct == pytest.approx(100.0)
     assert c1.days_since_last_interaction == 2  # the email open on 06-29
     assert (c1.logins_30d, c1.logins_365d, c1.visits_365d) == (2, 2, 3)
     # monthly counts, oldest first: [01-03..02-02)=2, ..., [04-02..05-02)=1, [05-02..06-01)=0,
-    # [06-01..07-01)=2 -> slope of [2, 0, 0, 1, 0, 2] over x = 0..5 is 1/35
-    assert c1.usage_slope_6m == pytest.approx(1 / 35)
+    # [06-01..07-01)=3 -> slope of [2, 0, 0, 1, 0, 3] over x = 0..5 is 3 / 17.5 = 6/35
+    assert c1.usage_slope_6m == pytest.approx(6 / 35)
     assert math.isnan(snap.loc[2, "usage_change_90d_pct"])
     assert math.isnan(snap.loc[2, "days_since_last_interaction"])
 

@@ -81,6 +81,7 @@ def interaction_measures(ev: ibis.Table) -> dict:
     return {
         "n_login": ev.count(where=ev.kind == "login"),
         "n_visit": ev.count(where=ev.kind == "visit"),
+        "n_call": ev.count(where=ev.kind == "service_call"),
         **{f"n_{ch}": ev.count(where=ev.channel == ch) for ch in CONTACT_CHANNELS},
         "last_ts": ev.ts.max(),
     }

@@ -1,4 +1,9 @@
-"""Usage trend: the slow drift away shows first as fewer logins and visits."""
+"""Usage trend: the slow drift away shows first as fewer contacts than the customer used to make.
+
+Drift is measured against the customer's own history over every channel they use (logins, visits
+and calls), so a customer who only ever phones is not mistaken for one drifting away. Counts in one
+channel (logins, visits) say which channels a customer uses: they belong to channel friction.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +17,19 @@ FAMILY = "engagement"
 
 def features(windows) -> list[Feature]:
     drift = dict(family=FAMILY, driver_family="drifting_away", actionable=True)
+    channel = dict(family=FAMILY, driver_family="channel_friction", actionable=True)
     return [
         Feature(
             "usage_change_90d_pct",
-            description="logins and visits in the last 90 days against the 90 before, in percent",
+            description="contacts (logins, visits, calls) in the last 90 days against the 90 "
+            "before, in percent",
             template="usage down {value:.0f}% on the previous 90 days",
             zero_when_absent=False,
             **drift,
         ),
         Feature(
             "usage_slope_6m",
-            description="slope of monthly logins and visits over the last 6 months (per month)",
+            description="slope of monthly contacts (logins, visits, calls) over 6 months",
             template="usage falling by {value:.1f} a month",
             **drift,
         ),
@@ -38,14 +45,14 @@ def features(windows) -> list[Feature]:
             windows,
             description="logins in the last {w} days",
             template="only {value:.0f} logins in the last {w} days",
-            **drift,
+            **channel,
         ),
         *windowed(
             "visits_{w}d",
             windows,
             description="visits in the last {w} days",
             template="only {value:.0f} visits in the last {w} days",
-            **drift,
+            **channel,
         ),
     ]
 
@@ -62,7 +69,7 @@ def slope_weights(n: int) -> tuple[list[int], int]:
 def build(ctx: Context) -> ibis.Table:
     d, c = ctx.digests["interactions"], ctx.cutoff
     it = d.before(c)
-    usage = it.n_login + it.n_visit
+    usage = it.n_login + it.n_visit + it.n_call
     aggs = {"days_since_last_interaction": ctx.days_since(it.last_ts.max())}
     for w in ctx.windows:
         aggs[f"logins_{w}d"] = it.n_login.sum(where=d.since(it, c, w))
