@@ -44,8 +44,8 @@ train: features ## the main job: data, validate, features, train and register, r
 	$(CHURN) train paths.data_dir=$(DATA_DIR) $(TRAIN_OVERRIDES)
 	$(if $(filter-out churn,$(target)),@echo "report: only for target=churn",$(CHURN) report paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES))
 
-score: setup ## score the whole customer base with the champion model
-	@echo "score: not built yet (issue: batch scoring)"
+score: setup ## score the whole base with the champion: scores/as_of=YYYY-MM-DD/, call list, drift
+	$(CHURN) score paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES) $(ARGS)
 
 report: setup ## the retention report for the champion: reports/retention_report.html
 	$(CHURN) report paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES) $(ARGS)

@@ -55,6 +55,11 @@ COMMANDS: dict[str, Command] = {
         "the retention report: who is at risk, why, who to call (reports/retention_report.html)",
         "report",
     ),
+    "score": Command(
+        "churn.score:run_score",
+        "score the whole base: risk, value, reasons, a call list with a control group",
+        "score",
+    ),
 }
 
 

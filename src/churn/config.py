@@ -215,6 +215,37 @@ class ReportConfig:
     report: ReportOptions = field(default_factory=ReportOptions)
 
 
+@dataclass
+class ScoreOptions:
+    model_uri: str = "models:/${mlflow.model_prefix}-churn@champion"
+    propensity: list[str] = field(default_factory=lambda: ["cross_sell", "upsell"])
+    as_of: str | None = None  # default: the day after the warehouse's latest event
+    engine: str = "duckdb"  # duckdb | spark
+    chunk_rows: int = 100_000
+    with_reasons: bool = True
+    capacity: int = 500
+    holdout_fraction: float = 0.1
+    holdout_salt: str = "churn-retention-holdout"
+    psi_threshold: float = 0.25
+    fail_on_drift: bool = False
+    publish_table: bool = True
+
+
+@dataclass
+class ScoreConfig:
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
+    data: DataConfig = MISSING
+    features: FeaturesOptions = field(default_factory=FeaturesOptions)
+    labels: LabelsOptions = field(default_factory=LabelsOptions)
+    cutoffs: CutoffsOptions = field(default_factory=CutoffsOptions)
+    target: TargetOptions = field(default_factory=TargetOptions)
+    mlflow: MlflowOptions = field(default_factory=MlflowOptions)
+    risk: RiskOptions = field(default_factory=RiskOptions)
+    costs: CostsOptions = field(default_factory=CostsOptions)
+    score: ScoreOptions = field(default_factory=ScoreOptions)
+
+
 def register_configs() -> None:
     """Store the schemas so YAML files can name them in their defaults list."""
     cs = ConfigStore.instance()
@@ -223,5 +254,6 @@ def register_configs() -> None:
     cs.store(name="features_schema", node=FeaturesJobConfig)
     cs.store(name="train_schema", node=TrainConfig)
     cs.store(name="report_schema", node=ReportConfig)
+    cs.store(name="score_schema", node=ScoreConfig)
     cs.store(group="paths", name="paths_schema", node=PathsConfig)
     cs.store(group="data", name="data_schema", node=DataConfig)

@@ -7,10 +7,13 @@ so each can be checked against a hand-computed case.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from churn.errors import ChurnError
 
 LIFT_FRACTIONS = (0.05, 0.10, 0.20)
 
@@ -127,3 +130,13 @@ def summarize_folds(folds: list[dict[str, float]]) -> dict[str, float]:
         out[f"{key}_mean"] = float(values.mean())
         out[f"{key}_std"] = float(values.std(ddof=1)) if values.size > 1 else 0.0
     return out
+
+
+def assign_risk_bands(p: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> np.ndarray:
+    """The band whose edge each probability has reached (a band starts at its edge)."""
+    if len(labels) != len(edges) + 1 or list(edges) != sorted(edges):
+        raise ChurnError(
+            f"risk.edges {list(edges)} must be increasing with one fewer entry than "
+            f"risk.labels {list(labels)}"
+        )
+    return np.asarray(labels, dtype=object)[np.searchsorted(edges, p, side="right")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,11 +61,17 @@ def column_owners(preprocess, features: Sequence[str]) -> np.ndarray:
     return np.asarray(owners)
 
 
-def owner_matrix(preprocess, features: Sequence[str]) -> np.ndarray:
-    """Encoded columns x features (1 where a column encodes the feature): SHAP summed back."""
+def sum_by_feature(by_column: np.ndarray, preprocess, features: Sequence[str]) -> np.ndarray:
+    """SHAP of encoded columns added up per input feature, row by row.
+
+    Plain per-row sums rather than a matrix product: BLAS may round differently for different
+    batch sizes, and a customer's reasons must not depend on how the base was chunked.
+    """
     owners = column_owners(preprocess, features)
-    out = np.zeros((len(owners), len(features)), dtype=np.float64)
-    out[np.arange(len(owners)), owners] = 1.0
+    out = np.zeros((len(by_column), len(features)), dtype=np.float64)
+    for j in range(len(features)):
+        columns = np.flatnonzero(owners == j)
+        out[:, j] = by_column[:, columns[0]] if len(columns) == 1 else by_column[:, columns].sum(1)
     return out
 
 
@@ -84,7 +90,7 @@ def tree_shap(model, X: pd.DataFrame) -> Explanation:
     pipe = fitted_pipeline(model)
     encoded = np.asarray(pipe[:-1].transform(X), dtype=np.float32)
     by_column, base = shap_by_column(pipe[-1].get_booster(), encoded)
-    by_feature = by_column @ owner_matrix(pipe[:-1], list(X.columns))
+    by_feature = sum_by_feature(by_column, pipe[:-1], list(X.columns))
     return finish(model, X, by_feature, base, by_column.sum(axis=1) + base)
 
 
@@ -214,7 +220,7 @@ def linear_shap(model, X: pd.DataFrame, background: pd.DataFrame) -> Explanation
     reference = np.asarray(pipe[:-1].transform(background), dtype=np.float64).mean(axis=0)
     coef = pipe[-1].coef_.ravel()
     by_column = (encoded - reference) * coef
-    by_feature = by_column @ owner_matrix(pipe[:-1], list(X.columns))
+    by_feature = sum_by_feature(by_column, pipe[:-1], list(X.columns))
     base = float(pipe[-1].intercept_[0] + reference @ coef)
     return finish(model, X, by_feature, base, by_feature.sum(axis=1) + base)
 
@@ -333,7 +339,7 @@ def reason_codes(
                 who = raises & (j == col)
                 name = cols[col]
                 values = X[name].to_numpy()[who]
-                sentence[who] = say_all(by_name[name]["template"], values, points[who, col])
+                sentence[who] = say_all(by_name[name], values, points[who, col])
                 feature[who], value[who], family[who] = name, values, by_name[name]["driver_family"]
                 contribution[who] = shap[who, col]
         out[f"reason_{rank + 1}"] = sentence
@@ -372,19 +378,22 @@ def top_columns(values: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(picked, rank, axis=1)
 
 
-def say_all(template: str, values: np.ndarray, points: np.ndarray) -> np.ndarray:
+def say_all(spec: Mapping, values: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Sentences for many customers: each distinct value and each point count is said once."""
     codes, distinct = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-    said = np.asarray([say(template, v) for v in distinct], dtype=object)[codes]
-    whole = np.rint(points).astype(np.int64)
-    labels, first = np.unique(whole, return_inverse=True)
-    suffix = np.asarray([f" ({p:+d} pts risk)" for p in labels], dtype=object)[first]
-    return said + suffix
+    template, description = spec["template"], spec.get("description", "")
+    said = np.asarray([say(template, v, description) for v in distinct], dtype=object)[codes]
+    shown = np.where(np.abs(points) < 1, np.round(points, 1), np.rint(points)) + 0.0  # no "-0"
+    labels, first = np.unique(shown, return_inverse=True)
+    text = [f" ({p:+.1f} pts risk)" if abs(p) < 1 else f" ({p:+.0f} pts risk)" for p in labels]
+    return said + np.asarray(text, dtype=object)[first]
 
 
-def say(template: str, value) -> str:
-    """The feature's sentence; a missing value is said as unknown, never as a number."""
+def say(template: str, value, description: str = "") -> str:
+    """The feature's sentence; a missing value is said as not known, never as a number."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        if description:
+            return f"{description}: not known"
         return template.split("{")[0].strip() + " unknown"
     try:
         return template.format(value=value)

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from churn.dataset import load_model_table, model_inputs
 from churn.drivers import DRIVER_FAMILIES
 from churn.errors import ChurnError
+from churn.evaluate import assign_risk_bands
 from churn.explain import (
     Explanation,
     dependence_direction,
@@ -47,16 +47,6 @@ class Scored:
     explanation: Explanation
     reasons: pd.DataFrame
     cutoff: str
-
-
-def assign_risk_bands(p: np.ndarray, edges: Sequence[float], labels: Sequence[str]) -> np.ndarray:
-    """The band whose edge each probability has reached (a band starts at its edge)."""
-    if len(labels) != len(edges) + 1 or list(edges) != sorted(edges):
-        raise ChurnError(
-            f"risk.edges {list(edges)} must be increasing with one fewer entry than "
-            f"risk.labels {list(labels)}"
-        )
-    return np.asarray(labels, dtype=object)[np.searchsorted(edges, p, side="right")]
 
 
 def score_latest(model, data_dir: Path, risk: Mapping) -> Scored:

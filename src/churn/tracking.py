@@ -107,7 +107,10 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         )
         mlflow.log_dict(objects["fingerprint"], "data_fingerprint.json")
         mlflow.log_dict(cfg, "config.json")
-        mlflow.log_dict({"features": data.meta["features"]}, "feature_catalog.json")
+        mlflow.log_dict(
+            {k: data.meta.get(k) for k in ("features", "value_tiers", "feature_set_hash")},
+            "feature_catalog.json",
+        )
         log_folds(objects["folds"], backtest.folds, tags)
         log_trials(objects.get("trials", []), tags)
         mlflow.log_metrics(dict(metrics))
@@ -196,7 +199,17 @@ def decide_champion(client: MlflowClient, name: str, version: str, data, backtes
         }
     rows = latest[["customer_id", "cutoff", "y"]].merge(data.frame, on=["customer_id", "cutoff"])
     champion_model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
-    p = np.asarray(champion_model.predict(rows[data.features]))[:, 1]
+    try:
+        p = np.asarray(champion_model.predict(rows[data.features]))[:, 1]
+    except (MlflowException, KeyError, ValueError) as err:
+        # features changed since the champion was trained: it cannot score today's data at all
+        client.set_registered_model_alias(name, "champion", version)
+        reason = str(err).rsplit("Error:", 1)[-1].strip()[:200]
+        return {
+            "challenger_latest_fold_roc_auc": challenger,
+            "message": f"{name} v{version} replaces champion v{current.version}, which cannot "
+            f"score the current features ({reason})",
+        }
     champion = float(roc_auc_score(rows["y"], p))
     promoted = challenger > champion
     if promoted:

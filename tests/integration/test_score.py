@@ -1,0 +1,174 @@
+"""`churn score` end to end on a small world: outputs, idempotency, crash recovery, drift gate."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from churn.score import CSV_COLUMNS
+from churn.train import train
+from tests.conftest import churn, featured_world, train_config
+
+pytestmark = pytest.mark.slow
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A small world with a registered champion; each test scores into its own folder."""
+    root = tmp_path_factory.mktemp("score")
+    data = featured_world(
+        root / "data", 1500, 11, "2025-06-30", "cutoffs.start=2024-01-01", "cutoffs.end=2025-06-01"
+    )
+    train(train_config(data, root, "model.estimator.n_estimators=60"))
+    return data, f"sqlite:///{root}/mlflow.db"
+
+
+def score_args(trained, scores: Path, *overrides: str) -> list[str]:
+    data, uri = trained
+    return [
+        "score",
+        f"paths.data_dir={data}",
+        f"paths.scores_dir={scores}",
+        f"mlflow.tracking_uri={uri}",
+        f"warehouse.path={scores}/warehouse.duckdb",  # a private copy per test, see below
+        "score.capacity=40",
+        *overrides,
+    ]
+
+
+def private_warehouse(trained, scores: Path) -> None:
+    scores.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trained[0] / "warehouse.duckdb", scores / "warehouse.duckdb")
+
+
+def run_score(trained, scores: Path, *overrides: str):
+    if not (scores / "warehouse.duckdb").exists():
+        private_warehouse(trained, scores)
+    return churn(*score_args(trained, scores, *overrides))
+
+
+def read_partition(scores: Path) -> pd.DataFrame:
+    (partition,) = scores.glob("as_of=*")
+    frame = pd.concat(pd.read_parquet(part) for part in sorted(partition.glob("part-*.parquet")))
+    return frame.sort_values("customer_id").reset_index(drop=True)
+
+
+def test_scores_carry_risk_value_reasons_lineage_and_a_call_list(trained, tmp_path):
+    out = run_score(trained, tmp_path, "score.chunk_rows=400")
+    assert out.returncode == 0, out.stderr
+    partition = tmp_path / "as_of=2025-07-01"
+    names = {p.name for p in partition.iterdir()}
+    assert {"call_list.csv", "drift.json", "scores.csv"} <= names
+    assert len([n for n in names if n.startswith("part-")]) >= 2  # streamed in chunks
+    scores = read_partition(tmp_path)
+    assert scores["customer_id"].is_unique and len(scores) > 500
+    assert scores["churn_probability"].between(0, 1).all()
+    assert set(scores["risk_band"]) <= {"low", "medium", "high"}
+    assert set(scores["value_tier"]) <= {"Platinum", "Gold", "Iron", "Lead"}
+    assert (
+        scores["expected_loss"] - scores["churn_probability"] * scores["value"]
+    ).abs().max() < 1e-9
+    assert scores["reason_1"].notna().mean() > 0.9
+    assert scores["reason_1"].dropna().str.contains(r"pts risk\)$").all()
+    assert scores["model_name"].eq("churn-churn").all() and scores["run_id"].nunique() == 1
+    # propensity models are not registered here: the columns exist and are empty
+    assert scores["cross_sell_propensity"].isna().all()
+
+    calls = scores[scores["treatment_group"] == "call"]
+    control = scores[scores["treatment_group"] == "control"]
+    assert len(calls) == 40
+    assert not control.empty and not scores.loc[control.index, "holdout"].eq(False).any()
+    # the control group is drawn from the customers ranked among those called
+    assert control["expected_net_value"].min() >= calls["expected_net_value"].min()
+    call_list = pd.read_csv(partition / "call_list.csv")
+    assert list(call_list["rank"]) == list(range(1, 41))
+    assert set(call_list["customer_id"]) == set(calls["customer_id"])
+    assert not set(call_list["customer_id"]) & set(control["customer_id"])
+    assert call_list["expected_net_value"].is_monotonic_decreasing
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    assert con.execute("select count(*) from scores").fetchone()[0] == len(scores)
+
+
+def test_csv_columns_are_exactly_the_documented_ones(trained, tmp_path):
+    assert run_score(trained, tmp_path, "score.with_reasons=false").returncode == 0
+    with open(tmp_path / "as_of=2025-07-01" / "scores.csv", newline="") as handle:
+        header = next(csv.reader(handle))
+    assert header == CSV_COLUMNS
+    documented = README.read_text().split("<!-- scores.csv columns -->")[1]
+    assert re.findall(r"^\| `(\w+)` \|", documented, flags=re.M) == CSV_COLUMNS
+
+
+def test_rerunning_the_same_week_replaces_it_without_duplicates(trained, tmp_path):
+    assert run_score(trained, tmp_path).returncode == 0
+    first = read_partition(tmp_path)
+    assert run_score(trained, tmp_path, "score.chunk_rows=333").returncode == 0
+    again = read_partition(tmp_path)
+    pd.testing.assert_frame_equal(first, again)
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    rows, distinct = con.execute(
+        "select count(*), count(distinct customer_id) from scores where as_of = '2025-07-01'"
+    ).fetchone()
+    assert rows == distinct == len(first)
+    assert not list(tmp_path.glob(".as_of=*"))  # no staging left behind
+
+
+def test_a_killed_run_leaves_nothing_visible_and_a_rerun_matches_a_clean_one(trained, tmp_path):
+    clean, crashed = tmp_path / "clean", tmp_path / "crashed"
+    assert run_score(trained, clean).returncode == 0
+    private_warehouse(trained, crashed)
+    args = score_args(trained, crashed, "score.chunk_rows=25")
+    job = subprocess.Popen(
+        [sys.executable, "-m", "churn.cli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.time() + 300
+    while time.time() < deadline and job.poll() is None:
+        staged = list(crashed.glob(".as_of=*/part-*.parquet"))
+        if len(staged) >= 10:  # about a quarter of the chunks are written
+            os.killpg(job.pid, signal.SIGKILL)
+            break
+        time.sleep(0.02)
+    assert job.wait() == -signal.SIGKILL, "the job finished before it could be killed"
+    assert not (crashed / "as_of=2025-07-01").exists()  # nothing half-written is visible
+    con = duckdb.connect(str(crashed / "warehouse.duckdb"), read_only=True)
+    assert "scores" not in {r[0] for r in con.execute("show tables").fetchall()}
+    con.close()
+    assert run_score(trained, crashed, "score.chunk_rows=25").returncode == 0
+    pd.testing.assert_frame_equal(read_partition(clean), read_partition(crashed))
+    assert not list(crashed.glob(".as_of=*"))
+
+
+def test_drift_gate_writes_the_report_and_publishes_nothing(trained, tmp_path):
+    out = run_score(
+        trained,
+        tmp_path,
+        "score.as_of=2025-06-15",
+        "score.psi_threshold=0.0001",
+        "score.fail_on_drift=true",
+    )
+    assert out.returncode == 2
+    assert "not published" in out.stderr
+    assert (tmp_path / "drift" / "as_of=2025-06-15.json").exists()
+    assert not (tmp_path / "as_of=2025-06-15").exists()
+
+
+def test_features_other_than_the_models_are_refused(trained, tmp_path):
+    out = run_score(trained, tmp_path, "features.windows=[30,90]")
+    assert out.returncode == 2
+    assert "not the ones" in out.stderr and "churn-churn v1" in out.stderr
+    assert not list(tmp_path.glob("as_of=*"))
