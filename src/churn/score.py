@@ -140,8 +140,8 @@ def resolve_as_of(tables, declared: str | None, load_date: str | None) -> dt.dat
     return data_end_date(tables, load_date) + dt.timedelta(days=1)
 
 
-def build_scoring_features(con, cfg: Mapping, as_of: dt.date, scorer: Scorer, out: Path) -> Path:
-    """The training code's snapshot at as_of, written to parquet in the staging folder."""
+def scoring_expression(con, cfg: Mapping, as_of: dt.date, scorer: Scorer):
+    """The training code's snapshot at as_of, for whichever backend `con` is."""
     tables = warehouse_tables(con)
     if "customers" not in tables:
         raise ChurnError("the warehouse has no customers table: run `churn validate` first")
@@ -155,10 +155,7 @@ def build_scoring_features(con, cfg: Mapping, as_of: dt.date, scorer: Scorer, ou
             f"({scorer.feature_set_hash}): score with the training run's features config"
         )
     data_end = as_of - dt.timedelta(days=1)
-    expr = build_snapshot(tables, as_of, fcfg, cfg["labels"], cfg["cutoffs"], data_end, families)
-    path = out / "_features.parquet"
-    con.to_parquet(expr, path)
-    return path
+    return build_snapshot(tables, as_of, fcfg, cfg["labels"], cfg["cutoffs"], data_end, families)
 
 
 def check_columns(schema: pa.Schema, features: Sequence[dict]) -> None:
@@ -196,7 +193,10 @@ def score_chunk(chunk: pd.DataFrame, scorer: Scorer, cfg: Mapping, as_of: dt.dat
     """One chunk of customers: probabilities, bands, value, reasons, lineage."""
     opts = cfg["score"]
     X = to_model_types(chunk, scorer.features)
-    p = scorer.churn.model.predict_proba(X)[:, 1]
+    if "churn_probability" in chunk:  # computed by mlflow.pyfunc.spark_udf on Spark
+        p = chunk["churn_probability"].to_numpy(dtype=float)
+    else:
+        p = scorer.churn.model.predict_proba(X)[:, 1]
     value = chunk[VALUE_COLUMN].fillna(0.0).to_numpy(dtype=float)
     tiers = (
         scorer.value_tiers.transform(value).ravel()
@@ -331,8 +331,11 @@ def write_csvs(staging: Path, call_list: pd.DataFrame) -> None:
 
 def publish_table(con, staging: Path, as_of: dt.date) -> None:
     """Replace the as_of slice of the warehouse `scores` table in one transaction."""
+    if con.name == "pyspark":
+        publish_spark_table(con, staging, as_of)
+        return
     if con.name != "duckdb":
-        log.warning("scores table: only DuckDB warehouses get one for now (%s)", con.name)
+        log.warning("scores table: DuckDB and Spark warehouses get one, not %s", con.name)
         return
     raw = con.con
     parts = str(staging / "part-*.parquet")
@@ -361,8 +364,6 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
     opts = cfg["score"]
     if opts["engine"] not in ("duckdb", "spark"):
         raise ChurnError(f"score.engine={opts['engine']!r}: use duckdb or spark")
-    if opts["engine"] == "spark":
-        raise ChurnError("score.engine=spark is not built yet: use score.engine=duckdb")
     if opts["chunk_rows"] < 1:
         raise ChurnError("score.chunk_rows must be at least 1")
     scorer = load_scorer(cfg)
@@ -382,12 +383,71 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
             if opts["publish_table"]:
                 publish_table(con, staging, as_of)
             target = scores_dir / f"as_of={as_of.isoformat()}"
+            summary["publish_s"] = time.perf_counter() - started - summary["features_s"]
+            summary["job_wall_s"] = time.perf_counter() - started
+            (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
             swap_dir(staging, target)
             summary["path"] = str(target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-    summary["job_wall_s"] = time.perf_counter() - started
     return summary
+
+
+def score_on_spark(con, cfg: Mapping, scorer: Scorer, as_of: dt.date, staging: Path) -> Path:
+    """Features built by Spark (Ibis pyspark), probabilities from `mlflow.pyfunc.spark_udf`, the
+    rest from `score_chunk` in a `mapInPandas`: the same code as on DuckDB, run by the executors."""
+    import mlflow
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    if con.name != "pyspark":
+        raise ChurnError("score.engine=spark needs warehouse.backend=pyspark")
+    spark = con._session
+    features_dir = staging / "_features"
+    con.raw_sql(con.compile(scoring_expression(con, cfg, as_of, scorer))).write.parquet(
+        str(features_dir)
+    )
+    parts = parts_of(features_dir)
+    check_columns(pq.ParquetFile(parts[0]).schema_arrow, scorer.features)
+    predict = mlflow.pyfunc.spark_udf(
+        spark,
+        f"models:/{scorer.churn.name}/{scorer.churn.version}",
+        result_type="array<double>",
+        env_manager="local",
+    )
+    typed = [  # the model's input types, as to_model_types gives them on DuckDB
+        F.col(f["name"]).cast("double" if f["kind"] == "numeric" else "string").alias(f["name"])
+        for f in scorer.features
+    ]
+    source = spark.read.parquet(str(features_dir))
+    with_p = source.withColumn("churn_probability", predict(F.struct(*typed))[1])
+    sample = with_p.limit(5).toPandas()
+    if sample.empty:
+        raise ChurnError(f"no active customer at {as_of}: nothing to score")
+    arrow = pa.Schema.from_pandas(score_chunk(sample, scorer, cfg, as_of), preserve_index=False)
+    arrow = pa.schema([f.with_type(pa.string()) if f.type == pa.null() else f for f in arrow])
+
+    def score_batches(batches):
+        for batch in batches:
+            yield score_chunk(batch, scorer, cfg, as_of)
+
+    scored_dir = staging / "_scored"
+    with_p.mapInPandas(score_batches, from_arrow_schema(arrow)).write.parquet(str(scored_dir))
+    for i, part in enumerate(parts_of(scored_dir)):
+        part.rename(staging / f"part-{i:05d}.parquet")
+    shutil.rmtree(scored_dir)
+    return features_dir
+
+
+def publish_spark_table(con, staging: Path, as_of: dt.date) -> None:
+    """Overwrite the as_of partition of the Spark `scores` table (dynamic partition overwrite)."""
+    spark = con._session
+    frame = spark.read.parquet(*[str(p) for p in parts_of(staging)])
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
+    if not spark.catalog.tableExists("scores"):
+        frame.write.partitionBy("as_of").saveAsTable("scores")
+    else:
+        frame.select(*spark.table("scores").columns).write.insertInto("scores", overwrite=True)
 
 
 def scoring_bar():
@@ -404,30 +464,76 @@ def scoring_bar():
 
 
 def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
-    """Build features, score them chunk by chunk into staging, then drift, call list and CSVs."""
+    """Build and score the features into staging parts, then drift, call list and CSVs."""
     opts = cfg["score"]
-    features_path = build_scoring_features(con, cfg, as_of, scorer, staging)
-    source = pq.ParquetFile(features_path)
-    check_columns(source.schema_arrow, scorer.features)
-    total = source.metadata.num_rows
+    started = time.perf_counter()
+    if opts["engine"] == "spark":
+        features_dir = score_on_spark(con, cfg, scorer, as_of, staging)
+        features_s = scoring_s = time.perf_counter() - started
+    else:
+        features_dir = staging / "_features"
+        features_dir.mkdir()
+        con.to_parquet(scoring_expression(con, cfg, as_of, scorer), features_dir / "part-0.parquet")
+        features_s = time.perf_counter() - started
+        scoring_s = score_parts(features_dir, scorer, cfg, as_of, staging)
+    summary = {
+        "as_of": as_of.isoformat(),
+        "engine": opts["engine"],
+        "model": f"{scorer.churn.name} v{scorer.churn.version}",
+        "run_id": scorer.churn.run_id,
+        "features_s": features_s,
+        "scoring_s": scoring_s,
+    }
+    summary.update(check_drift(features_dir, scorer, cfg, as_of, staging))
+    shutil.rmtree(features_dir)
+    if summary["drift_blocked"]:
+        return summary
+    summary.update(write_call_list(staging, opts))
+    summary["rows"] = sum(pq.ParquetFile(p).metadata.num_rows for p in parts_of(staging))
+    log.info(
+        "scored %s customers as of %s: %s to call, %s held out as control",
+        f"{summary['rows']:,}",
+        as_of,
+        f"{summary['calls']:,}",
+        f"{summary['controls']:,}",
+    )
+    return summary
+
+
+def parts_of(folder: Path) -> list[Path]:
+    return sorted(folder.glob("part-*.parquet"))
+
+
+def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path) -> float:
+    """Stream the feature parquet through the model chunk by chunk; returns seconds spent."""
+    opts = cfg["score"]
+    files = [pq.ParquetFile(p) for p in parts_of(features_dir)]
+    check_columns(files[0].schema_arrow, scorer.features)
+    total = sum(f.metadata.num_rows for f in files)
     if total == 0:
         raise ChurnError(f"no active customer at {as_of}: nothing to score")
-    drift = DriftCounter(scorer.reference)
-    candidates = []
-    scoring_s = 0.0
+    spent, i = 0.0, 0
     with scoring_bar() as bar:
         task = bar.add_task(f"scoring as of {as_of}", total=total, rate="")
-        for i, batch in enumerate(source.iter_batches(batch_size=opts["chunk_rows"])):
-            t0 = time.perf_counter()
-            chunk = batch.to_pandas()
-            scored = score_chunk(chunk, scorer, cfg, as_of)
-            drift.add(to_model_types(chunk, scorer.features))
-            scored.to_parquet(staging / f"part-{i:05d}.parquet", index=False)
-            candidates.append(top_candidates(scored, opts["capacity"]))
-            scoring_s += time.perf_counter() - t0
-            done = bar.tasks[task].completed + len(chunk)
-            bar.update(task, completed=done, rate=f"{done / scoring_s:,.0f} rows/s")
-    features_path.unlink()
+        for source in files:
+            for batch in source.iter_batches(batch_size=opts["chunk_rows"]):
+                t0 = time.perf_counter()
+                scored = score_chunk(batch.to_pandas(), scorer, cfg, as_of)
+                scored.to_parquet(staging / f"part-{i:05d}.parquet", index=False)
+                spent += time.perf_counter() - t0
+                i += 1
+                done = bar.tasks[task].completed + batch.num_rows
+                bar.update(task, completed=done, rate=f"{done / spent:,.0f} rows/s")
+    return spent
+
+
+def check_drift(features_dir: Path, scorer, cfg, as_of, staging: Path) -> dict:
+    """PSI of every feature against the training reference; the report is written either way."""
+    opts = cfg["score"]
+    drift = DriftCounter(scorer.reference)
+    for part in parts_of(features_dir):
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=opts["chunk_rows"]):
+            drift.add(to_model_types(batch.to_pandas(), scorer.features))
     psi = drift.psi()
     worst = max(psi, key=psi.get) if psi else None
     drifted = sorted(k for k, v in psi.items() if v > opts["psi_threshold"])
@@ -437,10 +543,11 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
         "drifted": drifted,
         "psi": dict(sorted(psi.items(), key=lambda kv: -kv[1])),
     }
-    (staging / "drift.json").write_text(json.dumps(report, indent=2) + "\n")
+    text = json.dumps(report, indent=2) + "\n"
+    (staging / "drift.json").write_text(text)
     drift_dir = Path(cfg["paths"]["scores_dir"]) / "drift"
     drift_dir.mkdir(parents=True, exist_ok=True)
-    (drift_dir / f"as_of={as_of.isoformat()}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (drift_dir / f"as_of={as_of.isoformat()}.json").write_text(text)
     log.info(
         "drift: %d of %d features over PSI %.2f (worst %s %.3f)",
         len(drifted),
@@ -449,40 +556,30 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
         worst,
         psi.get(worst, 0.0) if worst else 0.0,
     )
-    summary = {
-        "as_of": as_of.isoformat(),
-        "rows": total,
-        "drifted": drifted,
-        "scoring_s": scoring_s,
-    }
-    summary["drift_blocked"] = bool(drifted) and opts["fail_on_drift"]
-    if summary["drift_blocked"]:
+    blocked = bool(drifted) and opts["fail_on_drift"]
+    if blocked:
         log.error(
             "score.fail_on_drift: %s drifted; scores not published (report %s)",
             ", ".join(drifted),
             drift_dir / f"as_of={as_of.isoformat()}.json",
         )
-        return summary
-    pool = pd.concat(candidates, ignore_index=True)
+    return {"drifted": drifted, "drift_blocked": blocked}
+
+
+def write_call_list(staging: Path, opts: Mapping) -> dict:
+    """Rank the candidates of every part, mark call and control, write the CSVs."""
+    pool = pd.concat(
+        [top_candidates(pd.read_parquet(p), opts["capacity"]) for p in parts_of(staging)],
+        ignore_index=True,
+    )
     calls, controls = select_calls(
         pool["expected_net_value"].to_numpy(), pool["holdout"].to_numpy(), opts["capacity"]
     )
-    call_ids, control_ids = (
-        set(pool["customer_id"].iloc[calls]),
-        set(pool["customer_id"].iloc[controls]),
-    )
-    mark_treatment(staging, call_ids, control_ids)
+    call_ids = set(pool["customer_id"].iloc[calls])
+    mark_treatment(staging, call_ids, set(pool["customer_id"].iloc[controls]))
     call_list = pool.iloc[calls].assign(treatment_group="call", rank=np.arange(1, len(calls) + 1))
     write_csvs(staging, call_list[["rank", *CSV_COLUMNS]])
-    summary.update(calls=len(calls), controls=len(controls))
-    log.info(
-        "scored %s customers as of %s: %s to call, %s held out as control",
-        f"{total:,}",
-        as_of,
-        f"{len(calls):,}",
-        f"{len(controls):,}",
-    )
-    return summary
+    return {"calls": len(calls), "controls": len(controls)}
 
 
 def top_candidates(scored: pd.DataFrame, capacity: int) -> pd.DataFrame:

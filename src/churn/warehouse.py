@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import os
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -38,9 +40,12 @@ def spark_session(warehouse: Mapping[str, Any]):
     """A Spark session in UTC, so timestamps mean the same on Spark as on DuckDB."""
     from pyspark.sql import SparkSession
 
+    master = warehouse.get("spark_master", "local[2]")
+    builder = SparkSession.builder.master(master)
+    if master.startswith("local"):  # Python UDF workers run this interpreter, with its packages
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (
-        SparkSession.builder.master(warehouse.get("spark_master", "local[2]"))
-        .appName("churn")
+        builder.appName("churn")
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.warehouse.dir", str(Path(warehouse["spark_warehouse_dir"]).resolve()))
         .config("spark.sql.shuffle.partitions", "4")

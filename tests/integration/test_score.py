@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -172,3 +173,44 @@ def test_features_other_than_the_models_are_refused(trained, tmp_path):
     assert out.returncode == 2
     assert "not the ones" in out.stderr and "churn-churn v1" in out.stderr
     assert not list(tmp_path.glob("as_of=*"))
+
+
+@pytest.mark.spark
+def test_spark_engine_gives_the_same_scores_as_duckdb(trained, tmp_path):
+    """Features on Spark (Ibis pyspark), probabilities from spark_udf, the rest in mapInPandas."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from churn.cli import find_config_dir
+    from churn.config import register_configs
+    from churn.score import score_base
+    from churn.validate import load_warehouse, resolve_load_date
+    from churn.warehouse import connection
+
+    data, uri = trained
+    assert run_score(trained, tmp_path / "duck").returncode == 0
+    register_configs()
+    with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
+        cfg = compose(
+            config_name="score",
+            overrides=[
+                f"paths.data_dir={data}",
+                f"paths.scores_dir={tmp_path / 'spark'}",
+                f"mlflow.tracking_uri={uri}",
+                "warehouse.backend=pyspark",
+                f"warehouse.spark_warehouse_dir={tmp_path / 'spark-warehouse'}",
+                "score.engine=spark",
+                "score.capacity=40",
+            ],
+        )
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    with connection(plain["warehouse"]) as con:  # Spark's catalog lives as long as the session
+        load_warehouse(con, plain["data"]["tables"], resolve_load_date(None), 0.01)
+    summary = score_base(plain)
+    assert summary["engine"] == "spark"
+    duck, spark = read_partition(tmp_path / "duck"), read_partition(tmp_path / "spark")
+    assert list(spark["customer_id"]) == list(duck["customer_id"])
+    for column in ("churn_probability", "expected_loss", "expected_net_value", "reason_1_shap"):
+        np.testing.assert_allclose(spark[column], duck[column], rtol=0, atol=1e-9, err_msg=column)
+    for column in ("risk_band", "value_tier", "treatment_group", "reason_1", "reason_2"):
+        assert (spark[column].astype(str) == duck[column].astype(str)).all(), column
