@@ -92,7 +92,16 @@ def plot_segment_families(shares, names: Mapping[str, str], title: str):
     ax.set_yticks(range(len(shares)), list(shares.index))
     for i in range(shares.shape[0]):
         for j in range(shares.shape[1]):
-            ax.text(j, i, f"{100 * shares.iat[i, j]:.0f}", ha="center", va="center", fontsize=7)
+            dark = shares.iat[i, j] > 0.6 * shares.to_numpy().max()
+            ax.text(
+                j,
+                i,
+                f"{100 * shares.iat[i, j]:.0f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if dark else "black",
+            )
     fig.colorbar(image, ax=ax, label="% of the segment's drivers")
     ax.set_title(title)
     fig.tight_layout()
