@@ -66,6 +66,45 @@ CSV_COLUMNS = [
 ]
 
 
+def output_schema(id_type: pa.DataType) -> pa.Schema:
+    """Every output column with a fixed type, so an all-empty column (no reasons, no propensity
+    model) is written with the same type as a full one and the `scores` table stays appendable."""
+    reasons = []
+    for k in (1, 2, 3):
+        reasons += [
+            (f"reason_{k}", pa.string()),
+            (f"reason_{k}_feature", pa.string()),
+            (f"reason_{k}_value", pa.string()),
+            (f"reason_{k}_shap", pa.float64()),
+            (f"reason_{k}_family", pa.string()),
+        ]
+    return pa.schema(
+        [
+            ("customer_id", id_type),
+            ("as_of", pa.date32()),
+            ("churn_probability", pa.float64()),
+            ("risk_band", pa.string()),
+            ("value", pa.float64()),
+            ("value_tier", pa.string()),
+            ("expected_loss", pa.float64()),
+            ("expected_net_value", pa.float64()),
+            ("cross_sell_propensity", pa.float64()),
+            ("upsell_propensity", pa.float64()),
+            ("holdout", pa.bool_()),
+            ("treatment_group", pa.string()),
+            *reasons,
+            ("model_name", pa.string()),
+            ("model_version", pa.string()),
+            ("run_id", pa.string()),
+            ("feature_set_hash", pa.string()),
+        ]
+    )
+
+
+def write_part(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
+    pq.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False), path)
+
+
 @dataclass
 class Scorer:
     """The champion, optional propensity models and what was stored with them at training."""
@@ -308,19 +347,20 @@ def stale_staging(scores_dir: Path) -> list[Path]:
 def mark_treatment(staging: Path, calls: set, controls: set) -> None:
     """Second pass over the staged parts: who is called, who is control."""
     for part in sorted(staging.glob("part-*.parquet")):
-        frame = pd.read_parquet(part)
+        table = pq.ParquetFile(part).read()  # one file: no partition columns from its folder
+        frame = table.to_pandas()
         ids = frame["customer_id"]
         frame["treatment_group"] = np.where(
             ids.isin(calls), "call", np.where(ids.isin(controls), "control", "none")
         )
-        frame.to_parquet(part, index=False)
+        write_part(frame, table.schema, part)
 
 
 def write_csvs(staging: Path, call_list: pd.DataFrame) -> None:
     """scores.csv for CRM import (documented columns, streamed part by part) and call_list.csv."""
     writer = None
     for part in sorted(staging.glob("part-*.parquet")):
-        table = pq.read_table(part, columns=CSV_COLUMNS)
+        table = pq.ParquetFile(part).read(columns=CSV_COLUMNS)
         if writer is None:
             writer = pacsv.CSVWriter(staging / "scores.csv", table.schema)
         writer.write_table(table)
@@ -421,15 +461,13 @@ def score_on_spark(con, cfg: Mapping, scorer: Scorer, as_of: dt.date, staging: P
     ]
     source = spark.read.parquet(str(features_dir))
     with_p = source.withColumn("churn_probability", predict(F.struct(*typed))[1])
-    sample = with_p.limit(5).toPandas()
-    if sample.empty:
+    if not sum(pq.ParquetFile(p).metadata.num_rows for p in parts):
         raise ChurnError(f"no active customer at {as_of}: nothing to score")
-    arrow = pa.Schema.from_pandas(score_chunk(sample, scorer, cfg, as_of), preserve_index=False)
-    arrow = pa.schema([f.with_type(pa.string()) if f.type == pa.null() else f for f in arrow])
+    arrow = output_schema(pq.ParquetFile(parts[0]).schema_arrow.field("customer_id").type)
 
     def score_batches(batches):
         for batch in batches:
-            yield score_chunk(batch, scorer, cfg, as_of)
+            yield score_chunk(batch, scorer, cfg, as_of)[arrow.names]
 
     scored_dir = staging / "_scored"
     with_p.mapInPandas(score_batches, from_arrow_schema(arrow)).write.parquet(str(scored_dir))
@@ -509,6 +547,7 @@ def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path) -> float:
     opts = cfg["score"]
     files = [pq.ParquetFile(p) for p in parts_of(features_dir)]
     check_columns(files[0].schema_arrow, scorer.features)
+    schema = output_schema(files[0].schema_arrow.field("customer_id").type)
     total = sum(f.metadata.num_rows for f in files)
     if total == 0:
         raise ChurnError(f"no active customer at {as_of}: nothing to score")
@@ -519,7 +558,7 @@ def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path) -> float:
             for batch in source.iter_batches(batch_size=opts["chunk_rows"]):
                 t0 = time.perf_counter()
                 scored = score_chunk(batch.to_pandas(), scorer, cfg, as_of)
-                scored.to_parquet(staging / f"part-{i:05d}.parquet", index=False)
+                write_part(scored, schema, staging / f"part-{i:05d}.parquet")
                 spent += time.perf_counter() - t0
                 i += 1
                 done = bar.tasks[task].completed + batch.num_rows
@@ -569,7 +608,10 @@ def check_drift(features_dir: Path, scorer, cfg, as_of, staging: Path) -> dict:
 def write_call_list(staging: Path, opts: Mapping) -> dict:
     """Rank the candidates of every part, mark call and control, write the CSVs."""
     pool = pd.concat(
-        [top_candidates(pd.read_parquet(p), opts["capacity"]) for p in parts_of(staging)],
+        [
+            top_candidates(pq.ParquetFile(p).read().to_pandas(), opts["capacity"])
+            for p in parts_of(staging)
+        ],
         ignore_index=True,
     )
     calls, controls = select_calls(

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from churn.score import CSV_COLUMNS
@@ -33,6 +34,7 @@ def trained(tmp_path_factory):
         root / "data", 1500, 11, "2025-06-30", "cutoffs.start=2024-01-01", "cutoffs.end=2025-06-01"
     )
     train(train_config(data, root, "model.estimator.n_estimators=60"))
+    train(train_config(data, root, "model.estimator.n_estimators=60", "target=cross_sell"))
     return data, f"sqlite:///{root}/mlflow.db"
 
 
@@ -62,7 +64,8 @@ def run_score(trained, scores: Path, *overrides: str):
 
 def read_partition(scores: Path) -> pd.DataFrame:
     (partition,) = scores.glob("as_of=*")
-    frame = pd.concat(pd.read_parquet(part) for part in sorted(partition.glob("part-*.parquet")))
+    parts = sorted(partition.glob("part-*.parquet"))
+    frame = pd.concat(pq.ParquetFile(part).read().to_pandas() for part in parts)
     return frame.sort_values("customer_id").reset_index(drop=True)
 
 
@@ -84,8 +87,10 @@ def test_scores_carry_risk_value_reasons_lineage_and_a_call_list(trained, tmp_pa
     assert scores["reason_1"].notna().mean() > 0.9
     assert scores["reason_1"].dropna().str.contains(r"pts risk\)$").all()
     assert scores["model_name"].eq("churn-churn").all() and scores["run_id"].nunique() == 1
-    # propensity models are not registered here: the columns exist and are empty
-    assert scores["cross_sell_propensity"].isna().all()
+    # a cross-sell champion is registered, an upsell one is not: its column exists, empty
+    assert scores["cross_sell_propensity"].between(0, 1).all()
+    assert scores["cross_sell_propensity"].nunique() > 1
+    assert scores["upsell_propensity"].isna().all()
 
     calls = scores[scores["treatment_group"] == "call"]
     control = scores[scores["treatment_group"] == "control"]
@@ -110,6 +115,11 @@ def test_csv_columns_are_exactly_the_documented_ones(trained, tmp_path):
     assert header == CSV_COLUMNS
     documented = README.read_text().split("<!-- scores.csv columns -->")[1]
     assert re.findall(r"^\| `(\w+)` \|", documented, flags=re.M) == CSV_COLUMNS
+    # the week re-scored with reasons lands in the same table: empty columns kept their types
+    assert run_score(trained, tmp_path).returncode == 0
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    families = con.execute("select count(reason_1_family) from scores").fetchone()[0]
+    assert families > 0
 
 
 def test_rerunning_the_same_week_replaces_it_without_duplicates(trained, tmp_path):
