@@ -12,6 +12,7 @@ in one transaction, and the folder is swapped in last. A crash leaves the previo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import shutil
@@ -44,6 +45,7 @@ from churn.features.value import ValueTiers
 log = logging.getLogger(__name__)
 VALUE_COLUMN = "revenue_12m"
 TREATMENT = ("call", "control", "none")
+REASON_PARTS = ("", "_feature", "_value", "_shap", "_family")
 CSV_COLUMNS = [
     "customer_id",
     "as_of",
@@ -119,8 +121,13 @@ class Scorer:
 
 def in_holdout(customer_ids, salt: str, fraction: float) -> np.ndarray:
     """A stable random draw per customer: the same customers are control every week."""
-    keys = pd.Series([f"{salt}:{c}" for c in customer_ids], dtype=object)
-    hashed = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+    ids = np.asarray(customer_ids)
+    key = hashlib.sha256(salt.encode()).hexdigest()[:16]
+    if ids.dtype.kind in "iu":
+        salted = pd.util.hash_array(ids.astype(np.int64)) ^ np.uint64(int(key, 16))
+        hashed = pd.util.hash_array(salted)
+    else:
+        hashed = pd.util.hash_array(ids.astype(str).astype(object), hash_key=key)
     return (hashed % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
 
 
@@ -211,27 +218,26 @@ def check_columns(schema: pa.Schema, features: Sequence[dict]) -> None:
 
 def to_model_types(frame: pd.DataFrame, features: Sequence[dict]) -> pd.DataFrame:
     """Numbers as float64 and categories as strings; a value that cannot be cast is an error."""
-    out = frame[[f["name"] for f in features]].copy()
-    for spec in features:
-        name = spec["name"]
-        if spec["kind"] == "numeric":
-            try:
-                out[name] = out[name].astype("float64")
-            except (TypeError, ValueError) as err:
-                bad = pd.to_numeric(out[name], errors="coerce").isna() & out[name].notna()
+    types = {f["name"]: "float64" if f["kind"] == "numeric" else "object" for f in features}
+    try:
+        return frame[list(types)].astype(types)
+    except (TypeError, ValueError) as err:
+        for name, kind in types.items():
+            bad = pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()
+            if kind == "float64" and bad.any():
                 examples = frame.loc[bad, ["customer_id", name]].head(5).to_dict("records")
                 raise ChurnError(
                     f"column {name} has values that are not numbers, e.g. {examples}"
                 ) from err
-        else:
-            out[name] = out[name].astype("object")
-    return out
+        raise
 
 
-def score_chunk(chunk: pd.DataFrame, scorer: Scorer, cfg: Mapping, as_of: dt.date) -> pd.DataFrame:
+def score_chunk(
+    chunk: pd.DataFrame, scorer: Scorer, cfg: Mapping, as_of: dt.date, X: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One chunk of customers: probabilities, bands, value, reasons, lineage."""
     opts = cfg["score"]
-    X = to_model_types(chunk, scorer.features)
+    X = to_model_types(chunk, scorer.features) if X is None else X
     if "churn_probability" in chunk:  # computed by mlflow.pyfunc.spark_udf on Spark
         p = chunk["churn_probability"].to_numpy(dtype=float)
     else:
@@ -272,22 +278,18 @@ def score_chunk(chunk: pd.DataFrame, scorer: Scorer, cfg: Mapping, as_of: dt.dat
 
 def reasons_for(X: pd.DataFrame, scorer: Scorer, with_reasons: bool) -> pd.DataFrame:
     """reason_1..3 with feature, value (as text), SHAP and family; empty columns when off."""
-    if with_reasons:
-        codes = reason_codes(explain(scorer.churn.model, X), X, scorer.features)
-    else:
-        codes = pd.DataFrame(index=X.index)
-    out = {}
+    if not with_reasons:
+        empty = np.full(len(X), None, dtype=object)
+        columns = [f"reason_{k}{part}" for k in (1, 2, 3) for part in REASON_PARTS]
+        return pd.DataFrame(
+            {c: np.full(len(X), np.nan) if c.endswith("_shap") else empty for c in columns},
+            index=X.index,
+        )
+    codes = reason_codes(explain(scorer.churn.model, X), X, scorer.features)
     for k in (1, 2, 3):
-        for part, kind in (("", str), ("_feature", str), ("_value", str), ("_shap", float)):
-            name = f"reason_{k}{part}"
-            column = codes[name] if name in codes else pd.Series(None, index=X.index)
-            if kind is float:
-                out[name] = column.astype("float64")
-            else:
-                out[name] = column.map(lambda v: None if v is None else str(v)).astype(object)
-        name = f"reason_{k}_family"
-        out[name] = codes[name] if name in codes else pd.Series(None, index=X.index, dtype=object)
-    return pd.DataFrame(out, index=X.index)
+        values = codes[f"reason_{k}_value"]
+        codes[f"reason_{k}_value"] = values.astype(str).where(values.notna(), None)
+    return codes
 
 
 @dataclass
@@ -344,29 +346,25 @@ def stale_staging(scores_dir: Path) -> list[Path]:
     return sorted(scores_dir.glob(".as_of=*.tmp-*")) if scores_dir.exists() else []
 
 
-def mark_treatment(staging: Path, calls: set, controls: set) -> None:
-    """Second pass over the staged parts: who is called, who is control."""
-    for part in sorted(staging.glob("part-*.parquet")):
-        table = pq.ParquetFile(part).read()  # one file: no partition columns from its folder
-        frame = table.to_pandas()
-        ids = frame["customer_id"]
-        frame["treatment_group"] = np.where(
-            ids.isin(calls), "call", np.where(ids.isin(controls), "control", "none")
-        )
-        write_part(frame, table.schema, part)
-
-
-def write_csvs(staging: Path, call_list: pd.DataFrame) -> None:
-    """scores.csv for CRM import (documented columns, streamed part by part) and call_list.csv."""
-    writer = None
-    for part in sorted(staging.glob("part-*.parquet")):
-        table = pq.ParquetFile(part).read(columns=CSV_COLUMNS)
+def finish_parts(staging: Path, calls: set, controls: set) -> int:
+    """One pass over the staged parts: mark who is called and who is control, and append each
+    part to scores.csv (the documented columns, for CRM import). Returns the rows."""
+    writer, rows = None, 0
+    for part in parts_of(staging):
+        table = pq.ParquetFile(part).read()
+        ids = table.column("customer_id").to_pandas()
+        group = np.where(ids.isin(calls), "call", np.where(ids.isin(controls), "control", "none"))
+        index = table.schema.get_field_index("treatment_group")
+        table = table.set_column(index, "treatment_group", pa.array(group, pa.string()))
+        pq.write_table(table, part)
+        csv_table = table.select(CSV_COLUMNS)
         if writer is None:
-            writer = pacsv.CSVWriter(staging / "scores.csv", table.schema)
-        writer.write_table(table)
+            writer = pacsv.CSVWriter(staging / "scores.csv", csv_table.schema)
+        writer.write_table(csv_table)
+        rows += table.num_rows
     if writer is not None:
         writer.close()
-    call_list.to_csv(staging / "call_list.csv", index=False)
+    return rows
 
 
 def publish_table(con, staging: Path, as_of: dt.date) -> None:
@@ -508,12 +506,15 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
     if opts["engine"] == "spark":
         features_dir = score_on_spark(con, cfg, scorer, as_of, staging)
         features_s = scoring_s = time.perf_counter() - started
+        drift = count_drift(features_dir, scorer, opts["chunk_rows"])
+        candidates = [top_candidates(read_part(p), opts["capacity"]) for p in parts_of(staging)]
     else:
         features_dir = staging / "_features"
         features_dir.mkdir()
         con.to_parquet(scoring_expression(con, cfg, as_of, scorer), features_dir / "part-0.parquet")
         features_s = time.perf_counter() - started
-        scoring_s = score_parts(features_dir, scorer, cfg, as_of, staging)
+        drift = DriftCounter(scorer.reference)
+        scoring_s, candidates = score_parts(features_dir, scorer, cfg, as_of, staging, drift)
     summary = {
         "as_of": as_of.isoformat(),
         "engine": opts["engine"],
@@ -522,12 +523,11 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
         "features_s": features_s,
         "scoring_s": scoring_s,
     }
-    summary.update(check_drift(features_dir, scorer, cfg, as_of, staging))
+    summary.update(check_drift(drift, cfg, as_of, staging))
     shutil.rmtree(features_dir)
     if summary["drift_blocked"]:
         return summary
-    summary.update(write_call_list(staging, opts))
-    summary["rows"] = sum(pq.ParquetFile(p).metadata.num_rows for p in parts_of(staging))
+    summary.update(write_call_list(staging, candidates, opts))
     log.info(
         "scored %s customers as of %s: %s to call, %s held out as control",
         f"{summary['rows']:,}",
@@ -538,12 +538,18 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
     return summary
 
 
+def read_part(path: Path) -> pd.DataFrame:
+    """One staged file (no partition columns taken from its folder's name)."""
+    return pq.ParquetFile(path).read().to_pandas()
+
+
 def parts_of(folder: Path) -> list[Path]:
     return sorted(folder.glob("part-*.parquet"))
 
 
-def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path) -> float:
-    """Stream the feature parquet through the model chunk by chunk; returns seconds spent."""
+def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path, drift) -> tuple:
+    """Stream the feature parquet through the model chunk by chunk into staged parts; returns
+    the seconds spent and the rows that could make the call list."""
     opts = cfg["score"]
     files = [pq.ParquetFile(p) for p in parts_of(features_dir)]
     check_columns(files[0].schema_arrow, scorer.features)
@@ -551,28 +557,37 @@ def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path) -> float:
     total = sum(f.metadata.num_rows for f in files)
     if total == 0:
         raise ChurnError(f"no active customer at {as_of}: nothing to score")
-    spent, i = 0.0, 0
+    spent, i, candidates = 0.0, 0, []
     with scoring_bar() as bar:
         task = bar.add_task(f"scoring as of {as_of}", total=total, rate="")
         for source in files:
             for batch in source.iter_batches(batch_size=opts["chunk_rows"]):
                 t0 = time.perf_counter()
-                scored = score_chunk(batch.to_pandas(), scorer, cfg, as_of)
+                chunk = batch.to_pandas()
+                X = to_model_types(chunk, scorer.features)
+                drift.add(X)
+                scored = score_chunk(chunk, scorer, cfg, as_of, X)
+                candidates.append(top_candidates(scored, opts["capacity"]))
                 write_part(scored, schema, staging / f"part-{i:05d}.parquet")
                 spent += time.perf_counter() - t0
                 i += 1
                 done = bar.tasks[task].completed + batch.num_rows
                 bar.update(task, completed=done, rate=f"{done / spent:,.0f} rows/s")
-    return spent
+    return spent, candidates
 
 
-def check_drift(features_dir: Path, scorer, cfg, as_of, staging: Path) -> dict:
-    """PSI of every feature against the training reference; the report is written either way."""
-    opts = cfg["score"]
+def count_drift(features_dir: Path, scorer, chunk_rows: int) -> DriftCounter:
+    """Bin counts of every feature file, chunk by chunk (the Spark path)."""
     drift = DriftCounter(scorer.reference)
     for part in parts_of(features_dir):
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=opts["chunk_rows"]):
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=chunk_rows):
             drift.add(to_model_types(batch.to_pandas(), scorer.features))
+    return drift
+
+
+def check_drift(drift: DriftCounter, cfg, as_of, staging: Path) -> dict:
+    """PSI of every feature against the training reference; the report is written either way."""
+    opts = cfg["score"]
     psi = drift.psi()
     worst = max(psi, key=psi.get) if psi else None
     drifted = sorted(k for k, v in psi.items() if v > opts["psi_threshold"])
@@ -605,23 +620,19 @@ def check_drift(features_dir: Path, scorer, cfg, as_of, staging: Path) -> dict:
     return {"drifted": drifted, "drift_blocked": blocked}
 
 
-def write_call_list(staging: Path, opts: Mapping) -> dict:
-    """Rank the candidates of every part, mark call and control, write the CSVs."""
-    pool = pd.concat(
-        [
-            top_candidates(pq.ParquetFile(p).read().to_pandas(), opts["capacity"])
-            for p in parts_of(staging)
-        ],
-        ignore_index=True,
-    )
+def write_call_list(staging: Path, candidates: list[pd.DataFrame], opts: Mapping) -> dict:
+    """Rank the candidates, then one pass over the parts marks call and control and writes the
+    CSVs."""
+    pool = pd.concat(candidates, ignore_index=True)
     calls, controls = select_calls(
         pool["expected_net_value"].to_numpy(), pool["holdout"].to_numpy(), opts["capacity"]
     )
-    call_ids = set(pool["customer_id"].iloc[calls])
-    mark_treatment(staging, call_ids, set(pool["customer_id"].iloc[controls]))
+    rows = finish_parts(
+        staging, set(pool["customer_id"].iloc[calls]), set(pool["customer_id"].iloc[controls])
+    )
     call_list = pool.iloc[calls].assign(treatment_group="call", rank=np.arange(1, len(calls) + 1))
-    write_csvs(staging, call_list[["rank", *CSV_COLUMNS]])
-    return {"calls": len(calls), "controls": len(controls)}
+    call_list[["rank", *CSV_COLUMNS]].to_csv(staging / "call_list.csv", index=False)
+    return {"calls": len(calls), "controls": len(controls), "rows": rows}
 
 
 def top_candidates(scored: pd.DataFrame, capacity: int) -> pd.DataFrame:
