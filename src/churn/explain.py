@@ -1,9 +1,10 @@
-"""Why customers leave: exact TreeSHAP per feature, summed into driver families, as reason codes.
+"""Why customers leave: exact SHAP per feature, summed into driver families, as reason codes.
 
-SHAP values come from XGBoost's own `pred_contribs` (exact TreeSHAP, multithreaded) in log-odds of
-the fitted model; one-hot columns are summed back to the feature they encode. For people they are
-converted to probability points of the calibrated churn probability, scaled so that a customer's
-points add up to their probability minus the average one.
+Tree models get XGBoost's own exact TreeSHAP (`pred_contribs`), tabulated once per cell of the
+model's split grid for shallow trees (`ShapTable`); the logistic baseline gets linear SHAP. Values
+are in log-odds of the fitted model, one-hot columns summed back to the feature they encode. For
+people they become probability points of the calibrated churn probability, scaled so that a
+customer's points add up to their probability minus the base probability.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ class ShapTable:
     n_columns: int
 
     @classmethod
-    def build(cls, booster: xgb.Booster, n_columns: int) -> ShapTable | None:
+    def build(cls, booster: xgb.Booster, n_columns: int) -> ShapTable:
         trees = json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["model"]
         splits = [tree_splits(tree) for tree in trees["trees"]]
         thresholds = [np.zeros(0, dtype=np.float32) for _ in range(n_columns)]
