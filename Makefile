@@ -12,7 +12,10 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 # step goes in ARGS, e.g. `make train ARGS="split.n_folds=4"`.
 DATA_OVERRIDES := $(if $(data),data=$(data))
 TRAIN_OVERRIDES := $(DATA_OVERRIDES) $(if $(target),target=$(target)) $(if $(model),model=$(model)) $(ARGS)
-DATA_DIR ?= data
+# The demo world lives in data/; any other data config in data/<name>/, so datasets never mix.
+DATA_DIR ?= $(if $(filter-out synthetic,$(data)),data/$(data),data)
+OUT_SUFFIX := $(if $(filter-out synthetic,$(data)),/$(data))
+OUT_PATHS = paths.data_dir=$(DATA_DIR) paths.reports_dir=reports$(OUT_SUFFIX) paths.scores_dir=scores$(OUT_SUFFIX)
 
 .PHONY: help setup data validate features train score report bench test test-fast lint mlflow-ui clean
 
@@ -30,7 +33,9 @@ $(STAMP): pyproject.toml
 setup: $(STAMP) ## create .venv and install the project (skipped when pyproject.toml is unchanged)
 
 data: setup ## simulate the demo CRM world into data/raw, unless it is already there
-	@if [ -f $(DATA_DIR)/raw/customers.parquet ]; then \
+	@if [ -n "$(filter-out synthetic,$(data))" ]; then \
+		echo "data: $(data) is read where configs/data/$(data).yaml points (nothing to simulate)"; \
+	elif [ -f $(DATA_DIR)/raw/customers.parquet ]; then \
 		echo "data: $(DATA_DIR)/raw already holds a world, skipping (make clean to start over)"; \
 	else $(CHURN) simulate paths.data_dir=$(DATA_DIR); fi
 
@@ -42,13 +47,13 @@ features: validate ## build point-in-time features and labels per cutoff into da
 
 train: features ## the main job: data, validate, features, train and register, retention report
 	$(CHURN) train paths.data_dir=$(DATA_DIR) $(TRAIN_OVERRIDES)
-	$(if $(filter-out churn,$(target)),@echo "report: only for target=churn",$(CHURN) report paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES))
+	$(if $(filter-out churn,$(target)),@echo "report: only for target=churn",$(CHURN) report $(OUT_PATHS) $(DATA_OVERRIDES))
 
 score: setup ## score the whole base with the champion: scores/as_of=YYYY-MM-DD/, call list, drift
-	$(CHURN) score paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES) $(ARGS)
+	$(CHURN) score $(OUT_PATHS) $(DATA_OVERRIDES) $(ARGS)
 
 report: setup ## the retention report for the champion: reports/retention_report.html
-	$(CHURN) report paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES) $(ARGS)
+	$(CHURN) report $(OUT_PATHS) $(DATA_OVERRIDES) $(ARGS)
 
 bench: setup ## run every benchmark; results in benchmarks/results/
 	$(BIN)/python benchmarks/run.py

@@ -26,6 +26,43 @@ class Fold:
     calibrate: dt.date
     test: dt.date
 
+    def describe(self) -> dict:
+        return {
+            "test_cutoff": str(self.test),
+            "calibration_cutoff": str(self.calibrate),
+            "fit_cutoffs": f"{self.fit[0]}..{self.fit[-1]}",
+        }
+
+
+@dataclass(frozen=True)
+class CvFold:
+    """One fold of repeated stratified k-fold over the rows of a snapshot table."""
+
+    number: int
+    repeat: int
+    fit: np.ndarray
+    test: np.ndarray
+
+    def describe(self) -> dict:
+        return {"repeat": self.repeat, "fit_rows": len(self.fit), "test_rows": len(self.test)}
+
+
+def cv_folds(y: np.ndarray, n_splits: int, n_repeats: int, seed: int) -> list[CvFold]:
+    """Stratified k-fold, repeated: for data without a time axis (a snapshot table)."""
+    from sklearn.model_selection import RepeatedStratifiedKFold
+
+    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
+    return [
+        CvFold(i + 1, i // n_splits + 1, fit, test)
+        for i, (fit, test) in enumerate(splitter.split(np.zeros(len(y)), y))
+    ]
+
+
+def fit_cross_calibrated(pipe, X: pd.DataFrame, y: np.ndarray, method: str):
+    """No later time fold to calibrate on: cross-validated calibration, then one refit on all
+    rows (a single model and calibrator, so explanations and scores use exactly that model)."""
+    return CalibratedClassifierCV(pipe, method=method, cv=3, ensemble=False).fit(X, y)
+
 
 def closed_before(cutoffs: Sequence[dt.date], moment: dt.date, horizon_days: int) -> list[dt.date]:
     """Cutoffs whose label window [c, c + horizon) had closed by `moment`."""

@@ -46,6 +46,9 @@ class TableSource:
 @dataclass
 class DataConfig:
     name: str = MISSING
+    mode: str = "events"  # events: CRM tables | snapshot: one customer table with a churn flag
+    model_prefix: str = "churn"  # registered models are <model_prefix>-<target>
+    snapshot: Any = None  # snapshot mode: path, id, label, value, features (configs/data/telco)
     # timestamps after this date are impossible; null means today
     load_date: str | None = None
     tables: dict[str, TableSource] = field(default_factory=dict)
@@ -144,6 +147,9 @@ class SplitOptions:
     n_folds: int = 3
     min_fit_cutoffs: int = 3
     calibration: str = "isotonic"  # isotonic | sigmoid, fitted on a later cutoff than the model
+    cv_folds: int = 5  # split.kind=cv (and snapshot tables): stratified k-fold ...
+    cv_repeats: int = 3  # ... repeated
+    cv_calibration: str = "sigmoid"  # cross-validated; sigmoid keeps the ranking (AUC) intact
 
 
 @dataclass
@@ -158,7 +164,7 @@ class MlflowOptions:
     tracking_uri: str = "${oc.env:MLFLOW_TRACKING_URI,${paths.mlflow_uri}}"
     artifact_location: str = "${paths.mlflow_artifacts}"
     experiment: str = "${data.name}-${target.name}"
-    model_prefix: str = "churn"
+    model_prefix: str = "${data.model_prefix}"
     primary_metric: str = "roc_auc"
 
 

@@ -229,6 +229,11 @@ def run_features(cfg) -> dict:
 
     plain = OmegaConf.to_container(cfg, resolve=True)
     out_dir = Path(cfg.paths.data_dir) / "features"
+    if plain["data"].get("mode") == "snapshot":
+        from churn.snapshot import write_snapshot_features
+
+        with connection(plain["warehouse"]) as con:
+            return write_snapshot_features(con, out_dir, plain["data"], plain["features"])
     inputs = features_inputs(plain, Path(cfg.paths.data_dir))
     if not cfg.force and unchanged(out_dir / "catalog.json", "inputs", inputs, "features"):
         return json.loads((out_dir / "catalog.json").read_text())

@@ -8,6 +8,7 @@ DRIVER_FAMILIES: dict[str, str] = {
     "structural_bonds": "weak structural bonds (few products)",
     "reward_bonds": "no reward bonds",
     "social_bonds": "missing social bonds",
+    "service_bonds": "weak service bonds (no support or security add-ons)",
     "channel_friction": "channel friction",
     "price": "price",
     "early_life": "early life",

@@ -263,9 +263,11 @@ def to_probability_points(shap: np.ndarray, probability: np.ndarray, base: float
 
 
 def family_matrix(catalog: Sequence[dict], features: Sequence[str]) -> pd.DataFrame:
-    """0/1 matrix, features x driver families, from the declared catalogue."""
+    """0/1 matrix, features x driver families, from the declared catalogue (only the families
+    the catalogue uses, in their declared order)."""
     family_of = {f["name"]: f["driver_family"] for f in catalog}
-    families = list(DRIVER_FAMILIES)
+    used = set(family_of.values())
+    families = [f for f in DRIVER_FAMILIES if f in used]
     out = pd.DataFrame(0.0, index=list(features), columns=families)
     for name in features:
         out.loc[name, family_of[name]] = 1.0

@@ -17,11 +17,7 @@ from churn.evaluate import RetentionCosts, calibration_bins, gains_curve, profit
 def draw(kind: str, predictions, costs: RetentionCosts):
     fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
     for frame in predictions:
-        y, p, label = (
-            frame["y"].to_numpy(),
-            frame["p"].to_numpy(),
-            f"test {frame['cutoff'].iloc[0]}",
-        )
+        y, p, label = frame["y"].to_numpy(), frame["p"].to_numpy(), frame["label"].iloc[0]
         if kind == "roc":
             fpr, tpr, _ = roc_curve(y, p)
             ax.plot(fpr, tpr, label=label)
@@ -45,7 +41,8 @@ def draw(kind: str, predictions, costs: RetentionCosts):
             ax.plot(x, profit, label=label)
             ax.set(xlabel="share of customers contacted", ylabel="expected profit")
     ax.set_title(kind)
-    ax.legend(fontsize=7)
+    if len(predictions) <= 6:
+        ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
 

@@ -183,25 +183,36 @@ def resolve_as_of(tables, declared: str | None, load_date: str | None) -> dt.dat
     """The declared date, else the day after the latest data, so every loaded row counts."""
     if declared:
         return dt.date.fromisoformat(str(declared))
+    if "customers" not in tables and load_date:  # a snapshot table: as of its own date
+        return dt.date.fromisoformat(str(load_date))
     return data_end_date(tables, load_date) + dt.timedelta(days=1)
 
 
 def scoring_expression(con, cfg: Mapping, as_of: dt.date, scorer: Scorer):
     """The training code's snapshot at as_of, for whichever backend `con` is."""
+    if cfg["data"].get("mode") == "snapshot":
+        from churn.snapshot import scoring_table, snapshot_features
+
+        check_feature_set(feature_set_hash(snapshot_features(cfg["data"]["snapshot"])), scorer)
+        return scoring_table(con, as_of)
     tables = warehouse_tables(con)
     if "customers" not in tables:
         raise ChurnError("the warehouse has no customers table: run `churn validate` first")
     fcfg = cfg["features"]
     families = available_families(tables, list(fcfg["families"]) or None, announce=False)
-    built = feature_set_hash(catalog(families, tuple(fcfg["windows"])))
+    check_feature_set(feature_set_hash(catalog(families, tuple(fcfg["windows"]))), scorer)
+    data_end = as_of - dt.timedelta(days=1)
+    return build_snapshot(tables, as_of, fcfg, cfg["labels"], cfg["cutoffs"], data_end, families)
+
+
+def check_feature_set(built: str, scorer: Scorer) -> None:
+    """The features built here must be the ones the model was trained on."""
     if scorer.feature_set_hash and built != scorer.feature_set_hash:
         raise ChurnError(
             f"the features configured here (hash {built}) are not the ones "
             f"{scorer.churn.name} v{scorer.churn.version} was trained on "
             f"({scorer.feature_set_hash}): score with the training run's features config"
         )
-    data_end = as_of - dt.timedelta(days=1)
-    return build_snapshot(tables, as_of, fcfg, cfg["labels"], cfg["cutoffs"], data_end, families)
 
 
 def check_columns(schema: pa.Schema, features: Sequence[dict]) -> None:

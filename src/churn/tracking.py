@@ -123,17 +123,10 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
 
 
 def log_folds(folds, fold_metrics: list[dict], tags: Mapping[str, str]) -> None:
-    """One child run per out-of-time fold, with its cutoffs and metrics."""
+    """One child run per fold (out of time, or cross-validation), with its description."""
     for i, (fold, metrics) in enumerate(zip(folds, fold_metrics, strict=True), 1):
         with mlflow.start_run(run_name=f"fold-{i}", nested=True, tags={**tags, "kind": "fold"}):
-            mlflow.log_params(
-                {
-                    "fold": i,
-                    "test_cutoff": str(fold.test),
-                    "calibration_cutoff": str(fold.calibrate),
-                    "fit_cutoffs": f"{fold.fit[0]}..{fold.fit[-1]}",
-                }
-            )
+            mlflow.log_params({"fold": i, **fold.describe()})
             mlflow.log_metrics(metrics)
 
 

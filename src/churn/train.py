@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn.backtest import Fold, calibrate, oracle_auc, rolling_folds
+from churn.backtest import (
+    Fold,
+    calibrate,
+    cv_folds,
+    fit_cross_calibrated,
+    oracle_auc,
+    rolling_folds,
+)
 from churn.dataset import load_model_table, model_inputs
 from churn.errors import ChurnError
 from churn.evaluate import RetentionCosts, score_fold, summarize_folds
@@ -121,7 +128,9 @@ def evaluate_fold(
     p = model.predict_proba(test[data.features])[:, 1]
     y = test[target].astype(int).to_numpy()
     metrics = score_fold(y, p, test[VALUE_COLUMN].to_numpy(), costs)
-    preds = test[["customer_id", "cutoff", VALUE_COLUMN]].assign(y=y, p=p)
+    preds = test[["customer_id", "cutoff", VALUE_COLUMN]].assign(
+        y=y, p=p, label=f"test {fold.test}"
+    )
     if data.hazard is not None and target == "churn":
         truth = preds.merge(data.hazard, on=["customer_id", "cutoff"], how="left")
         if truth["churn_hazard"].notna().all():
@@ -130,9 +139,50 @@ def evaluate_fold(
     return metrics, preds
 
 
+def is_snapshot(data: TrainingData) -> bool:
+    """One cutoff (a customer table with a churn flag): there is no time axis to split on."""
+    return data.meta.get("mode") == "snapshot" or data.frame["cutoff"].nunique() == 1
+
+
+def run_cross_validation(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list]:
+    """Stratified k-fold repeated (`split.cv_folds` x `split.cv_repeats`), mean and sd."""
+    target, split = cfg["target"]["name"], cfg["split"]
+    y = data.frame[target].astype(int).to_numpy()
+    folds = cv_folds(y, split["cv_folds"], split["cv_repeats"], cfg["seed"])
+    costs = RetentionCosts(**cfg["costs"])
+    result = BacktestResult()
+    for fold in folds:
+        fit, test = data.frame.iloc[fold.fit], data.frame.iloc[fold.test]
+        pipe = build_pipeline(cfg["model"], data.numeric, data.categorical)
+        model = fit_cross_calibrated(pipe, fit[data.features], y[fold.fit], split["cv_calibration"])
+        p = model.predict_proba(test[data.features])[:, 1]
+        metrics = score_fold(y[fold.test], p, test[VALUE_COLUMN].to_numpy(), costs)
+        result.folds.append(metrics)
+        result.predictions.append(
+            test[["customer_id", "cutoff", VALUE_COLUMN]].assign(
+                y=y[fold.test], p=p, fold=fold.number, label=f"fold {fold.number}"
+            )
+        )
+    summary = result.summary
+    log.info(
+        "%d-fold cross-validation x %d: roc_auc %.4f ± %.4f",
+        split["cv_folds"],
+        split["cv_repeats"],
+        summary["roc_auc_mean"],
+        summary["roc_auc_std"],
+    )
+    return result, folds
+
+
 def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
     target = cfg["target"]["name"]
     split = cfg["split"]
+    if split["kind"] == "cv" or is_snapshot(data):
+        if split["kind"] != "cv":
+            log.info(
+                "one cutoff (a snapshot table): evaluating by cross-validation, not out of time"
+            )
+        return run_cross_validation(data, cfg)
     cutoffs = sorted(data.frame["cutoff"].unique())
     folds = rolling_folds(
         cutoffs, split["n_folds"], cfg["labels"]["horizon_days"], split["min_fit_cutoffs"]
@@ -153,12 +203,20 @@ def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list
             f", oracle {metrics['oracle_roc_auc']:.4f}" if "oracle_roc_auc" in metrics else "",
         )
         result.folds.append(metrics)
-        result.predictions.append(preds.assign(fold=i))
+        result.predictions.append(preds.assign(fold=i))  # label: "test <cutoff>"
     return result, folds
 
 
 def fit_final(data: TrainingData, cfg: Mapping):
-    """The model to ship: every labelled cutoff but the latest, calibrated on the latest."""
+    """The model to ship: every labelled cutoff but the latest, calibrated on the latest (a
+    snapshot table: every row, with cross-validated calibration)."""
+    if cfg["split"]["kind"] == "cv" or is_snapshot(data):
+        target = cfg["target"]["name"]
+        pipe = build_pipeline(cfg["model"], data.numeric, data.categorical)
+        y = data.frame[target].astype(int).to_numpy()
+        return fit_cross_calibrated(
+            pipe, data.frame[data.features], y, cfg["split"]["cv_calibration"]
+        )
     cutoffs = sorted(data.frame["cutoff"].unique())
     return fit_calibrated(data, cfg["target"]["name"], cutoffs[:-1], cutoffs[-1], cfg)
 

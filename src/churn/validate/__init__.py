@@ -187,6 +187,10 @@ def run_validate(cfg: DictConfig) -> list[TableResult]:
 
     Skipped, with a log line, when the files, the config and the contracts are as last time.
     """
+    if cfg.data.mode == "snapshot":
+        from churn.snapshot import run_validate_snapshot
+
+        return run_validate_snapshot(cfg)
     tables = OmegaConf.to_container(cfg.data.tables, resolve=True)
     load_date = resolve_load_date(cfg.data.load_date)
     warehouse = OmegaConf.to_container(cfg.warehouse, resolve=True)
