@@ -139,9 +139,10 @@ def evaluate_fold(
     return metrics, preds
 
 
-def is_snapshot(data: TrainingData) -> bool:
-    """One cutoff (a customer table with a churn flag): there is no time axis to split on."""
-    return data.meta.get("mode") == "snapshot" or data.frame["cutoff"].nunique() == 1
+def cross_validated(data: TrainingData, split: Mapping) -> bool:
+    """`split.kind=cv`, or one cutoff (a customer table with a churn flag): no time axis."""
+    one_cutoff = data.meta.get("mode") == "snapshot" or data.frame["cutoff"].nunique() == 1
+    return split["kind"] == "cv" or one_cutoff
 
 
 def run_cross_validation(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list]:
@@ -177,7 +178,7 @@ def run_cross_validation(data: TrainingData, cfg: Mapping) -> tuple[BacktestResu
 def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
     target = cfg["target"]["name"]
     split = cfg["split"]
-    if split["kind"] == "cv" or is_snapshot(data):
+    if cross_validated(data, split):
         if split["kind"] != "cv":
             log.info(
                 "one cutoff (a snapshot table): evaluating by cross-validation, not out of time"
@@ -203,14 +204,14 @@ def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list
             f", oracle {metrics['oracle_roc_auc']:.4f}" if "oracle_roc_auc" in metrics else "",
         )
         result.folds.append(metrics)
-        result.predictions.append(preds.assign(fold=i))  # label: "test <cutoff>"
+        result.predictions.append(preds.assign(fold=i))
     return result, folds
 
 
 def fit_final(data: TrainingData, cfg: Mapping):
     """The model to ship: every labelled cutoff but the latest, calibrated on the latest (a
     snapshot table: every row, with cross-validated calibration)."""
-    if cfg["split"]["kind"] == "cv" or is_snapshot(data):
+    if cross_validated(data, cfg["split"]):
         target = cfg["target"]["name"]
         pipe = build_pipeline(cfg["model"], data.numeric, data.categorical)
         y = data.frame[target].astype(int).to_numpy()
