@@ -86,8 +86,8 @@ def featured_world(data: Path, n: int, seed: int, end: str, *feature_args: str) 
     return data
 
 
-def train_config(data: Path, tmp_path: Path, *overrides: str) -> dict:
-    """The train config composed as `churn train` would, with every output under tmp_path."""
+def compose_config(name: str, *overrides: str) -> dict:
+    """A command's config composed as `churn <command>` would, resolved to plain containers."""
     from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
@@ -96,14 +96,17 @@ def train_config(data: Path, tmp_path: Path, *overrides: str) -> dict:
 
     register_configs()
     with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
-        cfg = compose(
-            config_name="train",
-            overrides=[
-                f"paths.data_dir={data}",
-                f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
-                f"paths.mlflow_artifacts={tmp_path}/mlruns",
-                f"paths.models_dir={tmp_path}/models",
-                *overrides,
-            ],
-        )
+        cfg = compose(config_name=name, overrides=list(overrides))
     return OmegaConf.to_container(cfg, resolve=True)
+
+
+def train_config(data: Path, tmp_path: Path, *overrides: str) -> dict:
+    """The train config composed as `churn train` would, with every output under tmp_path."""
+    return compose_config(
+        "train",
+        f"paths.data_dir={data}",
+        f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
+        f"paths.mlflow_artifacts={tmp_path}/mlruns",
+        f"paths.models_dir={tmp_path}/models",
+        *overrides,
+    )

@@ -20,7 +20,7 @@ from pathlib import Path
 import ibis
 import pandas as pd
 
-from churn.errors import ConfigError
+from churn.errors import ConfigError, ValidationError
 from churn.features.base import Feature
 from churn.features.value import ValueTiers
 from churn.validate import TableResult
@@ -141,8 +141,6 @@ def clean(frame: pd.DataFrame, snapshot: Mapping) -> tuple[pd.DataFrame, pd.Data
 
 def load_snapshot(con, snapshot: Mapping, max_reject_fraction: float) -> TableResult:
     """Read, check, clean and publish the snapshot table and its rejects, all or nothing."""
-    from churn.errors import ValidationError
-
     frame = read_source(snapshot)
     check_mapping(frame, snapshot)
     rows, rejects = clean(frame, snapshot)

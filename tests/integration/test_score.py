@@ -20,7 +20,7 @@ import pytest
 
 from churn.score import CSV_COLUMNS
 from churn.train import train
-from tests.conftest import churn, featured_world, train_config
+from tests.conftest import churn, compose_config, featured_world, train_config
 
 pytestmark = pytest.mark.slow
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -188,32 +188,22 @@ def test_features_other_than_the_models_are_refused(trained, tmp_path):
 @pytest.mark.spark
 def test_spark_engine_gives_the_same_scores_as_duckdb(trained, tmp_path):
     """Features on Spark (Ibis pyspark), probabilities from spark_udf, the rest in mapInPandas."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    from churn.cli import find_config_dir
-    from churn.config import register_configs
     from churn.score import score_base
     from churn.validate import load_warehouse, resolve_load_date
     from churn.warehouse import connection
 
     data, uri = trained
     assert run_score(trained, tmp_path / "duck").returncode == 0
-    register_configs()
-    with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
-        cfg = compose(
-            config_name="score",
-            overrides=[
-                f"paths.data_dir={data}",
-                f"paths.scores_dir={tmp_path / 'spark'}",
-                f"mlflow.tracking_uri={uri}",
-                "warehouse.backend=pyspark",
-                f"warehouse.spark_warehouse_dir={tmp_path / 'spark-warehouse'}",
-                "score.engine=spark",
-                "score.capacity=40",
-            ],
-        )
-    plain = OmegaConf.to_container(cfg, resolve=True)
+    plain = compose_config(
+        "score",
+        f"paths.data_dir={data}",
+        f"paths.scores_dir={tmp_path / 'spark'}",
+        f"mlflow.tracking_uri={uri}",
+        "warehouse.backend=pyspark",
+        f"warehouse.spark_warehouse_dir={tmp_path / 'spark-warehouse'}",
+        "score.engine=spark",
+        "score.capacity=40",
+    )
     with connection(plain["warehouse"]) as con:  # Spark's catalog lives as long as the session
         load_warehouse(con, plain["data"]["tables"], resolve_load_date(None), 0.01)
     summary = score_base(plain)
