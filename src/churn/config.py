@@ -36,11 +36,15 @@ class WarehouseConfig:
 
 @dataclass
 class TableSource:
-    path: str = MISSING
-    format: str = "auto"  # auto | parquet | csv
+    path: str | None = None  # a file or glob; not needed for a derived table
+    format: str = "auto"  # auto | parquet | csv | whitespace (columns split by runs of spaces)
     # our column name -> the column name in the user's file
     columns: dict[str, str] = field(default_factory=dict)
     csv_options: dict[str, Any] = field(default_factory=dict)
+    # our date/timestamp column -> its layout in strptime codes, e.g. ts: "%Y%m%d"
+    formats: dict[str, str] = field(default_factory=dict)
+    # customers only: first_purchase builds the table from the transactions (no customer file)
+    derive: str | None = None
 
 
 @dataclass
@@ -49,6 +53,12 @@ class DataConfig:
     mode: str = "events"  # events: CRM tables | snapshot: one customer table with a churn flag
     model_prefix: str = "churn"  # registered models are <model_prefix>-<target>
     snapshot: Any = None  # snapshot mode: path, id, label, value, features (configs/data/telco)
+    # what this dataset brings to other groups, read there with oc.select (e.g. labels.yaml)
+    labels: dict[str, Any] = field(default_factory=dict)
+    cutoffs: dict[str, Any] = field(default_factory=dict)
+    risk: dict[str, Any] = field(default_factory=dict)
+    # a published baseline fitted in the same run (configs/data/cdnow.yaml: BG/NBD)
+    baseline: Any = None
     # timestamps after this date are impossible; null means today
     load_date: str | None = None
     tables: dict[str, TableSource] = field(default_factory=dict)

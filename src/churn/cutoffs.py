@@ -42,5 +42,5 @@ def build_spine(ctx: Context, mode: str = "subscription", lookback_days: int = 9
         ]
         if not parts:
             raise ConfigError("cutoffs.spine=activity needs a transactions or interactions table")
-        return ibis.union(*parts, distinct=True)
+        return ibis.union(*parts).distinct()
     raise ConfigError(f"cutoffs.spine={mode!r} is unknown: use subscription or activity")

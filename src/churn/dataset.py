@@ -25,7 +25,7 @@ from ibis.backends import BaseBackend
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from churn.cutoffs import build_spine, cutoff_dates
-from churn.errors import ChurnError
+from churn.errors import ChurnError, ConfigError
 from churn.features import Context, available_families, build_features, catalog
 from churn.features.digest import build_digests, drop_digests, materialize_digests
 from churn.features.value import ValueTiers
@@ -90,7 +90,7 @@ def build_snapshot(
     table = build_features(ctx, spine, families)
     window = LabelWindow(cutoff, lcfg["lead_days"], lcfg["horizon_days"])
     table = attach_labels(ctx, table, window, data_end, lcfg["definition"], lcfg["plan_order"])
-    names = [f.name for f in catalog(families, ctx.windows)]
+    names = [f.name for f in catalog(families, ctx.windows, tables)]
     return (
         table.mutate(cutoff=ibis.date(cutoff))
         .select("customer_id", "cutoff", *names, *TARGETS)
@@ -121,6 +121,7 @@ def write_snapshots(
     ccfg,
     declared_end: str | None = None,
     extra_meta: dict | None = None,
+    baseline: Mapping | None = None,
 ) -> dict:
     """Build every cutoff into a fresh folder and swap it in; returns a summary."""
     tables = warehouse_tables(con)
@@ -143,7 +144,11 @@ def write_snapshots(
                 con.to_parquet(expr, part / "part-0.parquet")
                 rows[cutoff.isoformat()] = pq.ParquetFile(part / "part-0.parquet").metadata.num_rows
                 bar.advance(task)
-        features = catalog(families, tuple(fcfg["windows"]))
+        if baseline:
+            write_baseline_labels(
+                con, tmp, tables, baseline, cutoffs, data_end, digests, fcfg, ccfg
+            )
+        features = catalog(families, tuple(fcfg["windows"]), tables)
         labelled = [
             c
             for c in cutoffs
@@ -171,6 +176,33 @@ def write_snapshots(
         drop_digests(con, digests)
         shutil.rmtree(tmp, ignore_errors=True)
     return meta
+
+
+def write_baseline_labels(
+    con: BaseBackend, out: Path, tables, baseline: Mapping, cutoffs, data_end, digests, fcfg, ccfg
+) -> None:
+    """The holdout label of a published baseline (data.baseline): behavioural churn over its own
+    horizon at its cutoff, for the same spine as the features written for that cutoff."""
+    cutoff = dt.date.fromisoformat(str(baseline["cutoff"]))
+    if cutoff not in cutoffs:
+        raise ConfigError(
+            f"data.baseline.cutoff={cutoff} is not one of the cutoffs "
+            f"({cutoffs[0]}..{cutoffs[-1]}, {ccfg['freq']}): move it onto one"
+        )
+    window = LabelWindow(cutoff, 0, int(baseline["horizon_days"]))
+    if not window.is_labelled(data_end):
+        raise ConfigError(
+            f"data.baseline: the holdout window {window.start}..{window.end} runs past the data "
+            f"(last day {data_end}); shorten data.baseline.horizon_days"
+        )
+    ctx = make_context(tables, cutoff, fcfg, digests)
+    spine = build_spine(ctx, ccfg["spine"], ccfg["lookback_days"])
+    labels = attach_labels(ctx, spine, window, data_end, "behavioural")
+    part = out / "baseline" / f"cutoff={cutoff.isoformat()}"
+    part.mkdir(parents=True)
+    con.to_parquet(
+        labels.select("customer_id", "churn").order_by("customer_id"), part / "labels.parquet"
+    )
 
 
 def fit_value_tiers(folder: Path, labelled: list[dt.date], quantiles) -> ValueTiers | None:
@@ -213,6 +245,7 @@ def features_inputs(plain: dict, data_dir: Path) -> str:
     return fingerprint(
         warehouse=loaded or file_state([plain["warehouse"]["path"]]),
         configs={k: plain[k] for k in ("features", "labels", "cutoffs", "warehouse")},
+        baseline=plain["data"].get("baseline"),
         load_date=plain["data"].get("load_date"),
         code=code_state([churn.features, churn.labels, churn.cutoffs, sys.modules[__name__]]),
     )
@@ -245,7 +278,8 @@ def run_features(cfg) -> dict:
             plain["labels"],
             plain["cutoffs"],
             plain["data"].get("load_date"),
-            extra_meta={"inputs": inputs},
+            extra_meta={"inputs": inputs, "baseline": plain["data"].get("baseline")},
+            baseline=plain["data"].get("baseline"),
         )
     total = sum(meta["rows"].values())
     log.info(

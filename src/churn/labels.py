@@ -60,7 +60,7 @@ def behavioural_churn(ctx: Context, win: LabelWindow) -> ibis.Table:
         for t in ("transactions", "interactions")
         if ctx.has(t)
     ]
-    active = ibis.union(*parts, distinct=True).mutate(_active=ibis.literal(1, "int8"))
+    active = ibis.union(*parts).distinct().mutate(_active=ibis.literal(1, "int8"))
     return active
 
 

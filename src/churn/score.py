@@ -200,7 +200,7 @@ def scoring_expression(con, cfg: Mapping, as_of: dt.date, scorer: Scorer):
         raise ChurnError("the warehouse has no customers table: run `churn validate` first")
     fcfg = cfg["features"]
     families = available_families(tables, list(fcfg["families"]) or None, announce=False)
-    check_feature_set(feature_set_hash(catalog(families, tuple(fcfg["windows"]))), scorer)
+    check_feature_set(feature_set_hash(catalog(families, tuple(fcfg["windows"]), tables)), scorer)
     data_end = as_of - dt.timedelta(days=1)
     return build_snapshot(tables, as_of, fcfg, cfg["labels"], cfg["cutoffs"], data_end, families)
 

@@ -114,6 +114,8 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         log_folds(objects["folds"], backtest.folds, tags)
         log_trials(objects.get("trials", []), tags)
         mlflow.log_metrics(dict(metrics))
+        if objects.get("baseline"):
+            mlflow.log_dict(objects["baseline"], "baseline_comparison.json")
         log_backtest_plots(backtest.predictions, cfg["costs"])
         mlflow.log_dict(
             reference_distributions(data.frame, data.numeric, data.categorical), "reference.json"

@@ -254,6 +254,14 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
         backtest, folds = run_backtest(data, cfg)
     model = fit_final(data, cfg)
     metrics = {**backtest.summary, **best_profit(backtest)}
+    comparison = None
+    if cfg["data"].get("baseline"):
+        from churn.baseline import compare_with_baseline
+
+        baseline_metrics, comparison = compare_with_baseline(
+            data, cfg, Path(cfg["paths"]["data_dir"]) / "features"
+        )
+        metrics.update(baseline_metrics)
     if "oracle_roc_auc_mean" in metrics:
         metrics["oracle_roc_auc"] = metrics["oracle_roc_auc_mean"]
         metrics["oracle_auc_fraction"] = metrics["oracle_auc_fraction_mean"]
@@ -265,6 +273,7 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
         "fingerprint": data_fingerprint(data, target),
         "trials": trials,
         "config": cfg,
+        "baseline": comparison,
     }
     objects.update(track_training(cfg, metrics, objects))
     return metrics, objects

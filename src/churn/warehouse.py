@@ -76,6 +76,18 @@ def infer_format(path: str, declared: str) -> str:
     return "parquet"
 
 
+def read_whitespace(con: BaseBackend, path: str, name: str) -> ibis.Table:
+    """A text file whose columns are separated by runs of spaces (CDNOW_master.txt, many exports
+    of fixed-width reports): read as text, typed later by the contract like any other source."""
+    import pandas as pd
+
+    frame = pd.concat(
+        pd.read_csv(p, sep=r"\s+", dtype=str, keep_default_na=False, na_values=[""])
+        for p in sorted(glob.glob(path))
+    )
+    return con.create_table(name, frame, overwrite=True)
+
+
 def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis.Table:
     """Read one raw file and rename the user's columns to ours (ours: theirs in the config)."""
     path = str(source["path"])
@@ -86,7 +98,9 @@ def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis
         )
     fmt = infer_format(path, source.get("format", "auto"))
     name = f"_src_{table}"
-    if fmt == "csv":
+    if fmt == "whitespace":
+        raw = read_whitespace(con, path, name)
+    elif fmt == "csv":
         raw = con.read_csv(path, table_name=name, **dict(source.get("csv_options") or {}))
     else:
         raw = con.read_parquet(path, table_name=name)

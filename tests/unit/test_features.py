@@ -40,9 +40,13 @@ def test_rfm(snap):
     assert [c1[f"monetary_{w}d"] for w in (30, 90, 180, 365)] == [10, 30, 30, 60]
     assert c1.avg_basket_365d == 20
     assert c1.frequency_per_month == pytest.approx(3 / (181 / 30.44))
+    # RFM(T) over the whole relationship: days with a purchase, and the age since the first one
+    assert c1.purchase_days == 3  # 2023-09-01, 2024-04-15, 2024-06-20
+    assert c1.first_purchase_days == 304  # 2023-09-01 -> 2024-07-01
     c2 = snap.loc[2]  # no purchases: counts are 0, recency is unknown, not a made-up number
-    assert c2.frequency_365d == 0 and c2.monetary_365d == 0
+    assert c2.frequency_365d == 0 and c2.monetary_365d == 0 and c2.purchase_days == 0
     assert math.isnan(c2.recency_days) and math.isnan(c2.avg_basket_365d)
+    assert math.isnan(c2.first_purchase_days)
 
 
 def test_usage_trend(snap):
@@ -162,3 +166,60 @@ def test_behavioural_churn_and_activity_spine(tmp_path):
         .set_index("customer_id")
     )
     assert everyone.churn.to_dict() == {1: 0, 2: 1, 3: 1}  # 2 and 3 do nothing in July
+
+
+def purchase_log_tables(con, tmp_path):
+    """A transactions-only log (no channel, no customer file): customers from the first purchase."""
+    import pandas as pd
+
+    from churn.dataset import warehouse_tables
+    from churn.validate import load_warehouse
+
+    log = pd.DataFrame(
+        [
+            (1, "2024-01-10", 10.0),
+            (1, "2024-01-10", 5.0),  # two rows on one day: one purchase day
+            (1, "2024-05-02", 20.0),
+            (1, "2024-07-03", 7.0),  # after the cutoff: only the label sees it
+            (2, "2024-02-01", 8.0),
+            (3, "2024-06-30", 4.0),
+        ],
+        columns=["customer_id", "ts", "amount"],
+    ).assign(ts=lambda f: pd.to_datetime(f.ts))
+    log.to_parquet(tmp_path / "log.parquet")
+    sources = {
+        "customers": {"derive": "first_purchase"},
+        "transactions": {"path": str(tmp_path / "log.parquet")},
+    }
+    load_warehouse(con, sources, LOAD_DATE, max_reject_fraction=0.0)
+    return warehouse_tables(con)
+
+
+def test_purchase_log_skips_missing_families_and_builds_rfmt(tmp_path, caplog):
+    from churn.dataset import build_snapshot
+    from churn.features import available_families, catalog
+    from tests.conftest import CUTOFF_CFG, FEATURE_CFG, LABEL_CFG
+
+    caplog.set_level("INFO")
+    con = ibis.duckdb.connect()
+    tables = purchase_log_tables(con, tmp_path)
+    families = available_families(tables, announce=True)
+    assert families == ["tenure_rfm", "value"]
+    assert "skipping family channels (no interactions table or channel column in " in caplog.text
+    assert "family tenure_rfm without age_years, segment, region, acquisition_channel" in (
+        caplog.text
+    )
+    names = {f.name for f in catalog(families, (30, 90, 180, 365), tables)}
+    assert not names & {"segment", "age_years", "share_web_365d", "complaints_unresolved"}
+    labels = {**LABEL_CFG, "definition": "behavioural", "horizon_days": 30}
+    spine = {**CUTOFF_CFG, "spine": "activity", "lookback_days": 730}
+    snap = build_snapshot(tables, CUTOFF, FEATURE_CFG, labels, spine, LOAD_DATE, families)
+    snap = snap.execute()
+    assert snap["customer_id"].tolist() == [1, 2, 3]  # one row each, even from one event table
+    snap = snap.set_index("customer_id")
+    assert snap.loc[1, "purchase_days"] == 2 and snap.loc[1, "frequency_365d"] == 3
+    assert snap.loc[1, "first_purchase_days"] == 173  # 2024-01-10 -> 2024-07-01
+    assert snap.loc[1, "tenure_days"] == 173  # signed up on the first purchase
+    assert snap.loc[1, "recency_days"] == 60  # 2024-05-02
+    assert snap.loc[1, "revenue_12m"] == 35.0  # purchases only: there are no fees
+    assert snap.churn.to_dict() == {1: 0, 2: 1, 3: 1}  # only 1 buys again before 07-31

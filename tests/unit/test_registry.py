@@ -51,10 +51,17 @@ def test_unknown_driver_family_is_refused():
 
 
 def test_families_without_their_tables_are_skipped(caplog):
+    import ibis
+
     caplog.set_level("INFO")
-    present = {"customers": 1, "transactions": 1}
-    assert available_families(present, announce=True) == ["tenure_rfm", "channels"]
+    present = {
+        "customers": ibis.table({"customer_id": "int64", "signup_date": "date"}, name="c"),
+        "transactions": ibis.table({"customer_id": "int64", "channel": "string"}, name="t"),
+    }
+    assert available_families(present, announce=True) == ["tenure_rfm", "channels", "value"]
     assert "skipping family complaints (no complaints table)" in caplog.text
+    present["transactions"] = present["transactions"].drop("channel")
+    assert available_families(present) == ["tenure_rfm", "value"]
 
 
 def test_monthly_cutoffs_and_bad_frequency():

@@ -143,12 +143,92 @@ def test_unparseable_strings_are_rejected_not_dropped(tmp_path):
 
 
 def test_missing_column_is_fatal_and_names_table_column_and_config_key(tmp_path):
-    tables = write(tmp_path, {"customers": customers().drop(columns=["segment"])})
+    tables = write(tmp_path, {"customers": customers().drop(columns=["signup_date"])})
     with pytest.raises(ValidationError) as err:
         load(tmp_path, tables)
-    assert err.value.table == "customers" and err.value.column == "segment"
-    assert "data.tables.customers.columns.segment" in str(err.value)
+    assert err.value.table == "customers" and err.value.column == "signup_date"
+    assert "data.tables.customers.columns.signup_date" in str(err.value)
     assert "First rows" in str(err.value)
+
+
+def test_optional_columns_may_be_absent_and_are_not_invented(tmp_path):
+    """A purchase log without channel, product or transaction id, customers without attributes."""
+    people = customers()[["customer_id", "signup_date"]]
+    tx = transactions().drop(columns=["channel", "product", "transaction_id"])
+    results = load(tmp_path, write(tmp_path, {"customers": people, "transactions": tx}))
+    assert results["customers"].rows_loaded == 4
+    # without a transaction id there is no key to duplicate: rows 6 and 7 are two purchases
+    assert results["transactions"].rejects_by_reason == {
+        "customer_id not in customers": 1,
+        "ts after the load date 2024-06-30": 1,
+        "amount below 0": 1,
+    }
+    columns = read(tmp_path, "select * from transactions limit 0").columns
+    assert list(columns) == ["customer_id", "ts", "amount"]
+    assert list(read(tmp_path, "select * from customers limit 0").columns) == [
+        "customer_id",
+        "signup_date",
+    ]
+
+
+def whitespace_log(tmp_path) -> dict:
+    """CDNOW's layout: runs of spaces, zero-padded ids, dates as YYYYMMDD."""
+    path = tmp_path / "log.txt"
+    path.write_text(
+        " customer_id  date number_of_cds  dollar_value\n"
+        " 00001 19970101  1   11.77\n"
+        " 00002 19970112  1   12.00\n"
+        " 00002 19970112  5   77.00\n"
+        " 00003 19971301  2   20.76\n"  # month 13: a reject, not a failed load
+        " 00002 19970301  1   9.99\n"
+    )
+    return {
+        "customers": {"derive": "first_purchase"},
+        "transactions": {
+            "path": str(path),
+            "format": "whitespace",
+            "columns": {"ts": "date", "amount": "dollar_value"},
+            "formats": {"ts": "%Y%m%d"},
+        },
+    }
+
+
+def test_purchase_log_with_date_layout_and_customers_from_first_purchase(tmp_path):
+    results = load(tmp_path, whitespace_log(tmp_path))
+    assert results["transactions"].rows_in == 5 and results["transactions"].rows_loaded == 4
+    assert results["transactions"].rejects_by_reason == {
+        "ts is not a valid timestamp in the layout %Y%m%d": 1
+    }
+    rejected = read(tmp_path, "select * from rejects_transactions")
+    assert rejected["ts"].tolist() == ["19971301"]  # the raw value, as it came
+    people = read(tmp_path, "select * from customers order by customer_id")
+    assert people["customer_id"].tolist() == [1, 2]  # customer 3 bought only on a bad date
+    assert [str(d.date()) for d in people["signup_date"]] == ["1997-01-01", "1997-01-12"]
+    tx = read(tmp_path, "select * from transactions order by ts")
+    assert str(tx["ts"].iloc[-1]) == "1997-03-01 00:00:00"
+    assert tx["amount"].sum() == pytest.approx(11.77 + 12 + 77 + 9.99)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"customers": {"derive": "signup_form"}}, "only customers can be derived"),
+        ({"transactions": None}, "derive=first_purchase needs data.tables.transactions"),
+        ({"formats": {"amount": "%Y"}}, "only date and timestamp columns take a layout"),
+        ({"formats": {"ts": "%d/%b/%Y"}}, "use %Y \\(required\\)"),
+        ({"formats": {"when": "%Y"}}, "formats: when is not a column of transactions"),
+    ],
+)
+def test_wrong_derivation_or_layout_is_a_config_error(tmp_path, change, message):
+    tables = whitespace_log(tmp_path)
+    if "formats" in change:
+        tables["transactions"]["formats"] = change["formats"]
+    elif change.get("transactions", "keep") is None:
+        del tables["transactions"]
+    else:
+        tables.update(change)
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path, tables)
 
 
 def test_type_that_cannot_be_cast_is_fatal(tmp_path):

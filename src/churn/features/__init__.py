@@ -21,7 +21,7 @@ from churn.features import (
     tenure_rfm,
     value,
 )
-from churn.features.base import Context, Feature
+from churn.features.base import Context, Feature, buildable, has_source
 
 log = logging.getLogger(__name__)
 
@@ -40,33 +40,64 @@ NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
     "tenure_rfm": {"all": ("customers",)},
     "engagement": {"all": ("interactions",)},
     "complaints": {"all": ("complaints",)},
-    "channels": {"any": ("interactions", "transactions")},
+    "channels": {"any": ("interactions", "transactions.channel")},
     "products": {"all": ("subscriptions",)},
     "loyalty": {"any": ("loyalty_members", "loyalty_points", "referrals")},
     "campaigns": {"all": ("campaigns",)},
-    "value": {"all": ("subscriptions",)},
+    "value": {"any": ("subscriptions", "transactions")},
 }
 
 
+def say_source(need: str) -> str:
+    table, _, column = need.partition(".")
+    return f"{column} column in {table}" if column else f"{table} table"
+
+
 def available_families(tables, wanted=None, announce: bool = False) -> list[str]:
-    """The wanted families whose tables exist; say once why each other one is skipped."""
+    """The wanted families whose sources exist; say once why each other one is skipped.
+
+    Nothing is filled in for a skipped family: a log without complaints has no complaint
+    features, rather than complaint counts of zero that would read as "no complaints".
+    """
     out = []
     for name in wanted or FAMILIES:
         need = NEEDS[name]
-        missing = [t for t in need.get("all", ()) if t not in tables]
-        if need.get("any") and not any(t in tables for t in need["any"]):
-            missing.append(" or ".join(need["any"]))
+        missing = [say_source(t) for t in need.get("all", ()) if not has_source(tables, t)]
+        if need.get("any") and not any(has_source(tables, t) for t in need["any"]):
+            missing.append(" or ".join(say_source(t) for t in need["any"]))
         if missing:
             if announce:
-                log.info("features: skipping family %s (no %s table)", name, ", ".join(missing))
+                log.info("features: skipping family %s (no %s)", name, ", ".join(missing))
             continue
         out.append(name)
+    if announce:
+        announce_skipped_features(tables, out)
     return out
 
 
-def catalog(families, windows) -> list[Feature]:
-    """The declared features of the given families, in a stable order."""
-    return [f for name in families for f in FAMILIES[name].features(windows)]
+def announce_skipped_features(tables, families) -> None:
+    """One line per family that runs without some of its features (a source column is absent)."""
+    for name in families:
+        skipped = [f for f in FAMILIES[name].features((30,)) if not buildable(f, tables)]
+        if skipped:
+            needs = sorted(
+                {say_source(n) for f in skipped for n in f.needs if not has_source(tables, n)}
+            )
+            names = [f.name for f in skipped]
+            log.info(
+                "features: family %s without %s (no %s)", name, ", ".join(names), ", ".join(needs)
+            )
+
+
+def catalog(families, windows, tables=None) -> list[Feature]:
+    """The declared features of the given families, in a stable order; with `tables`, only
+    those whose sources are loaded."""
+    return [
+        f
+        for name in families
+        for f in FAMILIES[name].features(windows)
+        if tables is None or buildable(f, tables)
+    ]
 
 
 def build_features(ctx: Context, spine: ibis.Table, families: list[str]) -> ibis.Table:
@@ -76,7 +107,7 @@ def build_features(ctx: Context, spine: ibis.Table, families: list[str]) -> ibis
         part = FAMILIES[name].build(ctx)
         out = out.left_join(part, "customer_id").drop("customer_id_right")
     fills = {}
-    for feature in catalog(families, ctx.windows):
+    for feature in catalog(families, ctx.windows, ctx.tables):
         if feature.name not in out.columns:
             raise KeyError(f"family {feature.family} declares {feature.name} but does not build it")
         if feature.zero_when_absent:

@@ -24,6 +24,8 @@ class Feature:
     template: str  # reason-code sentence, formatted with value=
     kind: str = "numeric"  # numeric | categorical
     zero_when_absent: bool = True  # a count is 0 without events; "days since" stays null
+    # sources it is built from, "table" or "table.column"; absent ones skip the feature
+    needs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.driver_family not in DRIVER_FAMILIES:
@@ -68,6 +70,18 @@ class Context:
     def days_since(self, col: ibis.Value) -> ibis.Value:
         """Days from a date or timestamp to the cutoff, as a float."""
         return (epoch_s(self.ts) - epoch_s(col)) / DAY_S
+
+
+def has_source(tables, need: str) -> bool:
+    """A table ("transactions") or a column of one ("customers.birth_year") is loaded."""
+    table, _, column = need.partition(".")
+    if table not in tables:
+        return False
+    return not column or column in tables[table].columns
+
+
+def buildable(feature: Feature, tables) -> bool:
+    return all(has_source(tables, n) for n in feature.needs)
 
 
 def epoch_s(col: ibis.Value) -> ibis.Value:

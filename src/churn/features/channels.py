@@ -69,7 +69,7 @@ def contacts(ctx: Context) -> ibis.Table:
     parts = [
         ctx.digests[t].before(ctx.cutoff).select(*cols)
         for t in ("interactions", "transactions")
-        if t in ctx.digests
+        if t in ctx.digests and set(cols) <= set(ctx.digests[t].table.columns)
     ]
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 

@@ -88,10 +88,18 @@ def interaction_measures(ev: ibis.Table) -> dict:
 
 
 def transaction_measures(ev: ibis.Table) -> dict:
+    """Buckets hold whole days, so distinct purchase days add up across buckets."""
+    by_channel = (
+        {f"n_{ch}": ev.count(where=ev.channel == ch) for ch in CONTACT_CHANNELS}
+        if "channel" in ev.columns
+        else {}
+    )
     return {
         "n": ev.count(),
         "amount": ev.amount.sum(),
-        **{f"n_{ch}": ev.count(where=ev.channel == ch) for ch in CONTACT_CHANNELS},
+        "n_days": ev.ts.date().nunique(),
+        **by_channel,
+        "first_ts": ev.ts.min(),
         "last_ts": ev.ts.max(),
     }
 
@@ -102,8 +110,9 @@ MEASURES = {"interactions": interaction_measures, "transactions": transaction_me
 def build_digests(tables: dict[str, ibis.Table], cutoffs, windows) -> dict[str, Digest]:
     """Unmaterialised digests of the event tables present; `materialize_digests` stores them.
 
-    Events older than the first boundary only ever feed "days since the last ...", so they are
-    folded into one bucket-0 row per customer carrying just their latest timestamp.
+    Events older than the first boundary only ever feed whole-history features (days since the
+    last or first one, distinct purchase days), so they are folded into one bucket-0 row per
+    customer; window counts there are 0 because no window reaches that far back.
     """
     boundaries = boundary_days(cutoffs, windows)
     first = ibis.timestamp(dt.datetime.combine(boundaries[0], dt.time()))
@@ -115,11 +124,14 @@ def build_digests(tables: dict[str, ibis.Table], cutoffs, windows) -> dict[str, 
         recent = bucket_events(events.filter(events.ts >= first), "ts", boundaries)
         table = recent.group_by("customer_id", "bucket").agg(**measures(recent))
         old = events.filter(events.ts < first)
-        old = old.group_by("customer_id").agg(last_ts=old.ts.max())
+        history = {"last_ts": old.ts.max()}
+        if "first_ts" in table.columns:
+            history.update(first_ts=old.ts.min(), n_days=old.ts.date().nunique())
+        old = old.group_by("customer_id").agg(**history)
         zeros = {
             k: ibis.literal(0, "int64")
             for k in table.columns
-            if k not in {"customer_id", "bucket", "last_ts"}
+            if k not in {"customer_id", "bucket", *history}
         }
         old = old.mutate(bucket=ibis.literal(0, "int32"), **zeros).select(*table.columns)
         out[name] = Digest(ibis.union(table, old.cast(table.schema())), tuple(boundaries))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import Context, Feature, windowed
+from churn.features.base import Context, Feature, buildable, windowed
 
 FAMILY = "tenure_rfm"
 EARLY_LIFE_DAYS = 180
+
+
+BUYS = ("transactions",)
 
 
 def features(windows) -> list[Feature]:
@@ -50,6 +53,7 @@ def features(windows) -> list[Feature]:
             description="age at the cutoff",
             template="aged {value:.0f}",
             zero_when_absent=False,
+            needs=("customers.birth_year",),
             **fixed,
         ),
         Feature(
@@ -59,6 +63,7 @@ def features(windows) -> list[Feature]:
             template="{value} customer",
             kind="categorical",
             zero_when_absent=False,
+            needs=("customers.segment",),
             **fixed,
         ),
         Feature(
@@ -68,6 +73,7 @@ def features(windows) -> list[Feature]:
             template="lives in the {value} region",
             kind="categorical",
             zero_when_absent=False,
+            needs=("customers.region",),
             **fixed,
         ),
         Feature(
@@ -77,6 +83,7 @@ def features(windows) -> list[Feature]:
             template="acquired via {value}",
             kind="categorical",
             zero_when_absent=False,
+            needs=("customers.acquisition_channel",),
             **fixed,
         ),
         Feature(
@@ -87,6 +94,26 @@ def features(windows) -> list[Feature]:
             description="days since the last purchase",
             template="no purchase for {value:.0f} days",
             zero_when_absent=False,
+            needs=BUYS,
+        ),
+        Feature(
+            "purchase_days",
+            family=FAMILY,
+            driver_family="drifting_away",
+            actionable=True,
+            description="days with a purchase, over the whole relationship (RFM(T) frequency + 1)",
+            template="bought on {value:.0f} days so far",
+            needs=BUYS,
+        ),
+        Feature(
+            "first_purchase_days",
+            family=FAMILY,
+            driver_family="early_life",
+            actionable=False,
+            description="days since the first purchase (RFM(T) T)",
+            template="first purchase {value:.0f} days ago",
+            zero_when_absent=False,
+            needs=BUYS,
         ),
         *windowed(
             "frequency_{w}d",
@@ -96,6 +123,7 @@ def features(windows) -> list[Feature]:
             actionable=True,
             description="purchases in the last {w} days",
             template="only {value:.0f} purchases in the last {w} days",
+            needs=BUYS,
         ),
         *windowed(
             "monetary_{w}d",
@@ -105,6 +133,7 @@ def features(windows) -> list[Feature]:
             actionable=False,
             description="spend in the last {w} days",
             template="spent {value:.0f} in the last {w} days",
+            needs=BUYS,
         ),
         Feature(
             "avg_basket_365d",
@@ -114,6 +143,7 @@ def features(windows) -> list[Feature]:
             description="average purchase amount in the last 365 days",
             template="average purchase of {value:.0f}",
             zero_when_absent=False,
+            needs=BUYS,
         ),
         Feature(
             "frequency_per_month",
@@ -123,6 +153,7 @@ def features(windows) -> list[Feature]:
             description="purchases per month of tenure over the last 365 days",
             template="{value:.1f} purchases a month",
             zero_when_absent=False,
+            needs=BUYS,
         ),
     ]
 
@@ -130,22 +161,30 @@ def features(windows) -> list[Feature]:
 def build(ctx: Context) -> ibis.Table:
     c = ctx.tables["customers"]
     tenure = ctx.days_since(c.signup_date)
+    attributes = {
+        "age_years": lambda: (ibis.literal(ctx.cutoff.year) - c.birth_year).cast("float64"),
+        "segment": lambda: c.segment,
+        "region": lambda: c.region,
+        "acquisition_channel": lambda: c.acquisition_channel,
+    }
+    present = {f.name for f in features(ctx.windows) if buildable(f, ctx.tables)}
     out = c.select(
         "customer_id",
         tenure_days=tenure,
         early_life=(tenure < EARLY_LIFE_DAYS).cast("int8"),
         signup_year=c.signup_date.year(),
         signup_quarter=c.signup_date.quarter(),
-        age_years=(ibis.literal(ctx.cutoff.year) - c.birth_year).cast("float64"),
-        segment=c.segment,
-        region=c.region,
-        acquisition_channel=c.acquisition_channel,
+        **{name: make() for name, make in attributes.items() if name in present},
     )
     if "transactions" not in ctx.digests:
         return out
     d = ctx.digests["transactions"]
     tx = d.before(ctx.cutoff)  # all history: recency is not capped by a window
-    aggs = {"recency_days": ctx.days_since(tx.last_ts.max())}
+    aggs = {
+        "recency_days": ctx.days_since(tx.last_ts.max()),
+        "purchase_days": tx.n_days.sum(),
+        "first_purchase_days": ctx.days_since(tx.first_ts.min()),
+    }
     for w in ctx.windows:
         in_w = d.since(tx, ctx.cutoff, w)
         aggs[f"frequency_{w}d"] = tx.n.sum(where=in_w)

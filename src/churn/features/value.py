@@ -31,23 +31,27 @@ def features(windows) -> list[Feature]:
 
 def build(ctx: Context) -> ibis.Table:
     """Fees accrued over the part of each subscription inside the year, plus purchases."""
+    parts = []
+    if ctx.has("subscriptions"):
+        parts.append(accrued_fees(ctx))
+    if "transactions" in ctx.digests:
+        d = ctx.digests["transactions"]
+        tx = d.before(ctx.cutoff)
+        tx = tx.filter(d.since(tx, ctx.cutoff, YEAR))
+        parts.append(tx.group_by("customer_id").agg(_spend=tx.amount.sum()))
+    joined = merge_on_customer(parts)
+    total = sum(joined[c].fill_null(0.0) for c in ("_fees", "_spend") if c in joined.columns)
+    return joined.select("customer_id", revenue_12m=total)
+
+
+def accrued_fees(ctx: Context) -> ibis.Table:
     start = ctx.cutoff - dt.timedelta(days=YEAR)
     subs = ctx.before("subscriptions", "start_date")
     end = ibis.ifelse(subs.end_date.notnull() & (subs.end_date < ctx.date), subs.end_date, ctx.date)
     first = ibis.greatest(subs.start_date, ibis.date(start))
     days = (epoch_s(end) - epoch_s(first)) / DAY_S
-    fees = subs.group_by("customer_id").agg(
+    return subs.group_by("customer_id").agg(
         _fees=(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum()
-    )
-    if "transactions" not in ctx.digests:
-        return fees.select("customer_id", revenue_12m=fees._fees)
-    d = ctx.digests["transactions"]
-    tx = d.before(ctx.cutoff)
-    tx = tx.filter(d.since(tx, ctx.cutoff, YEAR))
-    spend = tx.group_by("customer_id").agg(_spend=tx.amount.sum())
-    joined = merge_on_customer([fees, spend])
-    return joined.select(
-        "customer_id", revenue_12m=joined._fees.fill_null(0.0) + joined._spend.fill_null(0.0)
     )
 
 

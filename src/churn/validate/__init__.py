@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pandas as pd
 import pandera.ibis as pa
 from ibis.backends import BaseBackend
@@ -54,6 +55,9 @@ def resolve_load_date(value: str | None) -> dt_.date:
     return dt_.date.fromisoformat(str(value)) if value else dt_.date.today()
 
 
+DERIVATIONS = ("first_purchase",)
+
+
 def check_table_config(tables: Mapping[str, Any]) -> None:
     unknown = sorted(set(tables) - set(CONTRACT_BY_NAME))
     if unknown:
@@ -67,6 +71,29 @@ def check_table_config(tables: Mapping[str, Any]) -> None:
                 f"table {contract.name!r} is required: add data.tables.{contract.name}.path",
                 table=contract.name,
             )
+    for name, source in tables.items():
+        derive = source.get("derive")
+        if derive is None and not source.get("path"):
+            raise ConfigError(f"data.tables.{name}.path is missing")
+        if derive is not None and (name != "customers" or derive not in DERIVATIONS):
+            raise ConfigError(
+                f"data.tables.{name}.derive={derive!r}: only customers can be derived, "
+                f"from {' or '.join(DERIVATIONS)}"
+            )
+        if derive == "first_purchase" and "transactions" not in tables:
+            raise ConfigError(
+                "data.tables.customers.derive=first_purchase needs data.tables.transactions"
+            )
+
+
+def staging_order(tables: Mapping[str, Any]) -> list[TableContract]:
+    """Contract order, except that derived customers come after the transactions they come from."""
+    contracts = [c for c in CONTRACTS if c.name in tables]
+    if tables["customers"].get("derive") == "first_purchase":
+        tx = CONTRACT_BY_NAME["transactions"]
+        contracts.remove(tx)
+        contracts.insert(0, tx)
+    return contracts
 
 
 def stage_table(
@@ -77,9 +104,12 @@ def stage_table(
     example_rows: int,
 ) -> TableResult:
     """Write `_stg_<table>` and `_stg_rejects_<table>`; return the counts."""
+    if source.get("derive"):
+        return stage_derived_customers(con, contract)
     raw = read_source(con, contract.name, source)
-    parents = {"customers": con.table("_stg_customers")} if contract.name != "customers" else {}
-    tagged = tag_rejects(contract, raw, parents, load_date)
+    staged = set(con.list_tables())
+    parents = {"customers": con.table("_stg_customers")} if "_stg_customers" in staged else {}
+    tagged = tag_rejects(contract, raw, parents, load_date, source.get("formats"))
     clean, rejects = split_tagged(contract, tagged)
     con.create_table(f"_stg_{contract.name}", clean, overwrite=True)
     staged_rejects = con.create_table(f"_stg_rejects_{contract.name}", rejects, overwrite=True)
@@ -91,6 +121,22 @@ def stage_table(
         rejects_by_reason={r[REASON]: int(r["n"]) for r in by_reason.to_dict("records")},
         examples=staged_rejects.limit(example_rows).execute() if len(by_reason) else None,
     )
+
+
+def stage_derived_customers(con: BaseBackend, contract: TableContract) -> TableResult:
+    """Customers of a transactions-only log: everyone who bought, signed up on the first purchase.
+
+    Built from the already checked transactions, so it has no rejects of its own; the columns a
+    log cannot know (region, segment, ...) are absent, and their features are skipped.
+    """
+    tx = con.table("_stg_transactions")
+    customers = tx.group_by("customer_id").agg(signup_date=tx.ts.min().date())
+    con.create_table(f"_stg_{contract.name}", customers, overwrite=True)
+    rejects = customers.limit(0).mutate(**{REASON: ibis.literal("")})
+    con.create_table(f"_stg_rejects_{contract.name}", rejects, overwrite=True)
+    rows = int(con.table(f"_stg_{contract.name}").count().execute())
+    log.info("customers derived from the first purchase of each buyer: %s", f"{rows:,}")
+    return TableResult(table=contract.name, rows_in=rows, rows_loaded=rows)
 
 
 def guard_schema(con: BaseBackend, contract: TableContract) -> None:
@@ -113,7 +159,7 @@ def load_warehouse(
 ) -> list[TableResult]:
     """Stage, check and publish every configured table; all or nothing."""
     check_table_config(tables)
-    contracts = [c for c in CONTRACTS if c.name in tables]
+    contracts = staging_order(tables)
     staged = {}
     try:
         results = []
@@ -179,7 +225,7 @@ def log_results(results: list[TableResult]) -> None:
 
 
 def source_files(tables: Mapping[str, Any]) -> list[str]:
-    return sorted(f for t in tables.values() for f in glob.glob(str(t["path"])))
+    return sorted(f for t in tables.values() if t.get("path") for f in glob.glob(str(t["path"])))
 
 
 def run_validate(cfg: DictConfig) -> list[TableResult]:

@@ -22,6 +22,7 @@ class ColumnRule:
     not_before: str | None = None  # another column of the row this one may not precede
     references: str | None = None  # "table.column" the value must exist in
     not_future: bool = False  # may not be after the load date
+    optional: bool = False  # may be absent from the source; then it is not loaded at all
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class TableContract:
 
     def column(self, name: str) -> ColumnRule:
         return next(c for c in self.columns if c.name == name)
+
+    def present(self, columns) -> tuple[ColumnRule, ...]:
+        """The rules that apply to a source with these columns: optional ones only if there."""
+        have = set(columns)
+        return tuple(c for c in self.columns if c.name in have or not c.optional)
 
 
 def customer_ref(name: str = "customer_id") -> ColumnRule:
@@ -49,10 +55,12 @@ CONTRACTS: tuple[TableContract, ...] = (
         (
             ColumnRule("customer_id", "int"),
             when("signup_date", "date"),
-            ColumnRule("region", "string", nullable=True),
-            ColumnRule("segment", "string", allowed=C.SEGMENTS),
-            ColumnRule("acquisition_channel", "string", nullable=True),
-            ColumnRule("birth_year", "int", nullable=True, min_value=1900, max_value=2025),
+            ColumnRule("region", "string", nullable=True, optional=True),
+            ColumnRule("segment", "string", allowed=C.SEGMENTS, optional=True),
+            ColumnRule("acquisition_channel", "string", nullable=True, optional=True),
+            ColumnRule(
+                "birth_year", "int", nullable=True, min_value=1900, max_value=2025, optional=True
+            ),
         ),
         key=("customer_id",),
         required=True,
@@ -75,11 +83,11 @@ CONTRACTS: tuple[TableContract, ...] = (
     TableContract(
         "transactions",
         (
-            ColumnRule("transaction_id", "int"),
+            ColumnRule("transaction_id", "int", optional=True),
             customer_ref(),
             when("ts"),
-            ColumnRule("channel", "string", allowed=C.SALES_CHANNELS),
-            ColumnRule("product", "string", nullable=True),
+            ColumnRule("channel", "string", allowed=C.SALES_CHANNELS, optional=True),
+            ColumnRule("product", "string", nullable=True, optional=True),
             ColumnRule("amount", "float", min_value=0),
         ),
         key=("transaction_id",),

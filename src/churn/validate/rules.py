@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt_
+import re
 
 import ibis
 import ibis.expr.datatypes as dt
 import pandera.ibis as pa
 
-from churn.errors import ValidationError
+from churn.errors import ConfigError, ValidationError
 from churn.validate.contracts import ColumnRule, TableContract
 
 DTYPES = {
@@ -19,6 +20,15 @@ DTYPES = {
     "timestamp": dt.Timestamp(scale=6),
 }
 REASON = "reject_reason"
+# strptime codes a declared date layout may use, and the ISO part each one fills
+LAYOUT_CODES = {
+    "%Y": r"(\d{4})",
+    "%m": r"(\d{2})",
+    "%d": r"(\d{2})",
+    "%H": r"(\d{2})",
+    "%M": r"(\d{2})",
+    "%S": r"(\d{2})",
+}
 
 
 def preview(table: ibis.Table, columns: list[str] | None = None, n: int = 3) -> str:
@@ -29,7 +39,7 @@ def preview(table: ibis.Table, columns: list[str] | None = None, n: int = 3) -> 
 
 def check_columns(contract: TableContract, raw: ibis.Table) -> None:
     """A missing column is fatal: say which, what the file has, and which config key maps it."""
-    missing = [c.name for c in contract.columns if c.name not in raw.columns]
+    missing = [c.name for c in contract.present(raw.columns) if c.name not in raw.columns]
     if missing:
         name = contract.name
         raise ValidationError(
@@ -50,9 +60,45 @@ def cast_mode(source: dt.DataType, target: str) -> str | None:
     return "cast" if source.is_temporal() else None
 
 
-def typed_column(contract: TableContract, raw: ibis.Table, rule: ColumnRule):
+def parse_layout(col: ibis.Value, layout: str, dtype: str) -> ibis.Value:
+    """Dates written in a declared layout (e.g. %Y%m%d), read the same on every backend.
+
+    The parts are cut out with a regular expression and put back together as ISO text, which
+    try_cast reads: an impossible date (month 13) becomes a reject, never a failed load.
+    """
+    tokens = [t for t in re.split(r"(%.)", layout) if t]
+    unknown = [t for t in tokens if t.startswith("%") and t not in LAYOUT_CODES]
+    if unknown or "%Y" not in tokens:
+        raise ConfigError(
+            f"date layout {layout!r}: use %Y (required), %m, %d, %H, %M, %S and literal text"
+        )
+    pattern = "".join(LAYOUT_CODES.get(t, re.escape(t)) for t in tokens)
+    codes = [t for t in tokens if t in LAYOUT_CODES]
+    text = col.cast("string").strip()
+    part = {c: text.re_extract(f"^{pattern}$", i + 1) for i, c in enumerate(codes)}
+
+    def get(code: str, default: str) -> ibis.Value:
+        return part.get(code, ibis.literal(default))
+
+    iso = part["%Y"] + "-" + get("%m", "01") + "-" + get("%d", "01")
+    if dtype == "timestamp":
+        iso = iso + " " + get("%H", "00") + ":" + get("%M", "00") + ":" + get("%S", "00")
+    return iso.try_cast(DTYPES[dtype])
+
+
+def typed_column(
+    contract: TableContract, raw: ibis.Table, rule: ColumnRule, layout: str | None = None
+):
     """The column in our type, plus the condition of rows whose value could not be parsed."""
     col = raw[rule.name]
+    if layout is not None:
+        if rule.dtype not in {"date", "timestamp"}:
+            raise ConfigError(
+                f"data.tables.{contract.name}.formats.{rule.name}: only date and timestamp "
+                f"columns take a layout ({rule.name} is {rule.dtype})"
+            )
+        typed = parse_layout(col, layout, rule.dtype)
+        return typed, col.notnull() & typed.isnull()
     mode = cast_mode(col.type(), rule.dtype)
     if mode is None:
         raise ValidationError(
@@ -95,18 +141,36 @@ def rule_reasons(rule: ColumnRule, raw: ibis.Table, row: dict, load_date: dt_.da
 
 
 def tag_rejects(
-    contract: TableContract, raw: ibis.Table, parents: dict[str, ibis.Table], load_date: dt_.date
+    contract: TableContract,
+    raw: ibis.Table,
+    parents: dict[str, ibis.Table],
+    load_date: dt_.date,
+    layouts: dict[str, str] | None = None,
 ) -> ibis.Table:
-    """The raw rows with our typed columns (prefixed `__`) and a `reject_reason` ('' if good)."""
+    """The raw rows with our typed columns (prefixed `__`) and a `reject_reason` ('' if good).
+
+    A reference is checked against the parents given; customers derived from the transactions
+    themselves are not passed, since every transaction defines its customer.
+    """
     check_columns(contract, raw)
+    layouts = dict(layouts or {})
+    unknown = sorted(set(layouts) - {c.name for c in contract.columns})
+    if unknown:
+        raise ConfigError(
+            f"data.tables.{contract.name}.formats: {', '.join(unknown)} is not a column of "
+            f"{contract.name}"
+        )
+    rules = contract.present(raw.columns)
     typed, conditions = {}, []
-    for rule in contract.columns:
-        typed[rule.name], parse_failed = typed_column(contract, raw, rule)
+    for rule in rules:
+        layout = layouts.get(rule.name)
+        typed[rule.name], parse_failed = typed_column(contract, raw, rule, layout)
         if parse_failed is not None:
-            conditions.append((parse_failed, f"{rule.name} is not a valid {rule.dtype}"))
-    for rule in contract.columns:
+            what = f"{rule.dtype} in the layout {layout}" if layout else rule.dtype
+            conditions.append((parse_failed, f"{rule.name} is not a valid {what}"))
+    for rule in rules:
         conditions += rule_reasons(rule, raw, typed, load_date)
-        if rule.references:
+        if rule.references and rule.references.split(".")[0] in parents:
             parent_table, parent_col = rule.references.split(".")
             known = parents[parent_table][parent_col]
             conditions.append(
@@ -115,7 +179,7 @@ def tag_rejects(
                     f"{rule.name} not in {parent_table}",
                 )
             )
-    for key in contract.key:
+    for key in (k for k in contract.key if k in typed):
         dupes = raw.select(k=typed[key]).group_by("k").agg(n=ibis._.count()).filter(ibis._.n > 1)
         conditions.append((typed[key].isin(dupes.k), f"duplicate {key}"))
     reason = ibis.literal("")
@@ -128,7 +192,7 @@ def tag_rejects(
 
 def split_tagged(contract: TableContract, tagged: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
     """Good rows in our columns and types; bad rows as they came, with their reasons."""
-    names = [c.name for c in contract.columns]
+    names = [c.name for c in contract.columns if f"__{c.name}" in tagged.columns]
     clean = tagged.filter(tagged[REASON] == "").select(**{n: tagged[f"__{n}"] for n in names})
     rejects = tagged.filter(tagged[REASON] != "").select(*names, REASON)
     return clean, rejects
@@ -140,7 +204,7 @@ def pandera_schema(contract: TableContract, loaded: ibis.Table) -> pa.DataFrameS
     Timestamps are held to the family, not the precision, which differs between backends.
     """
     columns = {}
-    for rule in contract.columns:
+    for rule in contract.present(loaded.columns):
         dtype = DTYPES[rule.dtype]
         if rule.dtype == "timestamp" and loaded[rule.name].type().is_timestamp():
             dtype = loaded[rule.name].type()
