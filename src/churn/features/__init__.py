@@ -79,14 +79,20 @@ def announce_skipped_features(tables, families) -> None:
     """One line per family that runs without some of its features (a source column is absent)."""
     for name in families:
         skipped = [f for f in FAMILIES[name].features((30,)) if not buildable(f, tables)]
-        if skipped:
-            needs = sorted(
-                {say_source(n) for f in skipped for n in f.needs if not has_source(tables, n)}
-            )
-            names = [f.name for f in skipped]
-            log.info(
-                "features: family %s without %s (no %s)", name, ", ".join(names), ", ".join(needs)
-            )
+        if not skipped:
+            continue
+        absent: dict[str, list[str]] = {}
+        for need in sorted({n for f in skipped for n in f.needs if not has_source(tables, n)}):
+            table, _, column = need.partition(".")
+            absent.setdefault(table, []).append(column)
+        said = "; ".join(
+            f"no {', '.join(c for c in cols if c) or table} "
+            f"{'column(s) in ' + table if any(cols) else 'table'}"
+            for table, cols in absent.items()
+        )
+        log.info(
+            "features: family %s without %s (%s)", name, ", ".join(f.name for f in skipped), said
+        )
 
 
 def catalog(families, windows, tables=None) -> list[Feature]:
