@@ -41,3 +41,35 @@ def test_pyspark_backend_loads_the_same_rows_as_duckdb(tiny_world, tmp_path):
         assert "rejects_transactions" in con.list_tables()
     assert spark == duck
     assert spark_fee == pytest.approx(duck_fee, rel=1e-12)
+
+
+def test_purchase_log_with_date_layout_and_derived_customers_loads_the_same(tmp_path):
+    """A whitespace text log, dates as YYYYMMDD (one impossible), customers from first purchase."""
+    pytest.importorskip("pyspark")
+    from tests.unit.test_validate import whitespace_log
+
+    load_date = dt.date(1998, 6, 30)
+    tables = whitespace_log(tmp_path)
+    loaded = {}
+    for name, cfg in {
+        "duckdb": {"backend": "duckdb", "path": str(tmp_path / "w.duckdb")},
+        "pyspark": {
+            "backend": "pyspark",
+            "spark_master": "local[2]",
+            "spark_warehouse_dir": str(tmp_path / "spark-warehouse"),
+        },
+    }.items():
+        with connection(cfg) as con:
+            results = {r.table: r for r in load_warehouse(con, tables, load_date, 1.0)}
+            people = con.table("customers").order_by("customer_id").execute()
+            loaded[name] = (
+                {t: (r.rows_loaded, r.rejects_by_reason) for t, r in results.items()},
+                people["customer_id"].tolist(),
+                [str(d)[:10] for d in people["signup_date"]],
+                con.table("transactions").ts.max().execute(),
+            )
+    assert loaded["pyspark"] == loaded["duckdb"]
+    assert loaded["duckdb"][0]["transactions"] == (
+        4,
+        {"ts is not a valid timestamp in the layout %Y%m%d": 1},
+    )
