@@ -76,16 +76,19 @@ def infer_format(path: str, declared: str) -> str:
     return "parquet"
 
 
-def read_whitespace(con: BaseBackend, path: str, name: str) -> ibis.Table:
+def read_whitespace(path: str) -> ibis.Table:
     """A text file whose columns are separated by runs of spaces (CDNOW_master.txt, many exports
-    of fixed-width reports): read as text, typed later by the contract like any other source."""
+    of fixed-width reports): read as text, typed later by the contract like any other source.
+
+    An in-memory table, not a named one: Spark resolves a name to an older temporary view first.
+    """
     import pandas as pd
 
     frame = pd.concat(
         pd.read_csv(p, sep=r"\s+", dtype=str, keep_default_na=False, na_values=[""])
         for p in sorted(glob.glob(path))
     )
-    return con.create_table(name, frame, overwrite=True)
+    return ibis.memtable(frame)
 
 
 def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis.Table:
@@ -99,7 +102,7 @@ def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis
     fmt = infer_format(path, source.get("format", "auto"))
     name = f"_src_{table}"
     if fmt == "whitespace":
-        raw = read_whitespace(con, path, name)
+        raw = read_whitespace(path)
     elif fmt == "csv":
         raw = con.read_csv(path, table_name=name, **dict(source.get("csv_options") or {}))
     else:

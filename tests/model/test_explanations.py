@@ -15,12 +15,13 @@ from churn.explain import driver_families, global_drivers, reason_codes, tree_sh
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_world")]
 
 # planted driver -> (the observable feature that carries it, +1 if the feature grows with it[,
-# the driver family whose SHAP is checked when the effect is spread over correlated features])
+# the driver family whose SHAP is checked when the effect is spread over correlated features]);
+# `feature==v` is the indicator of a binary planted trait (phone-only: every contact by phone)
 PROXIES = {
     "unresolved_complaints": ("complaints_unresolved", 1),
     "repeat_complaints": ("complaints_repeat_365d", 1),
     "usage_decline": ("days_since_last_interaction", 1),
-    "phone_only": ("share_phone_365d", 1, "channel_friction"),
+    "phone_only": ("share_phone_365d==1", 1, "channel_friction"),
     "single_channel": ("channel_entropy_365d", -1),
     "price_increase": ("price_increase_90d", 1),
     "early_life": ("tenure_days", -1),
@@ -70,6 +71,15 @@ def test_top_planted_drivers_are_among_the_top_driver_families(explained):
     assert set(planted) <= set(top_families), (planted, list(families.round(3).items()))
 
 
+def proxy_values(X: pd.DataFrame, feature: str) -> pd.Series:
+    """A feature column, or for `name==v` the 0/1 indicator of that value (missing stays so)."""
+    name, _, equals = feature.partition("==")
+    values = X[name].astype(float)
+    if not equals:
+        return values
+    return (values == float(equals)).astype(float).where(values.notna())
+
+
 @pytest.mark.parametrize("driver", list(PROXIES))
 def test_shap_dependence_follows_the_planted_direction(explained, driver):
     X, expl, catalog, truth = explained
@@ -77,7 +87,7 @@ def test_shap_dependence_follows_the_planted_direction(explained, driver):
     if planted["strength"] < SIGN_CHECK_MIN_STRENGTH:
         pytest.skip(f"{driver} is planted weaker than {SIGN_CHECK_MIN_STRENGTH}")
     feature, orientation, *family = PROXIES[driver]
-    values = X[feature].astype(float)
+    values = proxy_values(X, feature)
     known = values.notna()
     contribution = driver_families(expl.shap, catalog)[family[0]] if family else expl.shap[feature]
     rho = spearmanr(values[known], contribution[known]).statistic
