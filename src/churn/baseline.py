@@ -145,6 +145,7 @@ def compare_with_baseline(data, cfg: Mapping, features_dir: Path) -> tuple[dict,
         **{f"bgnbd_{name}_roc_auc": float(roc_auc_score(y, s)) for name, s in rankings.items()},
     }
     metrics["roc_auc_minus_bgnbd"] = metrics["roc_auc"] - metrics["bgnbd_roc_auc"]
+    metrics.update({f"bgnbd_{k}": float(v) for k, v in bgnbd.params_.items()})
     details = {
         "kind": baseline["kind"],
         "cutoff": str(cutoff),

@@ -166,9 +166,14 @@ def log_and_register(cfg: Mapping, model, data, backtest) -> dict:
     client = MlflowClient()
     version = str(info.registered_model_version)
     client.set_registered_model_alias(name, "challenger", version)
-    decision = decide_champion(
-        client, name, version, data, backtest, cfg["mlflow"]["primary_metric"]
-    )
+    from churn.train import cross_validated
+
+    if cross_validated(data, cfg["split"]):
+        decision = decide_champion_cv(client, name, version, data, backtest)
+    else:
+        decision = decide_champion(
+            client, name, version, data, backtest, cfg["mlflow"]["primary_metric"]
+        )
     mlflow.log_metrics({k: v for k, v in decision.items() if isinstance(v, float)})
     mlflow.set_tag("champion_decision", decision["message"])
     export_champion(name, Path(cfg["paths"]["models_dir"]))
@@ -216,6 +221,37 @@ def decide_champion(client: MlflowClient, name: str, version: str, data, backtes
         "message": f"{name} v{version} {verb} champion v{current.version} on the latest fold "
         f"(roc_auc {challenger:.4f} vs {champion:.4f})",
     }
+
+
+def decide_champion_cv(client: MlflowClient, name: str, version: str, data, backtest) -> dict:
+    """Without a time axis, compare cross-validated means: the champion was fitted on every row,
+    so scoring it on any fold would grade it on rows it has seen."""
+    challenger = backtest.summary["roc_auc_mean"]
+    try:
+        current = client.get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        current = None
+    run = client.get_run(current.run_id).data if current is not None else None
+    same_features = run is not None and run.params.get("data.feature_set_hash") == str(
+        data.meta["feature_set_hash"]
+    )
+    champion = run.metrics.get("roc_auc_mean") if same_features else None
+    out = {"challenger_cv_roc_auc": challenger}
+    if current is None or champion is None:
+        client.set_registered_model_alias(name, "champion", version)
+        why = "first model" if current is None else f"v{current.version} used other features"
+        out["message"] = f"{name} v{version} is champion ({why}; cv roc_auc {challenger:.4f})"
+        return out
+    promoted = challenger > champion
+    if promoted:
+        client.set_registered_model_alias(name, "champion", version)
+    verb = "replaces" if promoted else "does not beat"
+    out["champion_cv_roc_auc"] = float(champion)
+    out["message"] = (
+        f"{name} v{version} {verb} champion v{current.version} on cross-validated roc_auc "
+        f"({challenger:.4f} vs {champion:.4f})"
+    )
+    return out
 
 
 def export_champion(name: str, models_dir: Path) -> Path:
