@@ -108,3 +108,72 @@ def test_labels_read_only_their_window(raw, tmp_path):
     after = build(scramble_from(raw, window_end, seed=3), tmp_path / "b")
     pd.testing.assert_frame_equal(before[list(TARGETS)], after[list(TARGETS)])
     assert before.churn.sum() > 0
+
+
+def purchase_log(seed: int = 5, n: int = 400) -> pd.DataFrame:
+    """Buyers who join in Q1 2024 and buy at their own rate until they silently drop out."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for customer in range(1, n + 1):
+        day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 90)))
+        rate, dropout = rng.gamma(1.0, 1 / 20), rng.uniform(0.05, 0.6)
+        while day <= pd.Timestamp(DATA_END):
+            rows.append((customer, day, round(float(rng.gamma(2.0, 15.0)), 2)))
+            if rng.random() < dropout:
+                break
+            day += pd.Timedelta(days=1 + min(int(rng.exponential(1 / rate)), 400))
+    return pd.DataFrame(rows, columns=["customer_id", "ts", "amount"])
+
+
+def baseline_metrics(log: pd.DataFrame, tmp_path) -> dict:
+    """The BG/NBD comparison of a purchase log, through validate, features and the comparison."""
+    from churn.baseline import compare_with_baseline
+    from churn.dataset import write_snapshots
+    from churn.train import load_training_data
+    from churn.validate import load_warehouse
+    from tests.conftest import compose_config
+
+    tmp_path.mkdir(parents=True)
+    log.to_parquet(tmp_path / "log.parquet")
+    overrides = [
+        f"paths.data_dir={tmp_path}",
+        "data.cutoffs.start=2024-02-01",
+        "data.cutoffs.end=2024-12-01",
+        "data.labels.horizon_days=60",
+        "data.baseline.cutoff=2024-07-01",
+        "data.baseline.horizon_days=150",
+    ]
+    build = compose_config("build_features", "data=cdnow", *overrides)
+    sources = {
+        "customers": {"derive": "first_purchase"},
+        "transactions": {"path": str(tmp_path / "log.parquet")},
+    }
+    con = ibis.duckdb.connect()
+    load_warehouse(con, sources, DATA_END, max_reject_fraction=0.0)
+    write_snapshots(
+        con,
+        tmp_path / "features",
+        build["features"],
+        build["labels"],
+        build["cutoffs"],
+        str(DATA_END),
+        baseline=build["data"]["baseline"],
+    )
+    cfg = compose_config("train", "data=cdnow", *overrides)
+    data = load_training_data(tmp_path, "churn")
+    metrics, _ = compare_with_baseline(data, cfg, tmp_path / "features")
+    return metrics
+
+
+def test_the_bgnbd_comparison_reads_nothing_after_its_cutoff_but_the_holdout_label(tmp_path):
+    """Purchases after the baseline cutoff are re-priced and doubled: who buys in the holdout is
+    unchanged, so both rankings and both scores must be too. Changing June moves them."""
+    log = purchase_log()
+    before = baseline_metrics(log, tmp_path / "before")
+    future = log["ts"] >= pd.Timestamp("2024-07-01")
+    later = log[future].assign(amount=lambda f: f.amount * 3)
+    changed = pd.concat([log[~future], later, later.assign(ts=later.ts + pd.Timedelta(hours=5))])
+    assert baseline_metrics(changed, tmp_path / "after") == before
+    june = (log["ts"] >= pd.Timestamp("2024-06-01")) & ~future
+    moved = baseline_metrics(log[~june], tmp_path / "june")
+    assert moved["bgnbd_r"] != before["bgnbd_r"] and moved["roc_auc"] != before["roc_auc"]

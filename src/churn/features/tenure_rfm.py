@@ -8,9 +8,7 @@ from churn.features.base import Context, Feature, buildable, windowed
 
 FAMILY = "tenure_rfm"
 EARLY_LIFE_DAYS = 180
-
-
-BUYS = ("transactions",)
+BUYS = ("transactions",)  # what the RFM(T) features are built from
 
 
 def features(windows) -> list[Feature]:
