@@ -209,6 +209,14 @@ def test_purchase_log_with_date_layout_and_customers_from_first_purchase(tmp_pat
     assert tx["amount"].sum() == pytest.approx(11.77 + 12 + 77 + 9.99)
 
 
+def test_staging_left_by_a_killed_run_is_not_taken_for_this_loads_customers(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        con.execute("create table _stg_customers as select 999 as customer_id")
+    results = load(tmp_path, whitespace_log(tmp_path))
+    assert results["transactions"].rows_loaded == 4  # not checked against the stale customers
+    assert read(tmp_path, "select count(*) n from customers")["n"].item() == 2
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

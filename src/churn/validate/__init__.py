@@ -102,14 +102,16 @@ def stage_table(
     source: Mapping[str, Any],
     load_date: dt_.date,
     example_rows: int,
+    parents: Mapping[str, Any] | None = None,
 ) -> TableResult:
-    """Write `_stg_<table>` and `_stg_rejects_<table>`; return the counts."""
+    """Write `_stg_<table>` and `_stg_rejects_<table>`; return the counts.
+
+    `parents` are the tables staged earlier in this load that references are checked against.
+    """
     if source.get("derive"):
         return stage_derived_customers(con, contract)
     raw = read_source(con, contract.name, source)
-    staged = set(con.list_tables())
-    parents = {"customers": con.table("_stg_customers")} if "_stg_customers" in staged else {}
-    tagged = tag_rejects(contract, raw, parents, load_date, source.get("formats"))
+    tagged = tag_rejects(contract, raw, dict(parents or {}), load_date, source.get("formats"))
     clean, rejects = split_tagged(contract, tagged)
     con.create_table(f"_stg_{contract.name}", clean, overwrite=True)
     staged_rejects = con.create_table(f"_stg_rejects_{contract.name}", rejects, overwrite=True)
@@ -164,10 +166,14 @@ def load_warehouse(
     try:
         results = []
         for contract in contracts:
+            # only this load's staged customers: a killed earlier run may have left some behind
+            parents = {"customers": con.table("_stg_customers")} if "customers" in staged else {}
             staged[contract.name] = f"_stg_{contract.name}"
             staged[f"rejects_{contract.name}"] = f"_stg_rejects_{contract.name}"
             results.append(
-                stage_table(con, contract, tables[contract.name], load_date, example_rows)
+                stage_table(
+                    con, contract, tables[contract.name], load_date, example_rows, parents
+                )
             )
         too_many = [r for r in results if r.reject_fraction > max_reject_fraction]
         if too_many:
