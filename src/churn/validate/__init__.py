@@ -171,9 +171,7 @@ def load_warehouse(
             staged[contract.name] = f"_stg_{contract.name}"
             staged[f"rejects_{contract.name}"] = f"_stg_rejects_{contract.name}"
             results.append(
-                stage_table(
-                    con, contract, tables[contract.name], load_date, example_rows, parents
-                )
+                stage_table(con, contract, tables[contract.name], load_date, example_rows, parents)
             )
         too_many = [r for r in results if r.reject_fraction > max_reject_fraction]
         if too_many:
