@@ -27,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 from churn.errors import ChurnError
 from churn.plots import log_backtest_plots
 from churn.reference import reference_distributions
+from churn.train import cross_validated
 
 log = logging.getLogger(__name__)
 
@@ -166,8 +167,6 @@ def log_and_register(cfg: Mapping, model, data, backtest) -> dict:
     client = MlflowClient()
     version = str(info.registered_model_version)
     client.set_registered_model_alias(name, "challenger", version)
-    from churn.train import cross_validated
-
     if cross_validated(data, cfg["split"]):
         decision = decide_champion_cv(client, name, version, data, backtest)
     else:

@@ -23,6 +23,7 @@ from churn.backtest import (
     oracle_auc,
     rolling_folds,
 )
+from churn.baseline import compare_with_baseline
 from churn.dataset import load_model_table, model_inputs
 from churn.errors import ChurnError
 from churn.evaluate import RetentionCosts, score_fold, summarize_folds
@@ -256,8 +257,6 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
     metrics = {**backtest.summary, **best_profit(backtest)}
     comparison = None
     if cfg["data"].get("baseline"):
-        from churn.baseline import compare_with_baseline
-
         baseline_metrics, comparison = compare_with_baseline(
             data, cfg, Path(cfg["paths"]["data_dir"]) / "features"
         )
