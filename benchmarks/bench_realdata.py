@@ -98,9 +98,8 @@ def train_all(tmp: Path) -> dict[str, float]:
 
 
 def cell(m: dict, prefix: str, key: str, bold: bool = False) -> str:
-    text = f"{m[f'{prefix}_{key}_mean']:.3f} ± {m[f'{prefix}_{key}_std']:.3f}"
-    if key == "lift_10":
-        text = f"{m[f'{prefix}_{key}_mean']:.2f} ± {m[f'{prefix}_{key}_std']:.2f}"
+    digits = 2 if key == "lift_10" else 3
+    text = f"{m[f'{prefix}_{key}_mean']:.{digits}f} ± {m[f'{prefix}_{key}_std']:.{digits}f}"
     return f"**{text}**" if bold else text
 
 

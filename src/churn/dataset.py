@@ -26,7 +26,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from churn.cutoffs import build_spine, cutoff_dates
 from churn.errors import ChurnError, ConfigError
-from churn.features import Context, available_families, build_features, catalog
+from churn.features import (
+    Context,
+    announce_skipped_features,
+    available_families,
+    build_features,
+    catalog,
+)
 from churn.features.digest import build_digests, drop_digests, materialize_digests
 from churn.features.value import ValueTiers
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
@@ -128,6 +134,7 @@ def write_snapshots(
     if "customers" not in tables:
         raise ChurnError("the warehouse has no customers table: run `churn validate` first")
     families = available_families(tables, list(fcfg["families"]) or None, announce=True)
+    announce_skipped_features(tables, families, tuple(fcfg["windows"]))
     data_end = data_end_date(tables, declared_end)
     cutoffs = cutoff_dates(ccfg["freq"], ccfg["start"], ccfg["end"])
     tmp = out_dir.with_name(f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
@@ -168,6 +175,7 @@ def write_snapshots(
             "feature_set_hash": feature_set_hash(features),
             "value_tiers": tiers.to_dict() if tiers else None,
             "features": [asdict(f) for f in features],
+            "baseline": baseline,
             **(extra_meta or {}),
         }
         (tmp / "catalog.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -278,7 +286,7 @@ def run_features(cfg) -> dict:
             plain["labels"],
             plain["cutoffs"],
             plain["data"].get("load_date"),
-            extra_meta={"inputs": inputs, "baseline": plain["data"].get("baseline")},
+            extra_meta={"inputs": inputs},
             baseline=plain["data"].get("baseline"),
         )
     total = sum(meta["rows"].values())

@@ -98,28 +98,22 @@ def test_telco_cross_validated_auc_reaches_the_logistic_reference(telco):
             assert key in metrics
 
 
-def test_telco_report_and_scores_build(telco):
-    data, root, _ = telco
+def report_and_score(name: str, data: Path, root: Path, as_of: str) -> tuple[str, pd.DataFrame]:
+    """`churn report` and `churn score` for a trained data config: the page and scores.csv."""
     uri = f"sqlite:///{root}/mlflow.db"
-    out = churn(
-        "report",
-        "data=telco",
-        f"paths.data_dir={data}",
-        f"paths.reports_dir={root}/reports",
-        f"mlflow.tracking_uri={uri}",
-    )
+    common = (f"data={name}", f"paths.data_dir={data}", f"mlflow.tracking_uri={uri}")
+    out = churn("report", *common, f"paths.reports_dir={root}/reports")
+    assert out.returncode == 0, out.stderr
+    out = churn("score", *common, f"paths.scores_dir={root}/scores")
     assert out.returncode == 0, out.stderr
     html = (root / "reports" / "retention_report.html").read_text()
+    return html, pd.read_csv(root / "scores" / f"as_of={as_of}" / "scores.csv")
+
+
+def test_telco_report_and_scores_build(telco):
+    data, root, _ = telco
+    html, scores = report_and_score("telco", data, root, "2020-01-01")
     assert "weak service bonds" in html and "telco-churn" in html
-    out = churn(
-        "score",
-        "data=telco",
-        f"paths.data_dir={data}",
-        f"paths.scores_dir={root}/scores",
-        f"mlflow.tracking_uri={uri}",
-    )
-    assert out.returncode == 0, out.stderr
-    scores = pd.read_csv(root / "scores" / "as_of=2020-01-01" / "scores.csv")
     assert len(scores) == 7043 and scores["reason_1"].notna().mean() > 0.9
 
 
@@ -175,24 +169,6 @@ def test_cdnow_beats_bgnbd_on_the_same_customers_and_cutoff(cdnow):
 
 def test_cdnow_report_and_scores_build(cdnow):
     data, root, _, _, _ = cdnow
-    uri = f"sqlite:///{root}/mlflow.db"
-    out = churn(
-        "report",
-        "data=cdnow",
-        f"paths.data_dir={data}",
-        f"paths.reports_dir={root}/reports",
-        f"mlflow.tracking_uri={uri}",
-    )
-    assert out.returncode == 0, out.stderr
-    html = (root / "reports" / "retention_report.html").read_text()
+    html, scores = report_and_score("cdnow", data, root, "1998-07-01")
     assert "cdnow-churn" in html and "no purchase for" in html
-    out = churn(
-        "score",
-        "data=cdnow",
-        f"paths.data_dir={data}",
-        f"paths.scores_dir={root}/scores",
-        f"mlflow.tracking_uri={uri}",
-    )
-    assert out.returncode == 0, out.stderr
-    scores = pd.read_csv(root / "scores" / "as_of=1998-07-01" / "scores.csv")
     assert len(scores) == 23_570

@@ -197,13 +197,14 @@ def purchase_log_tables(con, tmp_path):
 
 def test_purchase_log_skips_missing_families_and_builds_rfmt(tmp_path, caplog):
     from churn.dataset import build_snapshot
-    from churn.features import available_families, catalog
+    from churn.features import announce_skipped_features, available_families, catalog
     from tests.conftest import CUTOFF_CFG, FEATURE_CFG, LABEL_CFG
 
     caplog.set_level("INFO")
     con = ibis.duckdb.connect()
     tables = purchase_log_tables(con, tmp_path)
     families = available_families(tables, announce=True)
+    announce_skipped_features(tables, families, (30, 90, 180, 365))
     assert families == ["tenure_rfm", "value"]
     assert "skipping family channels (no interactions table or channel column in " in caplog.text
     assert "family tenure_rfm without age_years, segment, region, acquisition_channel" in (

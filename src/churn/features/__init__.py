@@ -70,15 +70,13 @@ def available_families(tables, wanted=None, announce: bool = False) -> list[str]
                 log.info("features: skipping family %s (no %s)", name, ", ".join(missing))
             continue
         out.append(name)
-    if announce:
-        announce_skipped_features(tables, out)
     return out
 
 
-def announce_skipped_features(tables, families) -> None:
+def announce_skipped_features(tables, families, windows) -> None:
     """One line per family that runs without some of its features (a source column is absent)."""
     for name in families:
-        skipped = [f for f in FAMILIES[name].features((30,)) if not buildable(f, tables)]
+        skipped = [f for f in FAMILIES[name].features(windows) if not buildable(f, tables)]
         if not skipped:
             continue
         absent: dict[str, list[str]] = {}
@@ -121,4 +119,12 @@ def build_features(ctx: Context, spine: ibis.Table, families: list[str]) -> ibis
     return out.mutate(**fills)
 
 
-__all__ = ["FAMILIES", "Context", "Feature", "available_families", "build_features", "catalog"]
+__all__ = [
+    "FAMILIES",
+    "Context",
+    "Feature",
+    "announce_skipped_features",
+    "available_families",
+    "build_features",
+    "catalog",
+]

@@ -13,6 +13,7 @@ BUYS = ("transactions",)  # what the RFM(T) features are built from
 
 def features(windows) -> list[Feature]:
     fixed = dict(family=FAMILY, actionable=False)
+    bought = dict(family=FAMILY, needs=BUYS)
     return [
         Feature(
             "tenure_days",
@@ -86,72 +87,65 @@ def features(windows) -> list[Feature]:
         ),
         Feature(
             "recency_days",
-            family=FAMILY,
             driver_family="drifting_away",
             actionable=True,
             description="days since the last purchase",
             template="no purchase for {value:.0f} days",
             zero_when_absent=False,
-            needs=BUYS,
+            **bought,
         ),
         Feature(
             "purchase_days",
-            family=FAMILY,
             driver_family="drifting_away",
             actionable=True,
             description="days with a purchase, over the whole relationship (RFM(T) frequency + 1)",
             template="bought on {value:.0f} days so far",
-            needs=BUYS,
+            **bought,
         ),
         Feature(
             "first_purchase_days",
-            family=FAMILY,
             driver_family="early_life",
             actionable=False,
             description="days since the first purchase (RFM(T) T)",
             template="first purchase {value:.0f} days ago",
             zero_when_absent=False,
-            needs=BUYS,
+            **bought,
         ),
         *windowed(
             "frequency_{w}d",
             windows,
-            family=FAMILY,
             driver_family="drifting_away",
             actionable=True,
             description="purchases in the last {w} days",
             template="only {value:.0f} purchases in the last {w} days",
-            needs=BUYS,
+            **bought,
         ),
         *windowed(
             "monetary_{w}d",
             windows,
-            family=FAMILY,
             driver_family="value_fixed",
             actionable=False,
             description="spend in the last {w} days",
             template="spent {value:.0f} in the last {w} days",
-            needs=BUYS,
+            **bought,
         ),
         Feature(
             "avg_basket_365d",
-            family=FAMILY,
             driver_family="value_fixed",
             actionable=False,
             description="average purchase amount in the last 365 days",
             template="average purchase of {value:.0f}",
             zero_when_absent=False,
-            needs=BUYS,
+            **bought,
         ),
         Feature(
             "frequency_per_month",
-            family=FAMILY,
             driver_family="drifting_away",
             actionable=True,
             description="purchases per month of tenure over the last 365 days",
             template="{value:.1f} purchases a month",
             zero_when_absent=False,
-            needs=BUYS,
+            **bought,
         ),
     ]
 
