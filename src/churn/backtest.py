@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,23 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import roc_auc_score
 
 from churn.errors import ChurnError
+from churn.evaluate import summarize_folds
+
+
+@dataclass
+class BacktestResult:
+    """Per-fold metrics and predictions; for cross-validation also the chosen estimator
+    parameters and every row's out-of-fold score of the first repeat (for the final calibration)."""
+
+    folds: list[dict[str, float]] = field(default_factory=list)
+    predictions: list[pd.DataFrame] = field(default_factory=list)
+    params: dict | None = None
+    trials: list[dict] = field(default_factory=list)
+    raw_oof: np.ndarray | None = None
+
+    @property
+    def summary(self) -> dict[str, float]:
+        return summarize_folds(self.folds)
 
 
 @dataclass(frozen=True)
@@ -58,10 +75,42 @@ def cv_folds(y: np.ndarray, n_splits: int, n_repeats: int, seed: int) -> list[Cv
     ]
 
 
-def fit_cross_calibrated(pipe, X: pd.DataFrame, y: np.ndarray, method: str):
-    """No later time fold to calibrate on: cross-validated calibration, then one refit on all
-    rows (a single model and calibrator, so explanations and scores use exactly that model)."""
-    return CalibratedClassifierCV(pipe, method=method, cv=3, ensemble=False).fit(X, y)
+def fit_score_calibrator(raw: np.ndarray, y: np.ndarray, method: str):
+    """The map from a model's raw score to a probability, as sklearn's calibration fits it."""
+    from sklearn.calibration import _SigmoidCalibration
+    from sklearn.isotonic import IsotonicRegression
+
+    if np.unique(y).size < 2:
+        raise ChurnError("calibration needs both churners and stayers in the out-of-fold scores")
+    raw = np.asarray(raw, dtype=float)
+    if method == "sigmoid":
+        return _SigmoidCalibration().fit(raw, y)
+    if method == "isotonic":
+        return IsotonicRegression(out_of_bounds="clip").fit(raw, y)
+    raise ChurnError(f"split.cv_calibration={method!r}: use sigmoid or isotonic")
+
+
+def calibrate_out_of_fold(pipe, raw_oof: np.ndarray, y: np.ndarray, method: str = "sigmoid"):
+    """The fitted pipeline with a calibrator learned on out-of-fold scores, never in-sample ones.
+
+    A table without a time axis has no later fold to calibrate on, so the map from score to
+    probability is learned on the cross-validation's own out-of-fold scores (one model fit, not
+    one per inner fold). The result is sklearn's CalibratedClassifierCV, as `calibrate` returns,
+    so explanations, skops and MLflow treat both the same way.
+    """
+    from sklearn.calibration import _CalibratedClassifier
+
+    calibrator = fit_score_calibrator(raw_oof, y, method)
+    classes = np.array([0, 1])
+    model = CalibratedClassifierCV(pipe, method=method, ensemble=False)
+    model.calibrated_classifiers_ = [
+        _CalibratedClassifier(pipe, [calibrator], classes=classes, method=method)
+    ]
+    model.classes_ = classes
+    if hasattr(pipe, "feature_names_in_"):
+        model.feature_names_in_ = pipe.feature_names_in_
+        model.n_features_in_ = len(pipe.feature_names_in_)
+    return model
 
 
 def closed_before(cutoffs: Sequence[dt.date], moment: dt.date, horizon_days: int) -> list[dt.date]:

@@ -159,7 +159,9 @@ class SplitOptions:
     calibration: str = "isotonic"  # isotonic | sigmoid, fitted on a later cutoff than the model
     cv_folds: int = 5  # split.kind=cv (and snapshot tables): stratified k-fold ...
     cv_repeats: int = 3  # ... repeated
-    cv_calibration: str = "sigmoid"  # cross-validated; sigmoid keeps the ranking (AUC) intact
+    cv_calibration: str = "sigmoid"  # on out-of-fold scores; sigmoid keeps the ranking intact
+    # the final model's mean probability may differ from the observed rate by this share of it
+    mean_probability_tolerance: float = 0.25
 
 
 @dataclass

@@ -20,8 +20,12 @@ PREPROCESSING = ("tree", "linear")
 
 
 def one_hot() -> OneHotEncoder:
-    """Unseen categories at scoring time become all-zero columns instead of an error."""
-    return OneHotEncoder(handle_unknown="ignore", min_frequency=20, sparse_output=False)
+    """Unseen categories at scoring time become all-zero columns instead of an error; rare ones
+    and all but the 30 most frequent of a many-valued column (a service area, a handset model)
+    share one 'infrequent' column, so a real table does not become hundreds of columns."""
+    return OneHotEncoder(
+        handle_unknown="ignore", min_frequency=20, max_categories=30, sparse_output=False
+    )
 
 
 def build_preprocessor(numeric: Sequence[str], categorical: Sequence[str], kind: str):

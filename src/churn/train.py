@@ -8,28 +8,23 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from churn.backtest import (
-    Fold,
-    calibrate,
-    cv_folds,
-    fit_cross_calibrated,
-    oracle_auc,
-    rolling_folds,
-)
+from churn.backtest import BacktestResult, Fold, calibrate, oracle_auc, rolling_folds
 from churn.baseline import compare_with_baseline
+from churn.crossval import fit_final_cv, run_cross_validation
 from churn.dataset import load_model_table, model_inputs
 from churn.errors import ChurnError
-from churn.evaluate import RetentionCosts, score_fold, summarize_folds
+from churn.evaluate import RetentionCosts, score_fold
 from churn.labels import TARGETS
 from churn.pipeline import build_pipeline
 from churn.search import run_search, with_params
+from churn.tuning import with_estimator
 
 log = logging.getLogger(__name__)
 VALUE_COLUMN = "revenue_12m"
@@ -46,16 +41,6 @@ class TrainingData:
     @property
     def features(self) -> list[str]:
         return self.numeric + self.categorical
-
-
-@dataclass
-class BacktestResult:
-    folds: list[dict[str, float]] = field(default_factory=list)
-    predictions: list[pd.DataFrame] = field(default_factory=list)
-
-    @property
-    def summary(self) -> dict[str, float]:
-        return summarize_folds(self.folds)
 
 
 def load_training_data(data_dir: Path, target: str) -> TrainingData:
@@ -146,36 +131,6 @@ def cross_validated(data: TrainingData, split: Mapping) -> bool:
     return split["kind"] == "cv" or one_cutoff
 
 
-def run_cross_validation(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list]:
-    """Stratified k-fold repeated (`split.cv_folds` x `split.cv_repeats`), mean and sd."""
-    target, split = cfg["target"]["name"], cfg["split"]
-    y = data.frame[target].astype(int).to_numpy()
-    folds = cv_folds(y, split["cv_folds"], split["cv_repeats"], cfg["seed"])
-    costs = RetentionCosts(**cfg["costs"])
-    result = BacktestResult()
-    for fold in folds:
-        fit, test = data.frame.iloc[fold.fit], data.frame.iloc[fold.test]
-        pipe = build_pipeline(cfg["model"], data.numeric, data.categorical)
-        model = fit_cross_calibrated(pipe, fit[data.features], y[fold.fit], split["cv_calibration"])
-        p = model.predict_proba(test[data.features])[:, 1]
-        metrics = score_fold(y[fold.test], p, test[VALUE_COLUMN].to_numpy(), costs)
-        result.folds.append(metrics)
-        result.predictions.append(
-            test[["customer_id", "cutoff", VALUE_COLUMN]].assign(
-                y=y[fold.test], p=p, fold=fold.number, label=f"fold {fold.number}"
-            )
-        )
-    summary = result.summary
-    log.info(
-        "%d-fold cross-validation x %d: roc_auc %.4f ± %.4f",
-        split["cv_folds"],
-        split["cv_repeats"],
-        summary["roc_auc_mean"],
-        summary["roc_auc_std"],
-    )
-    return result, folds
-
-
 def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
     target = cfg["target"]["name"]
     split = cfg["split"]
@@ -184,7 +139,7 @@ def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list
             log.info(
                 "one cutoff (a snapshot table): evaluating by cross-validation, not out of time"
             )
-        return run_cross_validation(data, cfg)
+        return run_cross_validation(data, cfg, VALUE_COLUMN)
     cutoffs = sorted(data.frame["cutoff"].unique())
     folds = rolling_folds(
         cutoffs, split["n_folds"], cfg["labels"]["horizon_days"], split["min_fit_cutoffs"]
@@ -209,18 +164,34 @@ def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list
     return result, folds
 
 
-def fit_final(data: TrainingData, cfg: Mapping):
+def fit_final(data: TrainingData, cfg: Mapping, backtest: BacktestResult):
     """The model to ship: every labelled cutoff but the latest, calibrated on the latest (a
     snapshot table: every row, with cross-validated calibration)."""
     if cross_validated(data, cfg["split"]):
-        target = cfg["target"]["name"]
-        pipe = build_pipeline(cfg["model"], data.numeric, data.categorical)
-        y = data.frame[target].astype(int).to_numpy()
-        return fit_cross_calibrated(
-            pipe, data.frame[data.features], y, cfg["split"]["cv_calibration"]
-        )
+        return fit_final_cv(data, cfg, backtest)
     cutoffs = sorted(data.frame["cutoff"].unique())
     return fit_calibrated(data, cfg["target"]["name"], cutoffs[:-1], cutoffs[-1], cfg)
+
+
+def check_mean_probability(model, data: TrainingData, cfg: Mapping) -> None:
+    """The shipped model's mean probability must match the observed rate on the rows it was
+    calibrated for; a model that calls everyone high-risk stops here, before any report."""
+    target, split = cfg["target"]["name"], cfg["split"]
+    if cross_validated(data, split):
+        rows = data.frame
+    else:
+        rows = rows_at(data, [sorted(data.frame["cutoff"].unique())[-1]])
+    p = model.predict_proba(rows[data.features])[:, 1]
+    mean_p, rate = float(np.mean(p)), float(rows[target].mean())
+    tolerance = max(split["mean_probability_tolerance"] * rate, 0.01)
+    if not np.isfinite(mean_p) or abs(mean_p - rate) > tolerance:
+        raise ChurnError(
+            f"the final model's mean predicted probability is {mean_p:.4f} on the {len(rows):,} "
+            f"rows it was calibrated for, where {rate:.4f} is observed (tolerance {tolerance:.4f}, "
+            "split.mean_probability_tolerance): its probabilities cannot be read as chances, so "
+            "nothing is reported. Look for a leaking column (churn validate) or raise the tolerance."
+        )
+    log.info("final model: mean probability %.4f against an observed rate of %.4f", mean_p, rate)
 
 
 def data_fingerprint(data: TrainingData, target: str) -> dict[str, Any]:
@@ -253,7 +224,18 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
         cfg = with_params(cfg, best)
     else:
         backtest, folds = run_backtest(data, cfg)
-    model = fit_final(data, cfg)
+    if backtest.params:  # the search's choice is what gets fitted, logged and registered
+        cfg = {**cfg, "model": with_estimator(cfg["model"], backtest.params)}
+        trials = [
+            {
+                "number": t["number"],
+                "params": t["params"],
+                "metrics": {"inner_roc_auc": t["inner_roc_auc"]},
+            }
+            for t in backtest.trials
+        ]
+    model = fit_final(data, cfg, backtest)
+    check_mean_probability(model, data, cfg)
     metrics = {**backtest.summary, **best_profit(backtest)}
     comparison = None
     if cfg["data"].get("baseline"):
