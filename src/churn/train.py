@@ -189,7 +189,8 @@ def check_mean_probability(model, data: TrainingData, cfg: Mapping) -> None:
             f"the final model's mean predicted probability is {mean_p:.4f} on the {len(rows):,} "
             f"rows it was calibrated for, where {rate:.4f} is observed (tolerance {tolerance:.4f}, "
             "split.mean_probability_tolerance): its probabilities cannot be read as chances, so "
-            "nothing is reported. Look for a leaking column (churn validate) or raise the tolerance."
+            "nothing is reported. Look for a leaking column (churn validate) or raise the "
+            "tolerance."
         )
     log.info("final model: mean probability %.4f against an observed rate of %.4f", mean_p, rate)
 

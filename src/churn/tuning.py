@@ -35,7 +35,7 @@ class TuningResult:
 
 
 def draw_trials(tune: Mapping, seed: int) -> list[dict[str, Any]]:
-    """Depths spread evenly over their range (shallow to deep), learning rates drawn with the seed."""
+    """Depths spread evenly over their range (shallow to deep), learning rates seeded."""
     n = int(tune["trials"])
     low, high = tune["max_depth"]
     depths = np.unique(np.rint(np.linspace(low, high, n)).astype(int))
