@@ -92,11 +92,13 @@ def compose_config(name: str, *overrides: str) -> dict:
     from omegaconf import OmegaConf
 
     from churn.cli import find_config_dir
-    from churn.config import register_configs
+    from churn.config import name_data, register_configs
 
     register_configs()
     with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
         cfg = compose(config_name=name, overrides=list(overrides))
+    chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("data=")]
+    name_data(cfg, chosen[-1] if chosen else "synthetic")
     return OmegaConf.to_container(cfg, resolve=True)
 
 

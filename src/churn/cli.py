@@ -83,12 +83,15 @@ def load_task(name: str) -> Callable[[DictConfig], object]:
 
 def run_task(name: str, args: list[str]) -> None:
     """Hand the overrides to Hydra; turn a user error into a message and exit status 2."""
-    from churn.config import register_configs
+    from churn.config import name_data, register_configs
 
     register_configs()
     task = load_task(name)
 
     def guarded(cfg: DictConfig) -> None:
+        from hydra.core.hydra_config import HydraConfig
+
+        name_data(cfg, HydraConfig.get().runtime.choices.get("data"))
         OmegaConf.resolve(cfg)
         try:
             task(cfg)

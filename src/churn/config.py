@@ -49,14 +49,18 @@ class TableSource:
 
 @dataclass
 class DataConfig:
-    name: str = MISSING
-    mode: str = "events"  # events: CRM tables | snapshot: one customer table with a churn flag
-    model_prefix: str = "churn"  # registered models are <model_prefix>-<target>
-    snapshot: Any = None  # snapshot mode: path, id, label, value, features (configs/data/telco)
+    name: str = MISSING  # filled from the data config's file name when left out
+    # events: CRM tables | snapshot: one customer table with a churn flag | auto: snapshot when a
+    # `snapshot:` section is given
+    mode: str = "auto"
+    model_prefix: str = "${.name}"  # registered models are <model_prefix>-<target>
+    # snapshot mode: path and label.column are enough; see configs/data/custom.yaml
+    snapshot: Any = None
     # what this dataset brings to other groups, read there with oc.select (e.g. labels.yaml)
     labels: dict[str, Any] = field(default_factory=dict)
     cutoffs: dict[str, Any] = field(default_factory=dict)
     risk: dict[str, Any] = field(default_factory=dict)
+    costs: dict[str, Any] = field(default_factory=dict)
     # a published baseline fitted in the same run (configs/data/cdnow.yaml: BG/NBD)
     baseline: Any = None
     # timestamps after this date are impossible; null means today
@@ -166,8 +170,9 @@ class SplitOptions:
 
 @dataclass
 class CostsOptions:
-    contact_cost: float = 5.0
-    incentive_cost: float = 20.0
+    # null: scaled to the customer table's value (snapshot mode), else the demo world's 5 and 20
+    contact_cost: float | None = None
+    incentive_cost: float | None = None
     acceptance_rate: float = 0.3
 
 
@@ -206,7 +211,8 @@ class TrainConfig:
 class RiskOptions:
     """Risk bands: a band starts at its edge, so edges has one entry fewer than labels."""
 
-    edges: list[float] = field(default_factory=lambda: [0.05, 0.15])
+    # null: from the base rate of a customer table (1x and 2x), else 0.05 and 0.15
+    edges: list[float] | None = None
     labels: list[str] = field(default_factory=lambda: ["low", "medium", "high"])
     at_risk: str = "high"  # the band counted as "at risk" in headlines
 
@@ -262,6 +268,26 @@ class ScoreConfig:
     risk: RiskOptions = field(default_factory=RiskOptions)
     costs: CostsOptions = field(default_factory=CostsOptions)
     score: ScoreOptions = field(default_factory=ScoreOptions)
+
+
+def data_mode(data) -> str:
+    """`events` or `snapshot`; `auto` is snapshot when the data config has a snapshot section."""
+    mode = data.get("mode") or "auto"
+    if mode == "auto":
+        return "snapshot" if data.get("snapshot") else "events"
+    if mode not in ("events", "snapshot"):
+        from churn.errors import ConfigError
+
+        raise ConfigError(f"data.mode={mode!r}: use events, snapshot or auto")
+    return mode
+
+
+def name_data(cfg, choice: str | None) -> None:
+    """A data config may leave out its name: it is the config's file name (`data=mytable`)."""
+    from omegaconf import OmegaConf
+
+    if "data" in cfg and OmegaConf.is_missing(cfg.data, "name") and choice:
+        cfg.data.name = choice
 
 
 def register_configs() -> None:

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from churn.config import data_mode
 from churn.cutoffs import build_spine, cutoff_dates
 from churn.errors import ChurnError, ConfigError
 from churn.features import (
@@ -270,11 +271,12 @@ def run_features(cfg) -> dict:
 
     plain = OmegaConf.to_container(cfg, resolve=True)
     out_dir = Path(cfg.paths.data_dir) / "features"
-    if plain["data"].get("mode") == "snapshot":
+    if data_mode(plain["data"]) == "snapshot":
         from churn.snapshot import write_snapshot_features
 
         with connection(plain["warehouse"]) as con:
-            return write_snapshot_features(con, out_dir, plain["data"], plain["features"])
+            data_dir = Path(cfg.paths.data_dir)
+            return write_snapshot_features(con, out_dir, data_dir, plain["features"])
     inputs = features_inputs(plain, Path(cfg.paths.data_dir))
     if not cfg.force and unchanged(out_dir / "catalog.json", "inputs", inputs, "features"):
         return json.loads((out_dir / "catalog.json").read_text())

@@ -13,4 +13,7 @@ DRIVER_FAMILIES: dict[str, str] = {
     "price": "price",
     "early_life": "early life",
     "value_fixed": "value and fixed traits",
+    "unassigned": "not yet assigned to a driver family",
 }
+# never offered as a reason to act on: context, or a column nobody has placed yet
+NOT_ACTIONABLE = ("early_life", "value_fixed", "unassigned")

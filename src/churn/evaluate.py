@@ -7,7 +7,7 @@ so each can be checked against a hand-computed case.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,6 +80,7 @@ def contact_profit(y, value, costs: RetentionCosts) -> np.ndarray:
     (The maximum-profit churn model of Verbraken et al., with per-customer value.)
     """
     y, value = as_arrays(y, value)
+    value = np.nan_to_num(value, nan=0.0)  # an unknown value saves nothing, it does not void the sum
     saved = costs.acceptance_rate * (value - costs.incentive_cost)
     return y * saved - (1 - y) * costs.incentive_cost - costs.contact_cost
 
@@ -129,6 +130,28 @@ def summarize_folds(folds: list[dict[str, float]]) -> dict[str, float]:
         values = np.array([f[key] for f in folds], dtype=float)
         out[f"{key}_mean"] = float(values.mean())
         out[f"{key}_std"] = float(values.std(ddof=1)) if values.size > 1 else 0.0
+    return out
+
+
+DEFAULT_RISK_EDGES = [0.05, 0.15]
+DEFAULT_COSTS = {"contact_cost": 5.0, "incentive_cost": 20.0}
+
+
+def with_economics(cfg: Mapping, inferred: Mapping | None) -> dict:
+    """Risk edges and contact costs left null in config: a customer table's own (its base rate,
+    its value's scale, inferred at validation), else the demo world's defaults."""
+    out, inferred = dict(cfg), inferred or {}
+    if "costs" in out:
+        costs = dict(out["costs"])
+        for key, default in DEFAULT_COSTS.items():
+            if costs.get(key) is None:
+                costs[key] = float((inferred.get("costs") or {}).get(key, default))
+        out["costs"] = costs
+    if "risk" in out and not out["risk"].get("edges"):
+        out["risk"] = {
+            **out["risk"],
+            "edges": list(inferred.get("risk_edges") or DEFAULT_RISK_EDGES),
+        }
     return out
 
 

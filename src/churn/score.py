@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from churn.config import data_mode
 from churn.dataset import (
     build_snapshot,
     data_end_date,
@@ -37,7 +38,7 @@ from churn.dataset import (
     warehouse_tables,
 )
 from churn.errors import ChurnError
-from churn.evaluate import assign_risk_bands
+from churn.evaluate import assign_risk_bands, with_economics
 from churn.explain import explain, reason_codes
 from churn.features import available_families, catalog
 from churn.features.value import ValueTiers
@@ -117,6 +118,7 @@ class Scorer:
     feature_set_hash: str
     reference: dict
     propensity: dict[str, Any] = field(default_factory=dict)
+    inferred: dict = field(default_factory=dict)  # a customer table's bands and costs
 
 
 def in_holdout(customer_ids, salt: str, fraction: float) -> np.ndarray:
@@ -167,6 +169,7 @@ def load_scorer(cfg: Mapping) -> Scorer:
         ValueTiers.from_dict(tiers) if tiers else None,
         features.get("feature_set_hash") or "",
         stored["reference.json"],
+        inferred=features.get("inferred") or {},
     )
     prefix = cfg["mlflow"]["model_prefix"]
     for name in opts["propensity"]:
@@ -190,10 +193,11 @@ def resolve_as_of(tables, declared: str | None, load_date: str | None) -> dt.dat
 
 def scoring_expression(con, cfg: Mapping, as_of: dt.date, scorer: Scorer):
     """The training code's snapshot at as_of, for whichever backend `con` is."""
-    if cfg["data"].get("mode") == "snapshot":
-        from churn.snapshot import scoring_table, snapshot_features
+    if data_mode(cfg["data"]) == "snapshot":
+        from churn.snapshot import resolved_spec, scoring_table, snapshot_features
 
-        check_feature_set(feature_set_hash(snapshot_features(cfg["data"]["snapshot"])), scorer)
+        spec = resolved_spec(Path(cfg["paths"]["data_dir"]))
+        check_feature_set(feature_set_hash(snapshot_features(spec)), scorer)
         return scoring_table(con, as_of)
     tables = warehouse_tables(con)
     if "customers" not in tables:
@@ -416,13 +420,19 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
     if opts["chunk_rows"] < 1:
         raise ChurnError("score.chunk_rows must be at least 1")
     scorer = load_scorer(cfg)
+    cfg = with_economics(cfg, scorer.inferred)
     scores_dir = Path(cfg["paths"]["scores_dir"])
     for stale in stale_staging(scores_dir):
         log.info("removing %s left by an interrupted run", stale)
         shutil.rmtree(stale, ignore_errors=True)
     started = time.perf_counter()
     with connection(cfg["warehouse"]) as con:
-        as_of = resolve_as_of(warehouse_tables(con), opts["as_of"], cfg["data"].get("load_date"))
+        load_date = cfg["data"].get("load_date")
+        if data_mode(cfg["data"]) == "snapshot" and not load_date:
+            from churn.snapshot import resolved_spec
+
+            load_date = resolved_spec(Path(cfg["paths"]["data_dir"]))["as_of"]
+        as_of = resolve_as_of(warehouse_tables(con), opts["as_of"], load_date)
         staging = scores_dir / f".as_of={as_of.isoformat()}.tmp-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         try:

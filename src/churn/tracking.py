@@ -109,7 +109,10 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         mlflow.log_dict(objects["fingerprint"], "data_fingerprint.json")
         mlflow.log_dict(cfg, "config.json")
         mlflow.log_dict(
-            {k: data.meta.get(k) for k in ("features", "value_tiers", "feature_set_hash")},
+            {
+                k: data.meta.get(k)
+                for k in ("features", "value_tiers", "feature_set_hash", "inferred", "checks")
+            },
             "feature_catalog.json",
         )
         log_folds(objects["folds"], backtest.folds, tags)

@@ -20,7 +20,7 @@ from churn.baseline import compare_with_baseline
 from churn.crossval import fit_final_cv, run_cross_validation
 from churn.dataset import load_model_table, model_inputs
 from churn.errors import ChurnError
-from churn.evaluate import RetentionCosts, score_fold
+from churn.evaluate import RetentionCosts, score_fold, with_economics
 from churn.labels import TARGETS
 from churn.pipeline import build_pipeline
 from churn.search import run_search, with_params
@@ -212,6 +212,7 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
 
     target = cfg["target"]["name"]
     data = load_training_data(Path(cfg["paths"]["data_dir"]), target)
+    cfg = with_economics(cfg, data.meta.get("inferred"))
     log.info(
         "training %s on %s snapshots (%d cutoffs, %d features)",
         target,

@@ -25,6 +25,7 @@ import pandera.ibis as pa
 from ibis.backends import BaseBackend
 from omegaconf import DictConfig, OmegaConf
 
+from churn.config import data_mode
 from churn.errors import ConfigError, ValidationError
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, TableContract
@@ -237,7 +238,7 @@ def run_validate(cfg: DictConfig) -> list[TableResult]:
 
     Skipped, with a log line, when the files, the config and the contracts are as last time.
     """
-    if cfg.data.mode == "snapshot":
+    if data_mode(cfg.data) == "snapshot":
         from churn.snapshot import run_validate_snapshot
 
         return run_validate_snapshot(cfg)

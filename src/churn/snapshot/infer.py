@@ -1,0 +1,304 @@
+"""Everything about a customer table that the user did not declare, inferred and said out loud.
+
+`infer_spec(frame, declared)` returns the resolved snapshot spec (what `churn validate` writes to
+`<paths.data_dir>/inferred.yaml`, in the shape of the data config's `snapshot:` section, so it can
+be copied back and edited) and one log line per inference. What the user declared always wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from churn.drivers import DRIVER_FAMILIES
+from churn.errors import ConfigError
+from churn.snapshot.vocabulary import (
+    ACTIONABLE_FAMILIES,
+    MISSING_TOKENS,
+    NEGATIVE_LABELS,
+    POSITIVE_LABELS,
+    annualising_multiplier,
+    describe,
+    driver_family_of,
+    looks_like_id,
+    normal_label,
+    parse_numbers,
+    value_score,
+)
+
+KINDS = ("numeric", "categorical")
+BLANK_RULES = ("missing", "zero", "reject")
+MAX_TEXT_TOKENS = 3  # a numeric column may carry this many distinct words meaning "not known"
+MIN_ROWS_FOR_ID = 20
+COST_SHARES = {"contact_cost": 0.01, "incentive_cost": 0.04}  # of the median annual value
+
+
+def missing_mask(column: pd.Series, tokens) -> pd.Series:
+    text = column.astype(str).str.strip()
+    return column.isna() | text.isin(set(tokens))
+
+
+def profile(column: pd.Series, tokens) -> dict[str, Any]:
+    """Kind, missing count, words standing for 'not known' in numbers, distinct values."""
+    text = column.astype(str).str.strip()
+    missing = missing_mask(column, tokens)
+    present = text[~missing]
+    numbers = parse_numbers(present)
+    words = present[numbers.isna()].value_counts()
+    numeric = len(present) > 0 and (
+        words.empty or (len(words) <= MAX_TEXT_TOKENS and numbers.nunique() >= 5)
+    )
+    finite = numbers[np.isfinite(numbers)]
+    return {
+        "kind": "numeric" if numeric else "categorical",
+        "missing": int(missing.sum()),
+        "present": int(len(present)),
+        "distinct": int(present.nunique()),
+        "words": {str(k): int(v) for k, v in words.items()} if numeric else {},
+        "integers": bool(numeric and len(finite) and (finite == finite.round()).all()),
+    }
+
+
+def exclusion_reason(name: str, facts: Mapping, rows: int, near_empty: float) -> str | None:
+    """Why a column cannot be a feature: empty, constant, nearly empty, or an identifier."""
+    if facts["present"] == 0:
+        return "empty: every value is missing"
+    if facts["distinct"] == 1:
+        return "constant: one value in every row"
+    if rows and facts["missing"] / rows >= near_empty:
+        return f"near-empty: {facts['missing'] / rows:.1%} missing"
+    unique = facts["distinct"] == facts["present"] == rows
+    if rows >= MIN_ROWS_FOR_ID and facts["kind"] == "categorical":
+        if unique or facts["distinct"] > 0.5 * rows:
+            return "unique per row (an identifier or free text), never a feature"
+    if rows >= MIN_ROWS_FOR_ID and unique and facts["integers"]:
+        return "unique whole numbers per row (an identifier), never a feature"
+    return None
+
+
+def infer_id(frame: pd.DataFrame, declared: Mapping, tokens, lines: list[str]) -> str | None:
+    if declared.get("id"):
+        lines.append(f"id: {declared['id']} (declared)")
+        return str(declared["id"])
+    label = declared["label"]["column"]
+    for name in frame.columns:
+        if name == label or not looks_like_id(name):
+            continue
+        column = frame[name]
+        if not missing_mask(column, tokens).any() and column.astype(str).str.strip().is_unique:
+            lines.append(f"id: {name} (unique in every row, named like an id)")
+            return str(name)
+    lines.append(
+        "id: no unique column named like an id; customers are numbered by row, so duplicate "
+        "customers can only be found by identical content (set data.snapshot.id to name one)"
+    )
+    return None
+
+
+def infer_label(frame: pd.DataFrame, declared: Mapping, tokens, lines: list[str]) -> dict:
+    """The positive value (declared, a churn word, or the minority) and the base rate."""
+    label = dict(declared)
+    column = frame[label["column"]]
+    present = column[~missing_mask(column, tokens)].astype(str).str.strip()
+    normal = present.map(normal_label)
+    counts = normal.value_counts()
+    spelled = dict(zip(normal, present, strict=True))
+    if label.get("positive") is not None:
+        positive = normal_label(label["positive"])
+        how = "declared"
+    elif len(counts) == 2:
+        churn_words = [v for v in counts.index if v in POSITIVE_LABELS]
+        stay_words = [v for v in counts.index if v in NEGATIVE_LABELS]
+        if len(churn_words) == 1:
+            positive, how = churn_words[0], "a churn value"
+        elif len(stay_words) == 1:
+            positive = next(v for v in counts.index if v not in stay_words)
+            how = "the value that is not a stay value"
+        else:
+            positive, how = counts.index[-1], "the minority value"
+    else:
+        shown = {spelled[k]: int(v) for k, v in counts.head(8).items()}
+        raise ConfigError(
+            f"label column {label['column']!r} has {len(counts)} distinct values {shown}, "
+            "not two: set data.snapshot.label.positive (and negative) to say which mean churn"
+        )
+    if label.get("negative") is not None:
+        negative = normal_label(label["negative"])
+    else:
+        others = [v for v in counts.index if v != positive]
+        negative = others[0] if len(others) == 1 else None
+    odd = counts[~counts.index.isin([positive, negative])]
+    if positive not in counts.index or len(odd):
+        shown = {spelled[k]: int(v) for k, v in counts.items()}
+        raise ConfigError(
+            f"label column {label['column']!r} has values {shown}; positive "
+            f"{label.get('positive')!r} / negative {label.get('negative')!r} do not cover them: "
+            "fix data.snapshot.label.positive / negative"
+        )
+    rate = float(counts[positive] / counts.sum())
+    label.update(
+        positive=spelled[positive],
+        negative=spelled.get(negative),
+        meaning=label.get("meaning") or "churned",
+        base_rate=round(rate, 6),
+    )
+    lines.append(
+        f"label: {label['column']} = {label['positive']!r} means {label['meaning']} ({how}); base "
+        f"rate {rate:.1%} ({int(counts[positive]):,} of {int(counts.sum()):,})"
+    )
+    return label
+
+
+def feature_spec(name: str, facts: Mapping, declared: Mapping) -> dict:
+    """Declared keys win; the rest from the values and the name."""
+    family = declared.get("driver_family") or driver_family_of(name)
+    kind = declared.get("kind") or facts["kind"]
+    kind = "categorical" if kind == "binary" else kind
+    if kind == "numeric":
+        template = "{value:,.0f}" if facts["integers"] else "{value:,.2f}"
+    else:
+        template = "{value}"
+    description = declared.get("description") or describe(name)
+    spec = {
+        "kind": kind,
+        "driver_family": family,
+        "actionable": bool(declared.get("actionable", family in ACTIONABLE_FAMILIES)),
+        "description": description,
+        "template": declared.get("template") or f"{description}: {template}",
+        "blank": declared.get("blank", "missing"),
+    }
+    words = declared.get("missing_tokens", list(facts["words"]) if kind == "numeric" else [])
+    if words:
+        spec["missing_tokens"] = [str(w) for w in words]
+    return spec
+
+
+def check_declared(name: str, spec: Mapping) -> None:
+    if spec["kind"] not in KINDS:
+        raise ConfigError(
+            f"data.snapshot.features.{name}.kind={spec['kind']!r}: use one of {', '.join(KINDS)} "
+            "(binary columns are categorical)"
+        )
+    if spec["driver_family"] not in DRIVER_FAMILIES:
+        raise ConfigError(
+            f"data.snapshot.features.{name}.driver_family={spec['driver_family']!r} is unknown: "
+            f"use one of {', '.join(DRIVER_FAMILIES)}"
+        )
+    if spec["blank"] not in BLANK_RULES:
+        raise ConfigError(
+            f"data.snapshot.features.{name}.blank={spec['blank']!r}: use one of {BLANK_RULES}"
+        )
+
+
+def infer_value(frame, declared: Mapping, features: Mapping, tokens, lines) -> dict | None:
+    if "value" in declared and declared["value"] in (None, False, "none"):
+        lines.append("value: none (declared); the report says value is unknown")
+        return None
+    if declared.get("value"):
+        value = {"multiplier": 1.0, **declared["value"]}
+        lines.append(f"value: {value['column']} x {value['multiplier']:g} (declared)")
+        return value
+    scored = [(value_score(n), n) for n, s in features.items() if s["kind"] == "numeric"]
+    scored = [(s, n) for s, n in scored if s > 0]
+    if not scored:
+        lines.append(
+            "value: no column named like revenue, charges or spend; value is unknown (set "
+            "data.snapshot.value.column to name one)"
+        )
+        return None
+    _, name = max(scored, key=lambda item: item[0])
+    multiplier = annualising_multiplier(name)
+    lines.append(f"value: {name} x {multiplier:g} a year (named like what a customer pays)")
+    return {"column": name, "multiplier": multiplier}
+
+
+def economics(frame, value: Mapping | None, tokens, base_rate: float, lines) -> dict:
+    """Risk bands at 1x and 2x the base rate; contact costs as shares of the median value."""
+    upper = min(2 * base_rate, (1 + base_rate) / 2)
+    out: dict[str, Any] = {"risk_edges": [round(base_rate, 4), round(upper, 4)], "costs": None}
+    lines.append(
+        f"risk bands: low below {base_rate:.1%} (the base rate), medium from it, high from "
+        f"{upper:.1%} (data.risk.edges to change)"
+    )
+    if value:
+        column = frame[value["column"]]
+        numbers = parse_numbers(column[~missing_mask(column, tokens)].astype(str).str.strip())
+        numbers = numbers[np.isfinite(numbers)] * float(value.get("multiplier", 1.0))
+        median = float(numbers.median()) if len(numbers) else float("nan")
+        if np.isfinite(median) and median > 0:
+            out["costs"] = {k: round(share * median, 2) for k, share in COST_SHARES.items()}
+            out["value_median"] = round(median, 2)
+            lines.append(
+                f"contact costs: {out['costs']['contact_cost']:g} a contact and "
+                f"{out['costs']['incentive_cost']:g} an offer (1% and 4% of the median yearly "
+                f"value {median:,.0f}; costs.* to change)"
+            )
+    return out
+
+
+def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]:
+    """The resolved snapshot spec and one line per inference."""
+    lines: list[str] = []
+    tokens = [str(t) for t in declared.get("missing_tokens") or MISSING_TOKENS]
+    identifier = infer_id(frame, declared, tokens, lines)
+    label = infer_label(frame, declared["label"], tokens, lines)
+    wanted = declared.get("features") or {}
+    exclude = set(declared.get("exclude") or [])
+    near_empty = float(declared.get("near_empty_fraction", 0.95))
+    features, excluded = {}, {}
+    skip = {identifier, label["column"]}
+    for name in frame.columns:
+        if name in skip:
+            continue
+        if name in exclude:
+            excluded[name] = "excluded by data.snapshot.exclude"
+            lines.append(f"{name}: left out (data.snapshot.exclude)")
+            continue
+        facts = profile(
+            frame[name], tokens + list((wanted.get(name) or {}).get("missing_tokens", []))
+        )
+        reason = exclusion_reason(name, facts, len(frame), near_empty)
+        if reason and not (name in wanted and not reason.startswith(("empty", "constant"))):
+            excluded[name] = reason
+            lines.append(f"{name}: dropped ({reason})")
+            continue
+        spec = feature_spec(name, facts, wanted.get(name) or {})
+        check_declared(name, spec)
+        features[name] = spec
+        lines.append(feature_line(name, spec, facts, len(frame)))
+    value = infer_value(frame, declared, features, tokens, lines)
+    spec = {
+        "path": declared["path"],
+        "id": identifier,
+        "label": label,
+        "value": value,
+        "missing_tokens": tokens,
+        "duplicates": declared.get("duplicates", "keep_one"),
+        "allow_leaky": list(declared.get("allow_leaky") or []),
+        "exclude": sorted(exclude),
+        "features": features,
+        "excluded": excluded,
+        "rows": int(len(frame)),
+        **economics(frame, value, tokens, label["base_rate"], lines),
+    }
+    if declared.get("csv_options"):
+        spec["csv_options"] = dict(declared["csv_options"])
+    return spec, lines
+
+
+def feature_line(name: str, spec: Mapping, facts: Mapping, rows: int) -> str:
+    """`HandsetPrice: numeric, price (actionable); 'Unknown' in 28,982 rows (56.8%) is missing`"""
+    acting = "actionable" if spec["actionable"] else "not actionable"
+    line = f"{name}: {spec['kind']}, {spec['driver_family']} ({acting})"
+    words = [w for w in spec.get("missing_tokens", []) if w in facts["words"]]
+    if words:
+        said = ", ".join(
+            f"{w!r} in {facts['words'][w]:,} rows ({facts['words'][w] / rows:.1%})" for w in words
+        )
+        line += f"; {said} read as missing"
+    elif facts["missing"]:
+        line += f"; {facts['missing']:,} missing"
+    return line

@@ -1,0 +1,205 @@
+"""Read a customer table as text, type it by the resolved spec, and load it all or nothing.
+
+Every column is read as text so that missing tokens and odd values can be judged rather than
+guessed. Missing tokens become missing values; a value that is not a number, or not a finite one
+('inf', '1e400'), is a reject quoting the raw value; exact duplicate rows follow
+`data.snapshot.duplicates`. Rejected rows go to `rejects_snapshot` with their reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from churn.errors import ConfigError, ValidationError
+from churn.snapshot.checks import check_leakage, find_duplicates
+from churn.snapshot.vocabulary import normal_label
+from churn.validate import TableResult
+from churn.warehouse import swap_tables
+
+log = logging.getLogger(__name__)
+TABLE = "snapshot"
+VALUE_COLUMN = "revenue_12m"
+KEPT_ONCE = "exact duplicate of an earlier row (kept once; data.snapshot.duplicates)"
+
+
+def read_source(snapshot: Mapping) -> pd.DataFrame:
+    """Every column as text (parquet values too), with the config key named on failure."""
+    path = Path(snapshot["path"])
+    if not path.is_file():
+        raise ConfigError(f"data.snapshot.path: {path} does not exist or is not a file")
+    parquet = path.suffix.lower() == ".parquet"
+    try:
+        if parquet:
+            frame = pd.read_parquet(path)
+            return frame.astype(object).where(frame.notna(), None)
+        options = {"sep": None, "engine": "python"} if path.suffix.lower() == ".txt" else {}
+        options.update(snapshot.get("csv_options") or {})
+        return pd.read_csv(path, dtype=str, keep_default_na=False, **options)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
+        kind = "parquet" if parquet else "CSV"
+        raise ConfigError(
+            f"data.snapshot.path: {path} cannot be read as {kind} ({type(err).__name__}: "
+            f"{str(err)[:200]}); check the file, or data.snapshot.csv_options"
+        ) from err
+
+
+def check_mapping(frame: pd.DataFrame, snapshot: Mapping) -> None:
+    """Start-up errors in the user's own column names, naming the config key to fix."""
+    label = (snapshot.get("label") or {}).get("column")
+    if not label:
+        raise ConfigError("data.snapshot.label.column: name the column that says who churned")
+    wanted = {"data.snapshot.label.column": label}
+    if snapshot.get("id"):
+        wanted["data.snapshot.id"] = snapshot["id"]
+    if isinstance(snapshot.get("value"), Mapping) and snapshot["value"].get("column"):
+        wanted["data.snapshot.value.column"] = snapshot["value"]["column"]
+    for key in ("features", "allow_leaky"):
+        names = snapshot.get(key) or []
+        wanted.update({f"data.snapshot.{key}.{name}": name for name in names})
+    missing = {key: col for key, col in wanted.items() if col not in frame.columns}
+    if missing:
+        listed = ", ".join(f"{col!r} ({key})" for key, col in missing.items())
+        raise ConfigError(
+            f"{snapshot['path']}: no column {listed}; the file has: {', '.join(frame.columns)}"
+        )
+
+
+def note(reasons: pd.Series, mask: pd.Series, reason) -> None:
+    """A row keeps its first reason."""
+    fresh = mask & (reasons == "")
+    reasons[fresh] = reason[fresh] if isinstance(reason, pd.Series) else reason
+
+
+def read_numbers(column: pd.Series, name: str, tokens, rule: str, reasons: pd.Series) -> pd.Series:
+    """Finite floats; missing tokens follow the blank rule; anything else is a reject."""
+    text = column.astype(str).str.strip()
+    blank = column.isna() | text.isin(set(tokens))
+    number = pd.to_numeric(text.where(~blank), errors="coerce").astype("float64")
+    quoted = text.map(repr)
+    note(reasons, number.isna() & ~blank, f"{name} is not a number: " + quoted)
+    infinite = number.notna() & ~np.isfinite(number)
+    note(reasons, infinite, f"{name} is not a finite number: " + quoted)
+    number[infinite] = np.nan
+    if rule == "zero":
+        number[blank] = 0.0
+    elif rule == "reject":
+        note(reasons, blank, f"{name} is blank (data.snapshot.features.{name}.blank=reject)")
+    return number
+
+
+def customer_ids(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.Series:
+    """The id column, or the row's line number in the file when there is none."""
+    if spec["id"] is None:
+        return pd.Series((frame.index + 1).astype(str), index=frame.index)
+    ids = frame[spec["id"]].astype(str).str.strip()
+    note(
+        reasons,
+        ids.isin(set(spec["missing_tokens"])) | frame[spec["id"]].isna(),
+        "blank customer id",
+    )
+    note(reasons, ids.duplicated(keep=False), "duplicate customer id")
+    return ids
+
+
+def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Typed rows, rejected rows (with a reason each), and how many duplicate copies were kept
+    once (those copies are in the rejects too, so nothing is lost)."""
+    drop, reject = find_duplicates(frame, spec["duplicates"], spec["id"] is not None)
+    reasons = pd.Series("", index=frame.index, dtype=object)
+    note(reasons, drop, KEPT_ONCE)
+    note(reasons, reject, "exact duplicate row (data.snapshot.duplicates=reject)")
+    out = pd.DataFrame({"customer_id": customer_ids(frame, spec, reasons)})
+    tokens = list(spec["missing_tokens"])
+    for name, feature in spec["features"].items():
+        if feature["kind"] == "numeric":
+            own = tokens + list(feature.get("missing_tokens", []))
+            out[name] = read_numbers(frame[name], name, own, feature["blank"], reasons)
+        else:
+            text = frame[name].astype(str).str.strip()
+            out[name] = text.where(~(frame[name].isna() | text.isin(set(tokens))), None)
+    label = spec["label"]
+    text = frame[label["column"]].astype(str).str.strip()
+    note(
+        reasons,
+        frame[label["column"]].isna() | text.isin(set(tokens)),
+        f"label {label['column']} is missing",
+    )
+    out["churn"] = (text.map(normal_label) == normal_label(label["positive"])).astype("float64")
+    out[VALUE_COLUMN] = value_of(frame, spec, out, reasons)
+    rejected = reasons != ""
+    rejects = frame[rejected].assign(reject_reason=reasons[rejected])
+    return out[~rejected].reset_index(drop=True), rejects.reset_index(drop=True), int(drop.sum())
+
+
+def value_of(frame, spec: Mapping, out: pd.DataFrame, reasons: pd.Series) -> pd.Series:
+    """Yearly value: the value column times its multiplier; unknown (null) without one."""
+    value = spec.get("value")
+    if not value:
+        return pd.Series(np.nan, index=frame.index)
+    name = value["column"]
+    if name in out:
+        numbers = out[name]
+    else:
+        numbers = read_numbers(frame[name], name, spec["missing_tokens"], "missing", reasons)
+    return numbers * float(value.get("multiplier", 1.0))
+
+
+def load_snapshot(con, spec: Mapping, frame: pd.DataFrame, max_reject_fraction: float):
+    """Clean, check and publish the snapshot table and its rejects, all or nothing."""
+    rows, rejects, kept_once = clean(frame, spec)
+    kinds = (
+        rejects["reject_reason"].str.replace(r": '.*'$", "", regex=True) if len(rejects) else None
+    )
+    by_reason = kinds.value_counts().to_dict() if kinds is not None else {}
+    result = TableResult(
+        TABLE, len(frame), len(rows), by_reason, rejects.head(5) if len(rejects) else None
+    )
+    bad = result.rejected - kept_once
+    if len(frame) and bad / len(frame) > max_reject_fraction:
+        raise ValidationError(
+            reject_message(result, rejects, bad, max_reject_fraction), table=TABLE
+        )
+    if rows.empty:
+        raise ValidationError(f"table {TABLE!r}: no row left to load from {spec['path']}")
+    strength = check_leakage(rows, spec)
+    tag = uuid.uuid4().hex[:8]
+    staged = {TABLE: f"_stg_{TABLE}_{tag}", f"rejects_{TABLE}": f"_stg_rejects_{TABLE}_{tag}"}
+    con.create_table(staged[TABLE], rows, overwrite=True)
+    if len(rejects):
+        con.create_table(staged[f"rejects_{TABLE}"], rejects.astype(str), overwrite=True)
+    else:  # an empty frame has no types to infer: every column is text, as it was read
+        schema = ibis.schema({str(c): "string" for c in rejects.columns})
+        con.create_table(staged[f"rejects_{TABLE}"], schema=schema, overwrite=True)
+    swap_tables(con, staged)
+    checks = {
+        "duplicate_rows_kept_once": kept_once,
+        "column_roc_auc": {k: round(v, 4) for k, v in list(strength.items())[:10]},
+        "excluded": spec.get("excluded", {}),
+    }
+    return result, checks
+
+
+def reject_message(result: TableResult, rejects: pd.DataFrame, bad: int, limit: float) -> str:
+    """Counts by reason, examples, and the setting that fits each kind of reason."""
+    hints = []
+    reasons = " ".join(result.rejects_by_reason)
+    if "is not a number" in reasons:
+        hints.append(
+            "words that mean 'not known' in a numeric column can be listed in "
+            "data.snapshot.missing_tokens (or data.snapshot.features.<column>.missing_tokens)"
+        )
+    if "is blank" in reasons:
+        hints.append("data.snapshot.features.<column>.blank: missing keeps blanks as missing")
+    hints.append(f"validate.max_reject_fraction={limit} allows more rejects")
+    shown = rejects.head(5).to_string(index=False, max_colwidth=40)
+    return (
+        f"table {TABLE!r}: {bad:,} of {result.rows_in:,} rows rejected "
+        f"({result.rejects_by_reason}); nothing loaded. {'; '.join(hints)}. Examples:\n{shown}"
+    )

@@ -1,0 +1,222 @@
+"""What a column's name and values say about it: id, missing tokens, label values, driver family.
+
+The shipped vocabulary maps words in a column name to the churn cause it speaks to. A name that
+matches none stays `unassigned`: shown as such, never offered as a reason to act on until the
+user assigns it in the data config.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pandas as pd
+
+MISSING_TOKENS = ("", "NA", "N/A", "n/a", "na", "null", "NULL", "NaN", "nan", "None", "none", "?")
+POSITIVE_LABELS = {"1", "true", "yes", "y", "t", "churn", "churned", "left", "lost", "exited"}
+NEGATIVE_LABELS = {"0", "false", "no", "n", "f", "stayed", "retained", "active", "kept"}
+ID_WORDS = {"id", "key", "number", "no", "num", "nr", "uuid", "guid", "code"}
+# first match wins, so the more specific causes come first
+FAMILY_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "complaints",
+        (
+            "complaint",
+            "complaints",
+            "complain",
+            "care",
+            "dispute",
+            "disputes",
+            "ticket",
+            "tickets",
+            "grievance",
+            "escalation",
+            "escalations",
+        ),
+    ),
+    (
+        "reward_bonds",
+        (
+            "loyalty",
+            "points",
+            "reward",
+            "rewards",
+            "redeem",
+            "redemption",
+            "redemptions",
+            "cashback",
+            "miles",
+            "member",
+            "membership",
+        ),
+    ),
+    ("social_bonds", ("referral", "referrals", "referred", "refer", "friends", "community")),
+    ("channel_friction", ("channel", "payment", "paperless", "autopay", "pay", "billing_method")),
+    (
+        "drifting_away",
+        (
+            "usage",
+            "minutes",
+            "mou",
+            "login",
+            "logins",
+            "sessions",
+            "visits",
+            "activity",
+            "active_days",
+            "traffic",
+            "data_usage",
+            "calls_made",
+        ),
+    ),
+    (
+        "early_life",
+        (
+            "tenure",
+            "months_in_service",
+            "account_age",
+            "seniority",
+            "since",
+            "lifetime",
+            "signup",
+            "joined",
+        ),
+    ),
+    (
+        "value_fixed",
+        (
+            "age",
+            "gender",
+            "sex",
+            "income",
+            "region",
+            "state",
+            "city",
+            "zip",
+            "area",
+            "occupation",
+            "marital",
+            "credit",
+            "senior",
+            "education",
+            "partner",
+            "dependents",
+            "children",
+            "household",
+            "homeownership",
+            "prizm",
+        ),
+    ),
+    (
+        "price",
+        (
+            "price",
+            "charge",
+            "charges",
+            "fee",
+            "fees",
+            "tariff",
+            "bill",
+            "cost",
+            "revenue",
+            "revenues",
+            "spend",
+            "arpu",
+            "discount",
+        ),
+    ),
+    ("service_bonds", ("support", "security", "protection", "backup", "insurance", "warranty")),
+    (
+        "structural_bonds",
+        (
+            "contract",
+            "product",
+            "products",
+            "service",
+            "services",
+            "subscription",
+            "subscriptions",
+            "plan",
+            "bundle",
+            "lines",
+            "subs",
+            "addon",
+            "addons",
+        ),
+    ),
+]
+UNASSIGNED = "unassigned"
+ACTIONABLE_FAMILIES = {
+    "complaints", "drifting_away", "structural_bonds", "reward_bonds", "social_bonds",
+    "service_bonds", "channel_friction", "price",
+}  # fmt: skip
+VALUE_WORDS = {"revenue": 3, "revenues": 3, "spend": 3, "arpu": 3, "sales": 2, "charges": 2,
+               "charge": 2, "bill": 1, "amount": 1}  # fmt: skip
+NOT_VALUE_WORDS = {"perc", "pct", "percent", "change", "ratio", "share", "overage", "adjustment"}
+
+
+def name_words(name: str) -> list[str]:
+    """`MonthlyCharges` -> [monthly, charges]; `cust_ID2` -> [cust, id, 2]."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", name))
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+|(?<=[A-Za-z])(?=\d)", spaced) if w]
+
+
+def driver_family_of(name: str) -> str:
+    """The churn cause a column speaks to, from the words in its name; else `unassigned`."""
+    words = name_words(name)
+    joined = "_".join(words)
+    for family, vocabulary in FAMILY_WORDS:
+        for word in vocabulary:
+            if word in words or ("_" in word and word in joined):
+                return family
+    return UNASSIGNED
+
+
+def looks_like_id(name: str) -> bool:
+    words = name_words(name)
+    return bool(words) and (words[-1] in ID_WORDS or "".join(words) in {"customerid", "clientid"})
+
+
+def value_score(name: str) -> int:
+    """How much a column name reads like what a customer pays; 0 for not at all."""
+    words = set(name_words(name))
+    if words & NOT_VALUE_WORDS:
+        return 0
+    score = max((VALUE_WORDS.get(w, 0) for w in words), default=0)
+    if not score:
+        return 0
+    return (
+        score
+        + (2 if words & {"monthly", "month", "annual", "yearly"} else 0)
+        - (2 if "total" in words else 0)
+    )
+
+
+def annualising_multiplier(name: str) -> float:
+    words = set(name_words(name))
+    if words & {"monthly", "month", "mo"}:
+        return 12.0
+    if words & {"weekly", "week"}:
+        return 52.0
+    return 1.0
+
+
+def describe(name: str) -> str:
+    return " ".join(name_words(name)) or name
+
+
+def normal_label(value: str) -> str:
+    """Label values compared as numbers where they are numbers (1 == 1.0), else as lower text."""
+    text = str(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text.lower()
+    if math.isfinite(number) and number == int(number):
+        return str(int(number))
+    return repr(number)
+
+
+def parse_numbers(text: pd.Series) -> pd.Series:
+    """Floats where the text is a number (inf and NaN included, judged later), NaN elsewhere."""
+    return pd.to_numeric(text, errors="coerce")
