@@ -23,6 +23,7 @@ from churn.snapshot.vocabulary import (
     annualising_multiplier,
     describe,
     driver_family_of,
+    is_word,
     looks_like_id,
     normal_label,
     parse_numbers,
@@ -49,7 +50,12 @@ def profile(column: pd.Series, tokens) -> dict[str, Any]:
     numbers = parse_numbers(present)
     words = present[numbers.isna()].value_counts()
     numeric = len(present) > 0 and (
-        words.empty or (len(words) <= MAX_TEXT_TOKENS and numbers.nunique() >= 5)
+        words.empty
+        or (
+            len(words) <= MAX_TEXT_TOKENS
+            and all(is_word(w) for w in words.index)
+            and numbers.nunique() >= 5
+        )
     )
     finite = numbers[np.isfinite(numbers)]
     return {
@@ -66,8 +72,8 @@ def exclusion_reason(name: str, facts: Mapping, rows: int, near_empty: float) ->
     """Why a column cannot be a feature: empty, constant, nearly empty, or an identifier."""
     if facts["present"] == 0:
         return "empty: every value is missing"
-    if facts["distinct"] == 1:
-        return "constant: one value in every row"
+    if facts["distinct"] == 1 and facts["missing"] == 0:
+        return "constant: one value in every row"  # one value or missing still tells two apart
     if rows and facts["missing"] / rows >= near_empty:
         return f"near-empty: {facts['missing'] / rows:.1%} missing"
     unique = facts["distinct"] == facts["present"] == rows

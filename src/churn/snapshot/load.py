@@ -19,7 +19,7 @@ import pandas as pd
 
 from churn.errors import ConfigError, ValidationError
 from churn.snapshot.checks import check_leakage, find_duplicates
-from churn.snapshot.vocabulary import normal_label
+from churn.snapshot.vocabulary import normal_label, parse_numbers
 from churn.validate import TableResult
 from churn.warehouse import swap_tables
 
@@ -81,7 +81,7 @@ def read_numbers(column: pd.Series, name: str, tokens, rule: str, reasons: pd.Se
     """Finite floats; missing tokens follow the blank rule; anything else is a reject."""
     text = column.astype(str).str.strip()
     blank = column.isna() | text.isin(set(tokens))
-    number = pd.to_numeric(text.where(~blank), errors="coerce").astype("float64")
+    number = parse_numbers(text.where(~blank))
     quoted = text.map(repr)
     note(reasons, number.isna() & ~blank, f"{name} is not a number: " + quoted)
     infinite = number.notna() & ~np.isfinite(number)
