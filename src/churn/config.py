@@ -225,6 +225,7 @@ class ReportOptions:
     top_drivers: int = 4
     call_list_rows: int = 25
     beeswarm_rows: int = 5000
+    min_reason_points: float = 0.5  # reasons adding fewer probability points are not listed
     log_to_mlflow: bool = True
 
 
@@ -236,6 +237,7 @@ class ReportConfig:
     labels: LabelsOptions = field(default_factory=LabelsOptions)
     mlflow: MlflowOptions = field(default_factory=MlflowOptions)
     risk: RiskOptions = field(default_factory=RiskOptions)
+    costs: CostsOptions = field(default_factory=CostsOptions)
     report: ReportOptions = field(default_factory=ReportOptions)
 
 
@@ -247,6 +249,7 @@ class ScoreOptions:
     engine: str = "duckdb"  # duckdb | spark
     chunk_rows: int = 100_000
     with_reasons: bool = True
+    min_reason_points: float = 0.5  # reasons adding fewer probability points are not listed
     capacity: int = 500
     holdout_fraction: float = 0.1
     holdout_salt: str = "churn-retention-holdout"

@@ -80,7 +80,9 @@ def contact_profit(y, value, costs: RetentionCosts) -> np.ndarray:
     (The maximum-profit churn model of Verbraken et al., with per-customer value.)
     """
     y, value = as_arrays(y, value)
-    value = np.nan_to_num(value, nan=0.0)  # an unknown value saves nothing, it does not void the sum
+    value = np.nan_to_num(
+        value, nan=0.0
+    )  # an unknown value saves nothing, it does not void the sum
     saved = costs.acceptance_rate * (value - costs.incentive_cost)
     return y * saved - (1 - y) * costs.incentive_cost - costs.contact_cost
 

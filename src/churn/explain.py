@@ -228,9 +228,10 @@ def linear_shap(model, X: pd.DataFrame, background: pd.DataFrame) -> Explanation
 
 def finish(model, X: pd.DataFrame, by_feature: np.ndarray, base: float, margin) -> Explanation:
     """Calibrated probability and probability points from log-odds SHAP."""
-    probability = calibrated(model, 1.0 / (1.0 + np.exp(-np.asarray(margin))))
-    base_probability = float(calibrated(model, np.array([1.0 / (1.0 + np.exp(-base))]))[0])
-    points = to_probability_points(by_feature, probability, base_probability)
+    probability = to_probability(model, np.asarray(margin))
+    base_probability = float(to_probability(model, np.array([base]))[0])
+    protected = to_probability(model, base + np.minimum(by_feature, 0.0).sum(axis=1))
+    points = to_probability_points(by_feature, probability, base_probability, protected)
     features, index = list(X.columns), X.index
     return Explanation(
         pd.DataFrame(by_feature, index=index, columns=features),
@@ -241,6 +242,10 @@ def finish(model, X: pd.DataFrame, by_feature: np.ndarray, base: float, margin) 
     )
 
 
+def to_probability(model, margin: np.ndarray) -> np.ndarray:
+    return calibrated(model, 1.0 / (1.0 + np.exp(-np.asarray(margin, dtype=float))))
+
+
 def calibrated(model, raw: np.ndarray) -> np.ndarray:
     """The calibrated probability from the model's raw one, without re-running the pipeline."""
     if isinstance(model, Pipeline):
@@ -249,17 +254,26 @@ def calibrated(model, raw: np.ndarray) -> np.ndarray:
     return np.clip(calibrator.predict(raw), 0.0, 1.0)
 
 
-def to_probability_points(shap: np.ndarray, probability: np.ndarray, base: float) -> np.ndarray:
-    """Share each customer's gap to the base probability out in proportion to their SHAP.
+def to_probability_points(
+    shap: np.ndarray, probability: np.ndarray, base: float, protected: np.ndarray
+) -> np.ndarray:
+    """Each customer's gap to the base probability, shared out in proportion to their SHAP.
 
-    The gap over the margin is a secant slope of the (monotone) margin-to-probability map, so the
-    points stay bounded even where a customer's SHAP nearly cancels out.
+    The protective drivers (negative SHAP) take the customer from the base probability down to
+    `protected`, the probability with only those drivers; the risk drivers take them from there
+    up to their own probability. So the points add up exactly to probability minus base, and the
+    risk drivers together never claim more than the customer's own probability, however large
+    opposing SHAP values are (a '+129 pts' reason for a 77% customer cannot happen).
     """
-    margin = shap.sum(axis=1, keepdims=True)
-    gap = (probability - base)[:, None]
+    raising, lowering = np.maximum(shap, 0.0), np.minimum(shap, 0.0)
+    up = (probability - protected)[:, None]
+    down = (protected - base)[:, None]
+    total_up = raising.sum(axis=1, keepdims=True)
+    total_down = lowering.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(np.abs(margin) > 1e-12, gap / margin, 0.0)
-    return shap * scale
+        up_scale = np.where(total_up > 1e-12, up / total_up, 0.0)
+        down_scale = np.where(total_down < -1e-12, down / total_down, 0.0)
+    return raising * up_scale + lowering * down_scale
 
 
 def family_matrix(catalog: Sequence[dict], features: Sequence[str]) -> pd.DataFrame:
@@ -310,13 +324,21 @@ def actionable_columns(catalog: Sequence[dict], columns) -> list[str]:
     return [c for c in columns if c in actionable]
 
 
+MIN_REASON_POINTS = 0.5
+
+
 def reason_codes(
-    explanation: Explanation, X: pd.DataFrame, catalog: Sequence[dict], top: int = 3
+    explanation: Explanation,
+    X: pd.DataFrame,
+    catalog: Sequence[dict],
+    top: int = 3,
+    min_points: float = MIN_REASON_POINTS,
 ) -> pd.DataFrame:
     """The top actionable drivers raising each customer's risk, as sentences and structure.
 
     At most one reason per driver family (its strongest feature), so three reasons say three
-    different things instead of "no visits", "no logins", "no purchases".
+    different things instead of "no visits", "no logins", "no purchases". A driver adding less
+    than `min_points` probability points is not worth a call and is not listed.
     """
     by_name = {f["name"]: f for f in catalog}
     cols = actionable_columns(catalog, explanation.shap.columns)
@@ -337,7 +359,7 @@ def reason_codes(
         family = np.full(n, None, dtype=object)
         if rank < k:
             j = order[:, rank]
-            raises = shap[rows, j] > 0
+            raises = (shap[rows, j] > 0) & (points[rows, j] >= min_points)
             for col in np.unique(j[raises]):
                 who = raises & (j == col)
                 name = cols[col]

@@ -21,7 +21,7 @@ import pandas as pd
 from churn.dataset import load_model_table, model_inputs
 from churn.drivers import DRIVER_FAMILIES
 from churn.errors import ChurnError
-from churn.evaluate import assign_risk_bands
+from churn.evaluate import assign_risk_bands, with_economics
 from churn.explain import (
     Explanation,
     dependence_direction,
@@ -49,7 +49,7 @@ class Scored:
     cutoff: str
 
 
-def score_latest(model, data_dir: Path, risk: Mapping) -> Scored:
+def score_latest(model, data_dir: Path, risk: Mapping, min_points: float = 0.5) -> Scored:
     """Score and explain every customer at the latest cutoff the features hold."""
     features_dir = data_dir / "features"
     if not (features_dir / "catalog.json").exists():
@@ -71,7 +71,8 @@ def score_latest(model, data_dir: Path, risk: Mapping) -> Scored:
             "expected_loss": p * value,
         }
     )
-    return Scored(frame, X, explanation, reason_codes(explanation, X, meta["features"]), cutoff)
+    reasons = reason_codes(explanation, X, meta["features"], min_points=min_points)
+    return Scored(frame, X, explanation, reasons, cutoff)
 
 
 def headline(scored: Scored, base_rate: float, at_risk_band: str) -> dict[str, Any]:
@@ -178,10 +179,16 @@ def call_list(scored: Scored, rows: int) -> list[dict[str, Any]]:
     return out
 
 
-def quality_words(metrics: Mapping[str, float]) -> list[str]:
+TOO_GOOD = 0.995
+
+
+def quality_words(
+    metrics: Mapping[str, float], snapshot: bool = False, costs: Mapping | None = None
+) -> list[str]:
     """The backtest in sentences a retention manager can repeat."""
+    how = "Cross-validated" if snapshot else "Out of time"
     lines = [
-        f"Out of time, the model ranks a customer who leaves above one who stays "
+        f"{how}, the model ranks a customer who leaves above one who stays "
         f"{100 * metrics['roc_auc_mean']:.0f}% of the time "
         f"(ROC-AUC {metrics['roc_auc_mean']:.3f} ± {metrics.get('roc_auc_std', 0):.3f}).",
         f"Calling the riskiest 10% reaches {metrics['lift_10_mean']:.1f} times as many leavers "
@@ -189,10 +196,24 @@ def quality_words(metrics: Mapping[str, float]) -> list[str]:
         f"Its probabilities are off by {100 * metrics['ece_mean']:.1f} points on average "
         "(expected calibration error), so they can be read as chances.",
     ]
+    if metrics["roc_auc_mean"] >= TOO_GOOD:
+        lines.insert(
+            0,
+            f"Too good to be true: a ROC-AUC of {metrics['roc_auc_mean']:.4f} almost always means "
+            "a column records the outcome itself (a cancellation reason, a final bill). Check "
+            "the strongest single columns below before trusting any of this page.",
+        )
     if "best_profit_fraction" in metrics:
+        priced = (
+            f" ({costs['contact_cost']:,.2f} a contact, {costs['incentive_cost']:,.2f} an offer, "
+            f"{100 * costs['acceptance_rate']:.0f}% accepting)"
+            if costs
+            else ""
+        )
         lines.append(
-            f"With the configured contact cost, incentive and acceptance rate, profit peaks when "
-            f"contacting the riskiest {100 * metrics['best_profit_fraction']:.0f}% of customers."
+            f"With the configured contact cost, incentive and acceptance rate{priced}, profit "
+            f"peaks when contacting the riskiest {100 * metrics['best_profit_fraction']:.0f}% of "
+            "customers."
         )
     return lines
 
@@ -240,12 +261,15 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
     from churn.tracking import load_registered
 
     data_dir = Path(cfg["paths"]["data_dir"])
-    target, opts, risk = cfg["target"]["name"], cfg["report"], cfg["risk"]
-    registered = load_registered(opts["model_uri"], cfg["mlflow"]["tracking_uri"])
+    registered = load_registered(cfg["report"]["model_uri"], cfg["mlflow"]["tracking_uri"])
     log.info("report for %s v%s (run %s)", registered.name, registered.version, registered.run_id)
     meta = json.loads((data_dir / "features" / "catalog.json").read_text())
+    cfg = with_economics(cfg, meta.get("inferred"))
+    target, opts, risk = cfg["target"]["name"], cfg["report"], cfg["risk"]
     catalog = meta["features"]
-    scored = score_latest(registered.model, data_dir, risk)
+    snapshot = meta.get("mode") == "snapshot"
+    inferred = meta.get("inferred") or {}
+    scored = score_latest(registered.model, data_dir, risk, opts["min_reason_points"])
     base_rate, base_cutoff = observed_base_rate(data_dir, target)
     run = mlflow.get_run(registered.run_id)
     artifacts = run_artifacts(
@@ -293,7 +317,12 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
         "images": {k: plots.to_data_uri(v) for k, v in figures.items()},
         "drivers": drivers,
         "call_list": call_list(scored, opts["call_list_rows"]),
-        "quality": quality_words(run.data.metrics),
+        "quality": quality_words(run.data.metrics, snapshot, cfg["costs"]),
+        "snapshot": snapshot,
+        "label_meaning": inferred.get("label_meaning", "churned"),
+        "value_known": not snapshot or bool(inferred.get("value_column")),
+        "value_column": inferred.get("value_column"),
+        "checks": data_checks(meta.get("checks") or {}),
         "quality_images": [
             artifacts[k] for k in ("plots/calibration.png", "plots/profit.png") if k in artifacts
         ],
@@ -309,6 +338,15 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
             "git_commit": run.data.tags.get("git_commit", "unknown"),
         },
         "run_id": registered.run_id,
+    }
+
+
+def data_checks(checks: Mapping) -> dict[str, Any]:
+    """What validation found: duplicates, dropped columns, the strongest single columns."""
+    return {
+        "duplicates": int(checks.get("duplicate_rows_kept_once", 0)),
+        "excluded": dict(checks.get("excluded") or {}),
+        "strongest": list((checks.get("column_roc_auc") or {}).items())[:5],
     }
 
 

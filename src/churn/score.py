@@ -283,7 +283,8 @@ def score_chunk(
         )
     out["holdout"] = in_holdout(out["customer_id"], opts["holdout_salt"], opts["holdout_fraction"])
     out["treatment_group"] = "none"
-    out = pd.concat([out, reasons_for(X, scorer, opts["with_reasons"])], axis=1)
+    reasons = reasons_for(X, scorer, opts["with_reasons"], opts.get("min_reason_points", 0.5))
+    out = pd.concat([out, reasons], axis=1)
     out["model_name"] = scorer.churn.name
     out["model_version"] = scorer.churn.version
     out["run_id"] = scorer.churn.run_id
@@ -291,7 +292,9 @@ def score_chunk(
     return out
 
 
-def reasons_for(X: pd.DataFrame, scorer: Scorer, with_reasons: bool) -> pd.DataFrame:
+def reasons_for(
+    X: pd.DataFrame, scorer: Scorer, with_reasons: bool, min_points: float = 0.5
+) -> pd.DataFrame:
     """reason_1..3 with feature, value (as text), SHAP and family; empty columns when off."""
     if not with_reasons:
         empty = np.full(len(X), None, dtype=object)
@@ -300,7 +303,7 @@ def reasons_for(X: pd.DataFrame, scorer: Scorer, with_reasons: bool) -> pd.DataF
             {c: np.full(len(X), np.nan) if c.endswith("_shap") else empty for c in columns},
             index=X.index,
         )
-    codes = reason_codes(explain(scorer.churn.model, X), X, scorer.features)
+    codes = reason_codes(explain(scorer.churn.model, X), X, scorer.features, min_points=min_points)
     for k in (1, 2, 3):
         values = codes[f"reason_{k}_value"]
         codes[f"reason_{k}_value"] = values.astype(str).where(values.notna(), None)
