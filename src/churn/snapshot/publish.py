@@ -84,7 +84,13 @@ def write_inferred(spec: Mapping, lines: list[str], path: Path) -> None:
         *[f"#   {line}" for line in lines],
         "",
     ]
-    body = {k: v for k, v in spec.items() if k not in {"rows"}}
+    facts = {"rows", "excluded", "risk_edges", "costs", "value_median", "as_of"}
+    body = {k: v for k, v in spec.items() if k not in facts}  # only keys a data config takes
+    body["label"] = {k: v for k, v in spec["label"].items() if k != "base_rate"}
+    if spec.get("excluded"):
+        header.insert(
+            -1, "# Left out: " + "; ".join(f"{k} ({v})" for k, v in spec["excluded"].items())
+        )
     text = "\n".join(header) + yaml.safe_dump({"snapshot": body}, sort_keys=False, width=100)
     write_text_atomically(text, path)
 
