@@ -55,6 +55,7 @@ def score_latest(model, data_dir: Path, risk: Mapping, min_points: float = 0.5) 
     if not (features_dir / "catalog.json").exists():
         raise ChurnError(f"no features in {features_dir}: run `churn features` (make features)")
     meta = json.loads((features_dir / "catalog.json").read_text())
+    risk = with_economics({"risk": risk}, meta.get("inferred"))["risk"]  # null edges filled
     cutoff = meta["cutoffs"][-1]
     table = load_model_table(features_dir, [cutoff]).reset_index(drop=True)
     X = model_inputs(table, meta["features"])

@@ -42,6 +42,7 @@ from churn.evaluate import assign_risk_bands, with_economics
 from churn.explain import explain, reason_codes
 from churn.features import available_families, catalog
 from churn.features.value import ValueTiers
+from churn.store import neutralise_cells
 
 log = logging.getLogger(__name__)
 VALUE_COLUMN = "revenue_12m"
@@ -375,7 +376,7 @@ def finish_parts(staging: Path, calls: set, controls: set) -> int:
         index = table.schema.get_field_index("treatment_group")
         table = table.set_column(index, "treatment_group", pa.array(group, pa.string()))
         pq.write_table(table, part)
-        csv_table = table.select(CSV_COLUMNS)
+        csv_table = neutralise_cells(table.select(CSV_COLUMNS))
         if writer is None:
             writer = pacsv.CSVWriter(staging / "scores.csv", csv_table.schema)
         writer.write_table(csv_table)
@@ -394,19 +395,29 @@ def publish_table(con, staging: Path, as_of: dt.date) -> None:
         log.warning("scores table: DuckDB and Spark warehouses get one, not %s", con.name)
         return
     raw = con.con
-    parts = str(staging / "part-*.parquet")
-    raw.execute(
-        f"CREATE TABLE IF NOT EXISTS scores AS SELECT * FROM read_parquet('{parts}') LIMIT 0"
-    )
+    # the path reaches DuckDB as a value of its relational API, never pasted into SQL text
+    incoming = raw.read_parquet(str(staging / "part-*.parquet"))
+    view = f"_incoming_scores_{uuid.uuid4().hex[:8]}"
+    raw.register(view, incoming)
+    try:
+        insert_scores(raw, view, as_of)
+    finally:
+        raw.unregister(view)
+
+
+def insert_scores(raw, view: str, as_of: dt.date) -> None:
+    """Add new columns, replace the as_of slice, all in one transaction."""
+    raw.execute(f'CREATE TABLE IF NOT EXISTS scores AS SELECT * FROM "{view}" LIMIT 0')
     have = {r[0] for r in raw.execute("DESCRIBE scores").fetchall()}
-    incoming = raw.execute(f"DESCRIBE SELECT * FROM read_parquet('{parts}')").fetchall()
+    incoming = raw.execute(f'DESCRIBE SELECT * FROM "{view}"').fetchall()
     raw.execute("BEGIN TRANSACTION")
     try:
         for name, kind, *_ in incoming:
             if name not in have:
-                raw.execute(f'ALTER TABLE scores ADD COLUMN "{name}" {kind}')
+                quoted = name.replace('"', '""')
+                raw.execute(f'ALTER TABLE scores ADD COLUMN "{quoted}" {kind}')
         raw.execute("DELETE FROM scores WHERE as_of = ?", [as_of])
-        raw.execute(f"INSERT INTO scores BY NAME SELECT * FROM read_parquet('{parts}')")
+        raw.execute(f'INSERT INTO scores BY NAME SELECT * FROM "{view}"')
         raw.execute("COMMIT")
     except Exception:
         raw.execute("ROLLBACK")
@@ -471,6 +482,9 @@ def score_on_spark(con, cfg: Mapping, scorer: Scorer, as_of: dt.date, staging: P
     )
     parts = parts_of(features_dir)
     check_columns(pq.ParquetFile(parts[0]).schema_arrow, scorer.features)
+    from churn.tracking import check_artifact
+
+    check_artifact(f"models:/{scorer.churn.name}/{scorer.churn.version}")
     predict = mlflow.pyfunc.spark_udf(
         spark,
         f"models:/{scorer.churn.name}/{scorer.churn.version}",
@@ -655,7 +669,9 @@ def write_call_list(staging: Path, candidates: list[pd.DataFrame], opts: Mapping
         staging, set(pool["customer_id"].iloc[calls]), set(pool["customer_id"].iloc[controls])
     )
     call_list = pool.iloc[calls].assign(treatment_group="call", rank=np.arange(1, len(calls) + 1))
-    call_list[["rank", *CSV_COLUMNS]].to_csv(staging / "call_list.csv", index=False)
+    neutralise_cells(call_list[["rank", *CSV_COLUMNS]]).to_csv(
+        staging / "call_list.csv", index=False
+    )
     return {"calls": len(calls), "controls": len(controls), "rows": rows}
 
 

@@ -29,3 +29,30 @@ def write_text_atomically(text: str, path: Path) -> Path:
 
 def write_json_atomically(document: Any, path: Path) -> Path:
     return write_text_atomically(json.dumps(document, indent=2, default=str) + "\n", path)
+
+
+# OWASP CSV injection: a spreadsheet runs a cell beginning with one of these as a formula
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cells(frame):
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (OWASP);
+    numeric columns are left as numbers. Works on a pandas frame or a pyarrow table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(frame, pa.Table):
+        for i, field in enumerate(frame.schema):
+            if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+                column = frame.column(i)
+                risky = pc.fill_null(pc.match_substring_regex(column, r"^[=+\-@\t\r]"), False)
+                safe = pc.if_else(risky, pc.binary_join_element_wise("'", column, ""), column)
+                frame = frame.set_column(i, field, safe.cast(field.type))
+        return frame
+    out = frame.copy()
+    for name in out.columns:
+        if out[name].dtype == object:
+            text = out[name]
+            risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+            out[name] = text.where(~risky, "'" + text.astype(str))
+    return out

@@ -27,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 from churn.errors import ChurnError
 from churn.plots import log_backtest_plots
 from churn.reference import reference_distributions
+from churn.store import INFERRED_SPEC
 from churn.train import cross_validated
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,7 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         )
         mlflow.log_dict(objects["fingerprint"], "data_fingerprint.json")
         mlflow.log_dict(cfg, "config.json")
+        log_data_checks(data.meta, Path(cfg["paths"]["data_dir"]))
         mlflow.log_dict(
             {
                 k: data.meta.get(k)
@@ -126,6 +128,22 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         )
         registered = log_and_register(cfg, objects["model"], data, backtest)
     return {"run_id": run.info.run_id, **registered}
+
+
+def log_data_checks(meta: Mapping, data_dir: Path) -> None:
+    """What validation inferred and found (inferred.yaml, duplicates, leak strengths)."""
+    inferred = data_dir / INFERRED_SPEC
+    if inferred.exists():
+        mlflow.log_artifact(str(inferred))
+    checks = meta.get("checks")
+    if checks:
+        mlflow.log_dict(checks, "data_checks.json")
+        mlflow.log_metric(
+            "data_duplicate_rows_kept_once", checks.get("duplicate_rows_kept_once", 0)
+        )
+        strongest = max((checks.get("column_roc_auc") or {}).values(), default=None)
+        if strongest is not None:
+            mlflow.log_metric("data_strongest_column_roc_auc", strongest)
 
 
 def log_folds(folds, fold_metrics: list[dict], tags: Mapping[str, str]) -> None:
@@ -200,6 +218,7 @@ def decide_champion(client: MlflowClient, name: str, version: str, data, backtes
             f"{challenger:.4f})",
         }
     rows = latest[["customer_id", "cutoff", "y"]].merge(data.frame, on=["customer_id", "cutoff"])
+    check_artifact(f"models:/{name}@champion")
     champion_model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
     try:
         p = np.asarray(champion_model.predict(rows[data.features]))[:, 1]
@@ -303,5 +322,43 @@ def load_registered(uri: str, tracking_uri: str) -> RegisteredModel:
         raise ChurnError(
             f"no registered model at {uri} in {tracking_uri}: train one first (make train)"
         ) from err
-    model = mlflow.sklearn.load_model(f"models:/{name}/{version.version}")
+    model = load_trusted(f"models:/{name}/{version.version}")
     return RegisteredModel(model, name, str(version.version), version.run_id, uri)
+
+
+def check_artifact(uri: str) -> None:
+    """Read only the MLmodel description and refuse anything but our own kind of model: the
+    sklearn flavour, loaded by mlflow.sklearn, serialised with skops, trusting no type beyond
+    TRUSTED_TYPES. A pickle (or cloudpickle, or custom code) would run whatever it holds."""
+    from mlflow.models import get_model_info
+
+    try:
+        flavors = get_model_info(uri).flavors
+    except (MlflowException, OSError) as err:
+        raise ChurnError(f"cannot read the model description at {uri}: {err}") from err
+    sklearn = flavors.get("sklearn") or {}
+    pyfunc = flavors.get("python_function") or {}
+    trusted = sklearn.get("skops_trusted_types") or []
+    problems = []
+    if set(flavors) - {"sklearn", "python_function"}:
+        problems.append(f"flavours {sorted(flavors)}")
+    if sklearn.get("serialization_format") != "skops":
+        problems.append(f"serialization_format {sklearn.get('serialization_format')!r}")
+    if pyfunc and pyfunc.get("loader_module") != "mlflow.sklearn":
+        problems.append(f"loader_module {pyfunc.get('loader_module')!r}")
+    if pyfunc.get("code") or sklearn.get("code"):
+        problems.append("bundled code")
+    unknown = sorted(set(trusted) - set(TRUSTED_TYPES))
+    if unknown:
+        problems.append(f"trusted types beyond churn's list: {unknown}")
+    if problems:
+        raise ChurnError(
+            f"refusing to load {uri}: its MLmodel says {'; '.join(problems)}. churn loads only "
+            "sklearn models serialised with skops and churn.tracking.TRUSTED_TYPES"
+        )
+
+
+def load_trusted(uri: str):
+    """The model at `uri`, after `check_artifact` has read its description."""
+    check_artifact(uri)
+    return mlflow.sklearn.load_model(uri)
