@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from churn.explain import (
     segment_drivers,
 )
 from churn.fingerprint import fingerprint
+from churn.store import write_text_atomically
 
 log = logging.getLogger(__name__)
 VALUE_COLUMN = "revenue_12m"
@@ -360,21 +360,10 @@ def render_report(context: Mapping[str, Any]) -> str:
     return env.get_template("retention_report.html.j2").render(**context)
 
 
-def write_atomically(text: str, path: Path) -> Path:
-    """Readers see the old report or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-    return path
-
-
 def build_report(cfg: Mapping) -> Path:
     """Render the report, write it, and log it with the model's run."""
     context = build_context(cfg)
-    path = write_atomically(render_report(context), Path(cfg["report"]["path"]))
+    path = write_text_atomically(render_report(context), Path(cfg["report"]["path"]))
     if cfg["report"]["log_to_mlflow"]:
         from mlflow.tracking import MlflowClient
 

@@ -118,16 +118,21 @@ def test_telco_report_and_scores_build(telco):
     assert len(scores) == 7043 and scores["reason_1"].notna().mean() > 0.9
 
 
+def prepared_and_trained(tmp_path_factory, name: str, source: str):
+    """A data config validated, featured and trained with the default model, in its own root."""
+    require(SHARED / source)
+    root = tmp_path_factory.mktemp(name)
+    with shared_data():
+        data = root / "data"
+        logs = prepare(data, name)
+        metrics, objects = train(train_config(data, root, f"data={name}"))
+        yield data, root, logs, metrics, objects
+
+
 @pytest.fixture(scope="module")
 def cdnow(tmp_path_factory):
     """CDNOW validated, featured and trained with the default model and the BG/NBD baseline."""
-    require(SHARED / "cdnow" / "CDNOW_master.txt")
-    root = tmp_path_factory.mktemp("cdnow")
-    with shared_data():
-        data = root / "data"
-        logs = prepare(data, "cdnow")
-        metrics, objects = train(train_config(data, root, "data=cdnow"))
-        yield data, root, logs, metrics, objects
+    yield from prepared_and_trained(tmp_path_factory, "cdnow", "cdnow/CDNOW_master.txt")
 
 
 def test_cdnow_log_loads_whole_with_customers_from_the_first_purchase(cdnow):
@@ -178,13 +183,7 @@ def test_cdnow_report_and_scores_build(cdnow):
 @pytest.fixture(scope="module")
 def cell2cell(tmp_path_factory):
     """Cell2Cell from its two-line data config: validated, featured and trained as shipped."""
-    require(SHARED / "cell2cell" / "cell2celltrain.csv")
-    root = tmp_path_factory.mktemp("cell2cell")
-    with shared_data():
-        data = root / "data"
-        logs = prepare(data, "cell2cell")
-        metrics, objects = train(train_config(data, root, "data=cell2cell"))
-        yield data, root, logs, metrics, objects
+    yield from prepared_and_trained(tmp_path_factory, "cell2cell", "cell2cell/cell2celltrain.csv")
 
 
 def test_cell2cell_config_is_two_lines():

@@ -61,7 +61,7 @@ def test_a_tampered_artifact_is_refused_and_its_payload_never_runs(tmp_path, tam
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("cell", ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tx"])
+@pytest.mark.parametrize("cell", ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tx"])
 def test_csv_text_cells_cannot_become_formulas_and_numbers_stay_numbers(cell):
     frame = pd.DataFrame({"customer_id": [cell, "c2"], "churn_probability": [-0.5, 0.25]})
     safe = neutralise_cells(frame)

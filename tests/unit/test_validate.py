@@ -284,3 +284,43 @@ def test_reject_fraction_over_limit_fails_and_keeps_previous_warehouse(tmp_path)
 def test_missing_file_names_the_config_key(tmp_path):
     with pytest.raises(ValidationError, match="data.tables.customers.path"):
         load(tmp_path, {"customers": {"path": str(tmp_path / "nope.parquet")}})
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_non_finite_amounts_are_rejects_quoting_the_raw_value(tmp_path, fmt):
+    tx = transactions().iloc[[0, 0, 0, 0]].assign(transaction_id=[1, 2, 3, 4])
+    tx["amount"] = [10.0, float("nan"), float("inf"), float("-inf")]
+    if fmt == "csv":
+        tx = tx.astype({"amount": str})
+        tx["amount"] = ["10.0", "NaN", "inf", "1e400"]
+    tables = write(tmp_path, {"customers": customers(), "transactions": tx}, fmt=fmt)
+    if fmt == "parquet":  # NaN stored as NaN, not as null
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(tx, preserve_index=False)
+        amount = pa.array([10.0, float("nan"), float("inf"), float("-inf")], from_pandas=False)
+        table = table.set_column(table.schema.get_field_index("amount"), "amount", amount)
+        pq.write_table(table, tables["transactions"]["path"])
+    results = load(tmp_path, tables)
+    assert results["transactions"].rows_loaded == 1
+    reasons = results["transactions"].rejects_by_reason
+    assert sum(n for r, n in reasons.items() if "amount is not a finite number" in r) == 3
+    reasons = read(tmp_path, "select reject_reason from rejects_transactions")["reject_reason"]
+    assert any(r.startswith("amount is not a finite number: '") for r in reasons)
+    if fmt == "csv":
+        assert "amount is not a finite number: 'inf'" in set(reasons)
+
+
+def test_ids_that_are_not_whole_numbers_are_rejects_not_rounded(tmp_path):
+    tx = transactions().iloc[[0, 0, 0]].assign(transaction_id=[1, 2, 3])
+    tx["customer_id"] = [1.0, 2.5, 3.7]
+    tables = write(tmp_path, {"customers": customers(), "transactions": tx})
+    results = load(tmp_path, tables)
+    assert results["transactions"].rows_loaded == 1
+    rejects = read(tmp_path, "select reject_reason from rejects_transactions")["reject_reason"]
+    assert sorted(rejects) == [
+        "customer_id is not a whole number: '2.5'",
+        "customer_id is not a whole number: '3.7'",
+    ]
+    assert read(tmp_path, "select customer_id from transactions")["customer_id"].tolist() == [1]

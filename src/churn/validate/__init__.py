@@ -116,7 +116,10 @@ def stage_table(
     clean, rejects = split_tagged(contract, tagged)
     con.create_table(f"_stg_{contract.name}", clean, overwrite=True)
     staged_rejects = con.create_table(f"_stg_rejects_{contract.name}", rejects, overwrite=True)
-    by_reason = staged_rejects.group_by(REASON).agg(n=staged_rejects.count()).execute()
+    kind = staged_rejects[REASON].re_replace(r": '[^']*'", "")  # counted by kind, not by value
+    by_reason = (
+        staged_rejects.mutate(**{REASON: kind}).group_by(REASON).agg(n=ibis._.count()).execute()
+    )
     return TableResult(
         table=contract.name,
         rows_in=int(raw.count().execute()),

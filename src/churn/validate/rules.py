@@ -109,10 +109,35 @@ def typed_column(
             table=contract.name,
             column=rule.name,
         )
+    if rule.dtype == "int" and col.type().is_floating():
+        # 5.5 must not be rounded onto customer 6, nor NaN fail the load: number_reasons
+        # rejects both, quoting the value
+        return col.try_cast(DTYPES["int"]), None
     if mode == "cast":
         return col.cast(DTYPES[rule.dtype]), None
     typed = col.try_cast(DTYPES[rule.dtype])
     return typed, col.notnull() & typed.isnull()
+
+
+def number_reasons(rule: ColumnRule, raw: ibis.Table) -> list[tuple]:
+    """NaN and infinities are row problems, never a failed load or an infinite expected loss;
+    an integer column (an id) holds whole numbers only. The reason quotes the raw value."""
+    source = raw[rule.name]
+    if rule.dtype not in {"int", "float"} or source.type().is_boolean():
+        return []
+    if source.type().is_numeric():
+        number = source.cast(dt.float64)
+    elif source.type().is_string():
+        number = source.try_cast(dt.float64)
+    else:
+        return []
+    quoted = "'" + source.cast(dt.string) + "'"
+    infinite = number.isnan() | number.isinf()
+    out = [(number.notnull() & infinite, f"{rule.name} is not a finite number: " + quoted)]
+    if rule.dtype == "int":
+        fraction = number.notnull() & ~infinite & (number != number.floor())
+        out.append((fraction, f"{rule.name} is not a whole number: " + quoted))
+    return out
 
 
 def rule_reasons(rule: ColumnRule, raw: ibis.Table, row: dict, load_date: dt_.date) -> list[tuple]:
@@ -169,6 +194,7 @@ def tag_rejects(
             what = f"{rule.dtype} in the layout {layout}" if layout else rule.dtype
             conditions.append((parse_failed, f"{rule.name} is not a valid {what}"))
     for rule in rules:
+        conditions += number_reasons(rule, raw)
         conditions += rule_reasons(rule, raw, typed, load_date)
         if rule.references and rule.references.split(".")[0] in parents:
             parent_table, parent_col = rule.references.split(".")
