@@ -177,3 +177,22 @@ def test_the_bgnbd_comparison_reads_nothing_after_its_cutoff_but_the_holdout_lab
     june = (log["ts"] >= pd.Timestamp("2024-06-01")) & ~future
     moved = baseline_metrics(log[~june], tmp_path / "june")
     assert moved["bgnbd_r"] != before["bgnbd_r"] and moved["roc_auc"] != before["roc_auc"]
+
+
+@pytest.mark.parametrize("empty", ["complaints", "campaigns", "referrals"])
+def test_an_empty_table_loads_and_reads_as_customers_without_such_events(raw, tmp_path, empty):
+    """A business with no complaints yet: zero counts, as for a customer without complaints."""
+    from churn.warehouse import connection
+
+    frames = {**raw, empty: raw[empty].iloc[:0]}
+    warehouse = {"backend": "duckdb", "path": str(tmp_path / "w.duckdb")}
+    with connection(warehouse) as con:
+        load_frames(con, frames, tmp_path / "raw", DATA_END)
+        assert con.table(empty).count().execute() == 0
+        frame = snapshot_frame(con, CUTOFF, DATA_END)
+    counts = {
+        "complaints": "complaints_90d",
+        "campaigns": "offers_90d",
+        "referrals": "referrals_made",
+    }[empty]
+    assert len(frame) > 0 and (frame[counts] == 0).all()

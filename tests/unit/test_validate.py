@@ -324,3 +324,11 @@ def test_ids_that_are_not_whole_numbers_are_rejects_not_rounded(tmp_path):
         "customer_id is not a whole number: '3.7'",
     ]
     assert read(tmp_path, "select customer_id from transactions")["customer_id"].tolist() == [1]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_empty_table_is_valid_input(tmp_path, fmt):
+    tables = write(tmp_path, {"customers": customers(), "transactions": transactions().iloc[:0]}, fmt)
+    results = load(tmp_path, tables)
+    assert (results["transactions"].rows_in, results["transactions"].rows_loaded) == (0, 0)
+    assert read(tmp_path, "select count(*) n from transactions")["n"].item() == 0
