@@ -10,7 +10,7 @@ import contextlib
 import glob
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,12 +127,15 @@ def table_names(con: BaseBackend) -> set[str]:
     return set(con.list_tables())
 
 
-def swap_tables(con: BaseBackend, staged: Mapping[str, str]) -> None:
-    """Replace each target by its staged table in one step; DuckDB does it in one transaction."""
+def swap_tables(con: BaseBackend, staged: Mapping[str, str], drop: Sequence[str] = ()) -> None:
+    """Replace each target by its staged table, and drop the tables this load no longer
+    defines, in one step; DuckDB does it in one transaction."""
     if con.name == "duckdb":
         raw = con.con
         raw.execute("BEGIN TRANSACTION")
         try:
+            for name in drop:
+                raw.execute(f'DROP TABLE IF EXISTS "{name}"')
             for target, stage in staged.items():
                 raw.execute(f'DROP TABLE IF EXISTS "{target}"')
                 raw.execute(f'ALTER TABLE "{stage}" RENAME TO "{target}"')
@@ -141,6 +144,8 @@ def swap_tables(con: BaseBackend, staged: Mapping[str, str]) -> None:
             raw.execute("ROLLBACK")
             raise
         return
+    for name in drop:
+        con.drop_table(name, force=True)
     for target, stage in staged.items():
         con.drop_table(target, force=True)
         con.rename_table(stage, target)

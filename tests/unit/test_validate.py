@@ -328,7 +328,18 @@ def test_ids_that_are_not_whole_numbers_are_rejects_not_rounded(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_an_empty_table_is_valid_input(tmp_path, fmt):
-    tables = write(tmp_path, {"customers": customers(), "transactions": transactions().iloc[:0]}, fmt)
+    tables = write(
+        tmp_path, {"customers": customers(), "transactions": transactions().iloc[:0]}, fmt
+    )
     results = load(tmp_path, tables)
     assert (results["transactions"].rows_in, results["transactions"].rows_loaded) == (0, 0)
     assert read(tmp_path, "select count(*) n from transactions")["n"].item() == 0
+
+
+def test_a_table_dropped_from_the_config_leaves_the_warehouse_in_the_same_load(tmp_path):
+    tables = write(tmp_path, {"customers": customers(), "transactions": transactions()})
+    load(tmp_path, tables)
+    load(tmp_path, {"customers": tables["customers"]})
+    names = set(read(tmp_path, "select table_name from information_schema.tables")["table_name"])
+    assert "customers" in names
+    assert not names & {"transactions", "rejects_transactions"}

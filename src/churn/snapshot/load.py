@@ -20,11 +20,12 @@ import pandas as pd
 from churn.errors import ConfigError, ValidationError
 from churn.snapshot.checks import check_leakage, find_duplicates
 from churn.snapshot.vocabulary import normal_label, parse_numbers
-from churn.validate import TableResult
+from churn.validate import TableResult, stale_tables
+from churn.validate.contracts import SNAPSHOT_TABLE
 from churn.warehouse import swap_tables
 
 log = logging.getLogger(__name__)
-TABLE = "snapshot"
+TABLE = SNAPSHOT_TABLE
 VALUE_COLUMN = "revenue_12m"
 KEPT_ONCE = "exact duplicate of an earlier row (kept once; data.snapshot.duplicates)"
 
@@ -177,7 +178,7 @@ def load_snapshot(con, spec: Mapping, frame: pd.DataFrame, max_reject_fraction: 
     else:  # an empty frame has no types to infer: every column is text, as it was read
         schema = ibis.schema({str(c): "string" for c in rejects.columns})
         con.create_table(staged[f"rejects_{TABLE}"], schema=schema, overwrite=True)
-    swap_tables(con, staged)
+    swap_tables(con, staged, drop=stale_tables(con, {TABLE}))
     checks = {
         "duplicate_rows_kept_once": kept_once,
         "column_roc_auc": {k: round(v, 4) for k, v in list(strength.items())[:10]},

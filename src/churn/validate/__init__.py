@@ -28,7 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 from churn.config import data_mode
 from churn.errors import ConfigError, ValidationError
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
-from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, TableContract
+from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, RAW_TABLES, TableContract
 from churn.validate.rules import REASON, pandera_schema, split_tagged, tag_rejects
 from churn.warehouse import connection, drop_tables, read_source, swap_tables
 
@@ -191,11 +191,22 @@ def load_warehouse(
             )
         for contract in contracts:
             guard_schema(con, contract)
-        swap_tables(con, staged)
+        swap_tables(con, staged, drop=stale_tables(con, set(tables)))
     except BaseException:
         drop_tables(con, [s for s in staged.values() if s in set(con.list_tables())])
         raise
     return results
+
+
+def stale_tables(con: BaseBackend, loaded: set[str]) -> list[str]:
+    """Raw tables (and their rejects) that this load does not define: one load defines the whole
+    set, so a table dropped from the data config stops feeding features and scores."""
+    present = set(con.list_tables())
+    stale = [t for t in RAW_TABLES if t not in loaded and t in present]
+    stale += [f"rejects_{t}" for t in RAW_TABLES if t not in loaded and f"rejects_{t}" in present]
+    for name in stale:
+        log.info("dropping %s: not in this load's data config", name)
+    return stale
 
 
 def describe_overflow(results: list[TableResult], limit: float) -> str:

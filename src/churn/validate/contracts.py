@@ -151,3 +151,7 @@ CONTRACTS: tuple[TableContract, ...] = (
 )
 
 CONTRACT_BY_NAME = {c.name: c for c in CONTRACTS}
+
+# a customer table with a churn flag is loaded as this one raw table (snapshot mode)
+SNAPSHOT_TABLE = "snapshot"
+RAW_TABLES = (*CONTRACT_BY_NAME, SNAPSHOT_TABLE)
