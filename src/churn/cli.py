@@ -15,11 +15,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import hydra
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from churn.errors import ChurnError
 
 log = logging.getLogger("churn")
+
+
+class CheckPaths(Callback):
+    """Before Hydra makes its run folder (under paths.log_dir): every paths.* folder usable."""
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        from churn.store import unusable_folders
+
+        if "paths" not in config:
+            return
+        problems = unusable_folders(OmegaConf.to_container(config.paths, resolve=True))
+        if problems:
+            print(f"churn: {'; '.join(problems)}", file=sys.stderr)
+            sys.exit(2)
 
 
 @dataclass(frozen=True)

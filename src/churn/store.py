@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+FOLDER_KEYS = ("data_dir", "reports_dir", "scores_dir", "models_dir", "log_dir", "mlflow_artifacts")
 INFERRED_SPEC = "inferred.yaml"
 VALIDATION_REPORT = "validation_report.json"
 
@@ -56,3 +57,20 @@ def neutralise_cells(frame):
             risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
             out[name] = text.where(~risky, "'" + text.astype(str))
     return out
+
+
+def unusable_folders(paths) -> list[str]:
+    """Every `paths.*` folder that is a file, lies under a file, or cannot be written: checked
+    before any work starts, so a bad path never costs a scoring run."""
+    problems = []
+    for key in FOLDER_KEYS:
+        if not paths.get(key):
+            continue
+        folder = Path(str(paths[key])).expanduser()
+        existing = next(p for p in (folder, *folder.parents) if p.exists() or p == p.parent)
+        if not existing.is_dir():
+            what = "is a file" if existing == folder else f"lies under the file {existing}"
+            problems.append(f"paths.{key}={folder} {what}, not a folder")
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            problems.append(f"paths.{key}={folder}: {existing} cannot be written")
+    return problems

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import duckdb
+import pytest
 
 from tests.conftest import churn
 
@@ -49,3 +50,14 @@ def test_a_user_error_is_one_clear_message_without_a_stack_trace(tmp_path):
     assert out.returncode == 2
     assert "data.tables.customers.path" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("key", ["data_dir", "scores_dir", "reports_dir", "models_dir"])
+def test_a_file_where_a_folder_is_expected_stops_before_any_work(tmp_path, key):
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("x")
+    out = churn("score", f"paths.{key}={blocker}")
+    assert out.returncode == 2
+    assert f"paths.{key}={blocker} is a file, not a folder" in out.stderr
+    assert "Traceback" not in out.stderr
+    assert blocker.read_text() == "x"
