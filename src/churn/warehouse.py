@@ -17,7 +17,7 @@ from typing import Any
 import ibis
 from ibis.backends import BaseBackend
 
-from churn.errors import ConfigError, ValidationError
+from churn.errors import ChurnError, ConfigError, ValidationError
 
 
 def connect(warehouse: Mapping[str, Any]) -> BaseBackend:
@@ -26,7 +26,7 @@ def connect(warehouse: Mapping[str, Any]) -> BaseBackend:
     if backend == "duckdb":
         path = Path(warehouse["path"])
         path.parent.mkdir(parents=True, exist_ok=True)
-        return ibis.duckdb.connect(str(path))
+        return connect_duckdb(path)
     if backend == "pyspark":
         return ibis.pyspark.connect(spark_session(warehouse))
     if backend == "url":
@@ -34,6 +34,24 @@ def connect(warehouse: Mapping[str, Any]) -> BaseBackend:
             raise ConfigError("warehouse.backend=url needs warehouse.url=<ibis connection string>")
         return ibis.connect(warehouse["url"])
     raise ConfigError(f"warehouse.backend={backend!r} is unknown: use duckdb, pyspark or url")
+
+
+def connect_duckdb(path: Path) -> BaseBackend:
+    """DuckDB allows one writing process: say which one holds the file, not a driver error."""
+    import re
+
+    import duckdb
+
+    try:
+        return ibis.duckdb.connect(str(path))
+    except duckdb.IOException as err:
+        held = re.search(r"PID (\d+)", str(err))
+        if "lock" not in str(err).lower():
+            raise ChurnError(f"warehouse.path={path} cannot be opened: {err}") from err
+        who = f"another churn process (pid {held.group(1)})" if held else "another process"
+        raise ChurnError(
+            f"{who} holds {path} (warehouse.path); wait for it to finish and run again"
+        ) from err
 
 
 def spark_session(warehouse: Mapping[str, Any]):
@@ -91,6 +109,15 @@ def read_whitespace(path: str) -> ibis.Table:
     return ibis.memtable(frame)
 
 
+def read_as(con: BaseBackend, table: str, path: str, fmt: str, source: Mapping) -> ibis.Table:
+    name = f"_src_{table}"
+    if fmt == "whitespace":
+        return read_whitespace(path)
+    if fmt == "csv":
+        return con.read_csv(path, table_name=name, **dict(source.get("csv_options") or {}))
+    return con.read_parquet(path, table_name=name)
+
+
 def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis.Table:
     """Read one raw file and rename the user's columns to ours (ours: theirs in the config)."""
     path = str(source["path"])
@@ -100,13 +127,18 @@ def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis
             table=table,
         )
     fmt = infer_format(path, source.get("format", "auto"))
-    name = f"_src_{table}"
-    if fmt == "whitespace":
-        raw = read_whitespace(path)
-    elif fmt == "csv":
-        raw = con.read_csv(path, table_name=name, **dict(source.get("csv_options") or {}))
-    else:
-        raw = con.read_parquet(path, table_name=name)
+    try:
+        raw = read_as(con, table, path, fmt, source)
+        raw.schema()  # a file that is not what its name says fails here, not mid-load
+    except Exception as err:  # noqa: BLE001 - every backend raises its own error types
+        if isinstance(err, ValidationError):
+            raise
+        raise ValidationError(
+            f"table {table!r}: {path} cannot be read as {fmt} ({type(err).__name__}: "
+            f"{str(err).splitlines()[0][:200]}); is it a {fmt} file, and whole? Fix "
+            f"data.tables.{table}.path or data.tables.{table}.format",
+            table=table,
+        ) from err
     mapping = dict(source.get("columns") or {})
     missing = [
         f"{ours} (your column {theirs!r})"

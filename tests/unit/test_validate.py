@@ -343,3 +343,46 @@ def test_a_table_dropped_from_the_config_leaves_the_warehouse_in_the_same_load(t
     names = set(read(tmp_path, "select table_name from information_schema.tables")["table_name"])
     assert "customers" in names
     assert not names & {"transactions", "rejects_transactions"}
+
+
+@pytest.mark.parametrize("damage", ["csv_named_parquet", "truncated_parquet"])
+def test_a_file_that_is_not_what_its_name_says_names_table_path_and_key(tmp_path, damage):
+    tables = write(tmp_path, {"customers": customers(), "transactions": transactions()})
+    path = tmp_path / "transactions.parquet"
+    if damage == "csv_named_parquet":
+        transactions().to_csv(path, index=False)
+    else:
+        path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
+    with pytest.raises(
+        ValidationError,
+        match=r"'transactions'.*cannot be read as parquet.*"
+        r"data.tables.transactions.path",
+    ):
+        load(tmp_path, tables)
+
+
+def test_a_warehouse_held_by_another_process_is_named_with_its_pid(tmp_path):
+    import subprocess
+    import sys
+
+    from churn.errors import ChurnError
+
+    path = tmp_path / "w.duckdb"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+            "print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        with pytest.raises(ChurnError, match=rf"another churn process \(pid {holder.pid}\) holds"):
+            with connection({"backend": "duckdb", "path": str(path)}):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
