@@ -42,7 +42,7 @@ from churn.evaluate import assign_risk_bands, with_economics
 from churn.explain import explain, reason_codes
 from churn.features import available_families, catalog
 from churn.features.value import ValueTiers
-from churn.store import neutralise_cells
+from churn.store import FolderLock, is_leftover, neutralise_cells, write_owner
 
 log = logging.getLogger(__name__)
 VALUE_COLUMN = "revenue_12m"
@@ -426,7 +426,6 @@ def insert_scores(raw, view: str, as_of: dt.date) -> None:
 
 def score_base(cfg: Mapping) -> dict[str, Any]:
     """The whole job; returns a summary. Nothing is visible until everything is written."""
-    from churn.warehouse import connection
 
     opts = cfg["score"]
     if opts["engine"] not in ("duckdb", "spark"):
@@ -436,9 +435,19 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
     scorer = load_scorer(cfg)
     cfg = with_economics(cfg, scorer.inferred)
     scores_dir = Path(cfg["paths"]["scores_dir"])
-    for stale in stale_staging(scores_dir):
-        log.info("removing %s left by an interrupted run", stale)
-        shutil.rmtree(stale, ignore_errors=True)
+    with FolderLock(scores_dir, "score"):
+        for stale in stale_staging(scores_dir):
+            if is_leftover(stale):  # never a live run's folder
+                log.info("removing %s left by an interrupted run", stale)
+                shutil.rmtree(stale, ignore_errors=True)
+        return score_locked(cfg, scorer, scores_dir)
+
+
+def score_locked(cfg: Mapping, scorer: Scorer, scores_dir: Path) -> dict[str, Any]:
+    """Score into a staging folder owned by this process, publish, swap it in."""
+    from churn.warehouse import connection
+
+    opts = cfg["score"]
     started = time.perf_counter()
     with connection(cfg["warehouse"]) as con:
         load_date = cfg["data"].get("load_date")
@@ -449,6 +458,7 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
         as_of = resolve_as_of(warehouse_tables(con), opts["as_of"], load_date)
         staging = scores_dir / f".as_of={as_of.isoformat()}.tmp-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
+        write_owner(staging)
         try:
             summary = score_into(con, cfg, scorer, as_of, staging)
             if summary["drift_blocked"]:
@@ -459,6 +469,7 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
             summary["publish_s"] = time.perf_counter() - started - summary["features_s"]
             summary["job_wall_s"] = time.perf_counter() - started
             (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            (staging / ".owner.json").unlink()
             swap_dir(staging, target)
             summary["path"] = str(target)
         finally:

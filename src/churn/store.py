@@ -74,3 +74,69 @@ def unusable_folders(paths) -> list[str]:
         elif not os.access(existing, os.W_OK | os.X_OK):
             problems.append(f"paths.{key}={folder}: {existing} cannot be written")
     return problems
+
+
+def process_alive(owner: dict) -> bool:
+    """The process that wrote `owner` still runs (same pid and the same start time)."""
+    import psutil
+
+    try:
+        return abs(psutil.Process(int(owner["pid"])).create_time() - owner["started"]) < 1e-3
+    except (psutil.Error, KeyError, TypeError, ValueError):
+        return False
+
+
+def this_process() -> dict:
+    import psutil
+
+    return {"pid": os.getpid(), "started": psutil.Process().create_time()}
+
+
+def write_owner(folder: Path) -> None:
+    """Mark a staging folder as this process's, so no other run takes it for a leftover."""
+    write_json_atomically(this_process(), folder / ".owner.json")
+
+
+def is_leftover(folder: Path) -> bool:
+    """A staging folder whose maker is gone (or that names none): safe to remove."""
+    try:
+        owner = json.loads((folder / ".owner.json").read_text())
+    except (OSError, ValueError):
+        return True
+    return not process_alive(owner)
+
+
+class FolderLock:
+    """One writer per output folder: a second run exits with the holder's pid; a lock left by a
+    dead process is taken over."""
+
+    def __init__(self, folder: Path, what: str):
+        self.path = folder / ".lock"
+        self.what = what
+
+    def __enter__(self) -> FolderLock:
+        from churn.errors import ChurnError
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    owner = json.loads(self.path.read_text())
+                except (OSError, ValueError):
+                    owner = {}
+                if process_alive(owner):
+                    raise ChurnError(
+                        f"another churn {self.what} (pid {owner['pid']}) is writing "
+                        f"{self.path.parent}; wait for it to finish and run again"
+                    ) from None
+                self.path.unlink(missing_ok=True)  # left by a process that is gone
+                continue
+            with os.fdopen(fd, "w") as handle:
+                json.dump(this_process(), handle)
+            return self
+        raise ChurnError(f"could not lock {self.path.parent} for churn {self.what}")
+
+    def __exit__(self, *exc) -> None:
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,56 @@
+"""Output folders: one writer at a time, and a live run's staging is never taken for a leftover."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from churn.errors import ChurnError
+from churn.store import FolderLock, is_leftover, this_process, write_owner
+
+HOLD = (
+    "import sys, time; from pathlib import Path; from churn.store import FolderLock, write_owner; "
+    "lock = FolderLock(Path(sys.argv[1]), 'score').__enter__(); "
+    "write_owner(Path(sys.argv[2])); print('ready', flush=True); time.sleep(60)"
+)
+
+
+@pytest.fixture
+def live_run(tmp_path):
+    """Another process holding the scores folder and owning a staging folder in it."""
+    staging = tmp_path / ".as_of=2025-01-01.tmp-abc"
+    staging.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path), str(staging)], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    yield proc, staging
+    proc.kill()
+    proc.wait()
+
+
+def test_a_second_writer_exits_with_the_holders_pid(tmp_path, live_run):
+    proc, staging = live_run
+    with pytest.raises(ChurnError, match=rf"another churn score \(pid {proc.pid}\) is writing"):
+        with FolderLock(tmp_path, "score"):
+            pass
+    assert not is_leftover(staging)  # its staging folder is not anybody's to remove
+
+
+def test_a_lock_and_staging_left_by_a_dead_process_are_taken_over(tmp_path, live_run):
+    proc, staging = live_run
+    proc.kill()
+    proc.wait()
+    assert is_leftover(staging)
+    with FolderLock(tmp_path, "score"):
+        assert json.loads((tmp_path / ".lock").read_text())["pid"] == this_process()["pid"]
+    assert not (tmp_path / ".lock").exists()
+
+
+def test_a_staging_folder_without_an_owner_is_a_leftover_and_ours_is_not(tmp_path):
+    assert is_leftover(tmp_path)
+    write_owner(tmp_path)
+    assert not is_leftover(tmp_path)
