@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import shutil
 import sys
-import uuid
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -38,6 +36,7 @@ from churn.features.digest import build_digests, drop_digests, materialize_diges
 from churn.features.value import ValueTiers
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.labels import TARGETS, LabelWindow, attach_labels
+from churn.store import staging_dir, swap_dir
 from churn.validate.contracts import CONTRACT_BY_NAME
 
 log = logging.getLogger(__name__)
@@ -138,7 +137,7 @@ def write_snapshots(
     announce_skipped_features(tables, families, tuple(fcfg["windows"]))
     data_end = data_end_date(tables, declared_end)
     cutoffs = cutoff_dates(ccfg["freq"], ccfg["start"], ccfg["end"])
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp = staging_dir(out_dir)
     rows = {}
     digests = {}
     try:
@@ -221,14 +220,6 @@ def fit_value_tiers(folder: Path, labelled: list[dt.date], quantiles) -> ValueTi
         return None
     values = pd.concat([pd.read_parquet(f, columns=["revenue_12m"]) for f in files])
     return ValueTiers(tuple(quantiles)).fit(values[["revenue_12m"]])
-
-
-def swap_dir(new: Path, target: Path) -> None:
-    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def load_model_table(features_dir: Path, cutoffs: list[str] | None = None) -> pd.DataFrame:

@@ -34,7 +34,6 @@ from churn.dataset import (
     build_snapshot,
     data_end_date,
     feature_set_hash,
-    swap_dir,
     warehouse_tables,
 )
 from churn.errors import ChurnError
@@ -42,7 +41,7 @@ from churn.evaluate import assign_risk_bands, with_economics
 from churn.explain import explain, reason_codes
 from churn.features import available_families, catalog
 from churn.features.value import ValueTiers
-from churn.store import FolderLock, is_leftover, neutralise_cells, write_owner
+from churn.store import FolderLock, is_leftover, neutralise_cells, swap_dir, write_owner
 
 log = logging.getLogger(__name__)
 VALUE_COLUMN = "revenue_12m"
@@ -469,7 +468,6 @@ def score_locked(cfg: Mapping, scorer: Scorer, scores_dir: Path) -> dict[str, An
             summary["publish_s"] = time.perf_counter() - started - summary["features_s"]
             summary["job_wall_s"] = time.perf_counter() - started
             (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-            (staging / ".owner.json").unlink()
             swap_dir(staging, target)
             summary["path"] = str(target)
         finally:

@@ -140,3 +140,34 @@ class FolderLock:
 
     def __exit__(self, *exc) -> None:
         self.path.unlink(missing_ok=True)
+
+
+def staging_dir(target: Path) -> Path:
+    """A fresh hidden folder beside `target`, owned by this process; folders left beside it by
+    runs that died (`.<name>.tmp-*`, `.<name>.old-*`) are removed first."""
+    import shutil
+    import uuid
+
+    target = Path(target)
+    if target.parent.exists():
+        for pattern in (f".{target.name}.tmp-*", f".{target.name}.old-*"):
+            for leftover in target.parent.glob(pattern):
+                if leftover.is_dir() and is_leftover(leftover):
+                    shutil.rmtree(leftover, ignore_errors=True)
+    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.mkdir(parents=True)
+    write_owner(tmp)
+    return tmp
+
+
+def swap_dir(new: Path, target: Path) -> None:
+    """Put a finished staging folder in place of `target` (two renames), then drop the old one."""
+    import shutil
+    import uuid
+
+    (new / ".owner.json").unlink(missing_ok=True)
+    old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -54,3 +54,25 @@ def test_a_staging_folder_without_an_owner_is_a_leftover_and_ours_is_not(tmp_pat
     assert is_leftover(tmp_path)
     write_owner(tmp_path)
     assert not is_leftover(tmp_path)
+
+
+def test_a_new_staging_folder_clears_dead_runs_leftovers_but_not_live_ones(tmp_path, live_run):
+    from churn.store import staging_dir, swap_dir
+
+    target = tmp_path / "features"
+    dead = tmp_path / ".features.tmp-dead"
+    dead.mkdir()
+    (dead / "part-0.parquet").write_text("half")
+    live = tmp_path / ".features.tmp-live"
+    live.mkdir()
+    proc, _ = live_run
+    (live / ".owner.json").write_text(
+        json.dumps(
+            {"pid": proc.pid, "started": __import__("psutil").Process(proc.pid).create_time()}
+        )
+    )
+    tmp = staging_dir(target)
+    assert not dead.exists() and live.exists() and not is_leftover(tmp)
+    (tmp / "catalog.json").write_text("{}")
+    swap_dir(tmp, target)
+    assert sorted(p.name for p in target.iterdir()) == ["catalog.json"]  # no owner file published

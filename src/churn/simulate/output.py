@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +13,7 @@ import pyarrow.parquet as pq
 from churn.simulate import catalog as C
 from churn.simulate.steps import DRIVERS
 from churn.simulate.world import World
+from churn.store import staging_dir, swap_dir
 
 DAY = pa.date32()
 TS = pa.timestamp("us")
@@ -225,16 +224,11 @@ def build_ground_truth(w: World, seed: int, start: str, end: str) -> tuple[dict,
 def write_world(tables: dict[str, pa.Table], truth: dict, hazard: pa.Table, raw_dir: Path) -> None:
     """Write every table to a fresh folder, then swap it in: readers never see half a world."""
     raw_dir = Path(raw_dir)
-    tmp = raw_dir.with_name(f".{raw_dir.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir(parents=True)
+    tmp = staging_dir(raw_dir)
     try:
         for name, table in {**tables, "ground_truth_hazard": hazard}.items():
             pq.write_table(table, tmp / f"{name}.parquet", compression="zstd")
         (tmp / "ground_truth.json").write_text(json.dumps(truth, indent=2) + "\n")
-        old = raw_dir.with_name(f".{raw_dir.name}.old-{uuid.uuid4().hex[:8]}")
-        if raw_dir.exists():
-            os.replace(raw_dir, old)
-        os.replace(tmp, raw_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_dir(tmp, raw_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

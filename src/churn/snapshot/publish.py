@@ -25,6 +25,8 @@ from churn.snapshot.load import TABLE, VALUE_COLUMN, check_mapping, load_snapsho
 from churn.store import (
     INFERRED_SPEC,
     VALIDATION_REPORT,
+    staging_dir,
+    swap_dir,
     write_json_atomically,
     write_text_atomically,
 )
@@ -132,7 +134,7 @@ def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -
     """One 'cutoff' (the table's date) in the same layout and catalogue as event features."""
     import json
 
-    from churn.dataset import feature_set_hash, swap_dir
+    from churn.dataset import feature_set_hash
 
     if TABLE not in con.list_tables():
         raise ChurnError("the warehouse has no snapshot table: run `churn validate` first")
@@ -142,7 +144,7 @@ def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -
     cutoff = dt.date.fromisoformat(spec["as_of"])
     frame = con.table(TABLE).to_pandas()
     frame.insert(1, "cutoff", cutoff)
-    tmp = out_dir.with_name(f".{out_dir.name}.tmp-{dt.datetime.now():%H%M%S%f}")
+    tmp = staging_dir(out_dir)
     part = tmp / f"cutoff={cutoff.isoformat()}"
     part.mkdir(parents=True)
     columns = ["customer_id", "cutoff", *[f.name for f in features], VALUE_COLUMN, "churn"]
