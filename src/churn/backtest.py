@@ -75,6 +75,14 @@ def cv_folds(y: np.ndarray, n_splits: int, n_repeats: int, seed: int) -> list[Cv
     ]
 
 
+def score_response(pipe, X: pd.DataFrame) -> np.ndarray:
+    """The score sklearn's calibration reads: decision_function where the model has one
+    (logistic: the log-odds), else the probability of churn (boosted trees)."""
+    if hasattr(pipe, "decision_function"):
+        return np.asarray(pipe.decision_function(X), dtype=float)
+    return np.asarray(pipe.predict_proba(X)[:, 1], dtype=float)
+
+
 def fit_score_calibrator(raw: np.ndarray, y: np.ndarray, method: str):
     """The map from a model's raw score to a probability, as sklearn's calibration fits it."""
     from sklearn.calibration import _SigmoidCalibration
@@ -91,7 +99,8 @@ def fit_score_calibrator(raw: np.ndarray, y: np.ndarray, method: str):
 
 
 def calibrate_out_of_fold(pipe, raw_oof: np.ndarray, y: np.ndarray, method: str = "sigmoid"):
-    """The fitted pipeline with a calibrator learned on out-of-fold scores, never in-sample ones.
+    """The fitted pipeline with a calibrator learned on out-of-fold scores (`score_response`),
+    never in-sample ones.
 
     A table without a time axis has no later fold to calibrate on, so the map from score to
     probability is learned on the cross-validation's own out-of-fold scores (one model fit, not

@@ -15,7 +15,13 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from churn.backtest import BacktestResult, calibrate_out_of_fold, cv_folds, fit_score_calibrator
+from churn.backtest import (
+    BacktestResult,
+    calibrate_out_of_fold,
+    cv_folds,
+    fit_score_calibrator,
+    score_response,
+)
 from churn.dataset import progress_bar
 from churn.evaluate import RetentionCosts, score_fold
 from churn.pipeline import build_pipeline
@@ -53,7 +59,7 @@ def run_cross_validation(data, cfg: Mapping, value_column: str) -> tuple[Backtes
             pipe = build_pipeline(model_cfg, data.numeric, data.categorical)
             pipe.fit(fit[data.features], y[fold.fit])
             test = data.frame.iloc[fold.test][data.features]
-            raw[fold.repeat - 1, fold.test] = pipe.predict_proba(test)[:, 1]
+            raw[fold.repeat - 1, fold.test] = score_response(pipe, test)
             log.info(
                 "fold %d/%d (repeat %d): fitted on %s rows in %.1f s",
                 fold.number,

@@ -243,15 +243,16 @@ def finish(model, X: pd.DataFrame, by_feature: np.ndarray, base: float, margin) 
 
 
 def to_probability(model, margin: np.ndarray) -> np.ndarray:
-    return calibrated(model, 1.0 / (1.0 + np.exp(-np.asarray(margin, dtype=float))))
-
-
-def calibrated(model, raw: np.ndarray) -> np.ndarray:
-    """The calibrated probability from the model's raw one, without re-running the pipeline."""
+    """The calibrated probability for a log-odds margin, without re-running the pipeline."""
+    margin = np.asarray(margin, dtype=np.float64)
     if isinstance(model, Pipeline):
-        return raw
+        return 1.0 / (1.0 + np.exp(-margin))
     (calibrator,) = model.calibrated_classifiers_[0].calibrators
-    return np.clip(calibrator.predict(raw), 0.0, 1.0)
+    # the calibrator was fitted on the score sklearn reads: decision_function (the margin
+    # itself) where the model has one (logistic), else the probability (boosted trees)
+    uses_margin = hasattr(fitted_pipeline(model), "decision_function")
+    score = margin if uses_margin else 1.0 / (1.0 + np.exp(-margin))
+    return np.clip(calibrator.predict(score), 0.0, 1.0).astype(np.float64)
 
 
 def to_probability_points(
@@ -266,6 +267,10 @@ def to_probability_points(
     opposing SHAP values are (a '+129 pts' reason for a 77% customer cannot happen).
     """
     raising, lowering = np.maximum(shap, 0.0), np.minimum(shap, 0.0)
+    has_up = raising.sum(axis=1) > 1e-12
+    has_down = lowering.sum(axis=1) < -1e-12
+    # one side only: the whole gap is that side's (no rounding left between the two steps)
+    protected = np.where(~has_up, probability, np.where(~has_down, base, protected))
     up = (probability - protected)[:, None]
     down = (protected - base)[:, None]
     total_up = raising.sum(axis=1, keepdims=True)

@@ -121,3 +121,22 @@ def test_a_model_whose_mean_is_far_from_the_base_rate_stops_with_both_numbers():
     rate = data.frame["churn"].mean()
     with pytest.raises(ChurnError, match=rf"0\.6800 on the 600 rows.*{rate:.4f} is observed"):
         check_mean_probability(EveryoneHighRisk(), data, config())
+
+
+def test_the_logistic_baseline_is_calibrated_on_the_score_sklearn_reads():
+    """LogisticRegression has decision_function, which sklearn's calibrator reads: fitting the
+    calibrator on probabilities instead halves every probability (0.13 for a 0.27 base rate)."""
+    from churn.explain import explain
+
+    data = table()
+    logistic = {
+        "preprocess": "linear",
+        "estimator": {"_target_": "sklearn.linear_model.LogisticRegression", "max_iter": 500},
+    }
+    cfg = {**config(), "model": logistic}
+    backtest, _ = run_cross_validation(data, cfg, "revenue_12m")
+    model = fit_final_cv(data, cfg, backtest)
+    X = data.frame[data.features]
+    p = model.predict_proba(X)[:, 1]
+    assert p.mean() == pytest.approx(data.frame["churn"].mean(), abs=0.02)
+    np.testing.assert_allclose(explain(model, X).probability, p, atol=1e-9)
