@@ -8,10 +8,8 @@ as a blind pickle.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 from churn.errors import ChurnError
 from churn.plots import log_backtest_plots
 from churn.reference import reference_distributions
-from churn.store import INFERRED_SPEC
+from churn.store import INFERRED_SPEC, process_alive, staging_dir, swap_dir, this_process
 from churn.train import cross_validated
 
 log = logging.getLogger(__name__)
@@ -93,7 +91,14 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
     mlflow.set_registry_uri(uri)
     experiment_id = ensure_experiment(mlcfg["experiment"], mlcfg["artifact_location"])
     mlflow.set_experiment(experiment_id=experiment_id)  # nested fold runs land beside the parent
+    client = MlflowClient()
+    fail_dead_runs(client, experiment_id)
+    name = f"{mlcfg['model_prefix']}-{target}"
+    repair_export(client, name, Path(cfg["paths"]["models_dir"]))
+    me = this_process()
     tags = {
+        "churn.pid": str(me["pid"]),
+        "churn.started": repr(me["started"]),
         "data": cfg["data"]["name"],
         "target": target,
         "git_commit": git_commit(),
@@ -194,9 +199,13 @@ def log_and_register(cfg: Mapping, model, data, backtest) -> dict:
         decision = decide_champion(
             client, name, version, data, backtest, cfg["mlflow"]["primary_metric"]
         )
-    mlflow.log_metrics({k: v for k, v in decision.items() if isinstance(v, float)})
+    mlflow.log_metrics(
+        {k: v for k, v in decision.items() if isinstance(v, float) and not isinstance(v, bool)}
+    )
     mlflow.set_tag("champion_decision", decision["message"])
-    export_champion(name, Path(cfg["paths"]["models_dir"]))
+    if decision["promote"]:  # the export is complete before the alias moves to it
+        export_version(name, version, Path(cfg["paths"]["models_dir"]))
+        client.set_registered_model_alias(name, "champion", version)
     return {"model_name": name, "model_version": version, "registry_message": decision["message"]}
 
 
@@ -211,8 +220,8 @@ def decide_champion(client: MlflowClient, name: str, version: str, data, backtes
     except MlflowException:
         current = None
     if current is None:
-        client.set_registered_model_alias(name, "champion", version)
         return {
+            "promote": True,
             "challenger_latest_fold_roc_auc": challenger,
             "message": f"{name} v{version} is champion (first model; latest-fold roc_auc "
             f"{challenger:.4f})",
@@ -224,19 +233,18 @@ def decide_champion(client: MlflowClient, name: str, version: str, data, backtes
         p = np.asarray(champion_model.predict(rows[data.features]))[:, 1]
     except (MlflowException, KeyError, ValueError) as err:
         # features changed since the champion was trained: it cannot score today's data at all
-        client.set_registered_model_alias(name, "champion", version)
         reason = str(err).rsplit("Error:", 1)[-1].strip()[:200]
         return {
+            "promote": True,
             "challenger_latest_fold_roc_auc": challenger,
             "message": f"{name} v{version} replaces champion v{current.version}, which cannot "
             f"score the current features ({reason})",
         }
     champion = float(roc_auc_score(rows["y"], p))
     promoted = challenger > champion
-    if promoted:
-        client.set_registered_model_alias(name, "champion", version)
     verb = "replaces" if promoted else "does not beat"
     return {
+        "promote": promoted,
         "challenger_latest_fold_roc_auc": challenger,
         "champion_latest_fold_roc_auc": champion,
         "message": f"{name} v{version} {verb} champion v{current.version} on the latest fold "
@@ -257,15 +265,12 @@ def decide_champion_cv(client: MlflowClient, name: str, version: str, data, back
         data.meta["feature_set_hash"]
     )
     champion = run.metrics.get("roc_auc_mean") if same_features else None
-    out = {"challenger_cv_roc_auc": challenger}
+    out = {"challenger_cv_roc_auc": challenger, "promote": True}
     if current is None or champion is None:
-        client.set_registered_model_alias(name, "champion", version)
         why = "first model" if current is None else f"v{current.version} used other features"
         out["message"] = f"{name} v{version} is champion ({why}; cv roc_auc {challenger:.4f})"
         return out
-    promoted = challenger > champion
-    if promoted:
-        client.set_registered_model_alias(name, "champion", version)
+    promoted = out["promote"] = challenger > champion
     verb = "replaces" if promoted else "does not beat"
     out["champion_cv_roc_auc"] = float(champion)
     out["message"] = (
@@ -275,21 +280,55 @@ def decide_champion_cv(client: MlflowClient, name: str, version: str, data, back
     return out
 
 
-def export_champion(name: str, models_dir: Path) -> Path:
-    """Copy the champion to models/<name>/ for batch jobs without registry access."""
+def export_version(name: str, version: str, models_dir: Path) -> Path:
+    """Copy one registered version to models/<name>/ for batch jobs without registry access;
+    staged beside it and swapped in, so a kill leaves the previous export whole."""
     target = models_dir / name
-    with tempfile.TemporaryDirectory() as tmp:
-        local = mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{name}@champion", dst_path=tmp
+    models_dir.mkdir(parents=True, exist_ok=True)
+    staged = staging_dir(target)
+    try:
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{name}/{version}", dst_path=str(staged)
         )
-        staged = models_dir / f".{name}.tmp"
+        (staged / "registered_version.txt").write_text(f"{version}\n")
+        swap_dir(staged, target)
+    finally:
         shutil.rmtree(staged, ignore_errors=True)
-        models_dir.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(local, staged)
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staged, target)
     return target
+
+
+def repair_export(client: MlflowClient, name: str, models_dir: Path) -> None:
+    """A training killed between alias and export left them apart: export the alias's version."""
+    try:
+        champion = client.get_model_version_by_alias(name, "champion")
+    except MlflowException:
+        return
+    marker = models_dir / name / "registered_version.txt"
+    exported = marker.read_text().strip() if marker.exists() else None
+    if exported != str(champion.version):
+        log.info(
+            "models/%s holds v%s, the champion is v%s: exporting it",
+            name,
+            exported,
+            champion.version,
+        )
+        export_version(name, str(champion.version), models_dir)
+
+
+def fail_dead_runs(client: MlflowClient, experiment_id: str) -> None:
+    """Runs left RUNNING by a churn process that is gone are marked FAILED."""
+    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
+        tags = run.data.tags
+        if "churn.pid" not in tags:
+            continue
+        owner = {"pid": tags["churn.pid"], "started": float(tags.get("churn.started", "nan"))}
+        if not process_alive(owner):
+            log.info(
+                "run %s was left RUNNING by pid %s, which is gone: FAILED",
+                run.info.run_id,
+                tags["churn.pid"],
+            )
+            client.set_terminated(run.info.run_id, "FAILED")
 
 
 @dataclass
