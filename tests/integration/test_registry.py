@@ -1,4 +1,4 @@
-"""A training killed at any point: runs and the exported champion are put right at the next start."""
+"""A training killed at any point: runs and the exported champion are put right next time."""
 
 from __future__ import annotations
 
