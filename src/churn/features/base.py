@@ -29,7 +29,10 @@ class Feature:
 
     def __post_init__(self) -> None:
         if self.driver_family not in DRIVER_FAMILIES:
-            raise ValueError(f"feature {self.name}: unknown driver family {self.driver_family!r}")
+            raise ValueError(
+                f"feature {self.name}: unknown driver family {self.driver_family!r}; use one of "
+                f"{', '.join(DRIVER_FAMILIES)}"
+            )
 
 
 @dataclass(frozen=True)
