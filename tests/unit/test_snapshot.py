@@ -244,3 +244,17 @@ def test_ordinary_columns_pass_the_leakage_check():
     spec = resolved(frame, TWO_LINES)
     rows, _, _ = clean(frame, spec)
     assert max(check_leakage(rows, spec).values()) < 0.98
+
+
+def test_exact_duplicate_rows_do_not_hide_the_id_and_clashing_ids_are_rejects():
+    frame = pd.concat([wide(), wide().iloc[:6]], ignore_index=True)
+    spec, lines = infer_spec(frame, TWO_LINES)
+    assert spec["id"] == "CustomerID"
+    rows, rejects, kept_once = clean(frame, spec)
+    assert kept_once == 6 and rows["customer_id"].is_unique and len(rows) == 40
+    frame = wide(200)
+    frame.loc[1, "CustomerID"] = "C0000"  # a different customer under the same id
+    spec, lines = infer_spec(frame, TWO_LINES)
+    assert spec["id"] == "CustomerID" and any("2 rows share an id" in line for line in lines)
+    rows, rejects, _ = clean(frame, spec)
+    assert set(rejects["reject_reason"]) == {"duplicate customer id"} and len(rows) == 198

@@ -34,6 +34,7 @@ KINDS = ("numeric", "categorical")
 BLANK_RULES = ("missing", "zero", "reject")
 MAX_TEXT_TOKENS = 3  # a numeric column may carry this many distinct words meaning "not known"
 MIN_ROWS_FOR_ID = 20
+ID_UNIQUE = 0.99  # an id column may repeat in a few clashing rows; those become rejects
 COST_SHARES = {"contact_cost": 0.01, "incentive_cost": 0.04}  # of the median annual value
 
 
@@ -90,13 +91,18 @@ def infer_id(frame: pd.DataFrame, declared: Mapping, tokens, lines: list[str]) -
         lines.append(f"id: {declared['id']} (declared)")
         return str(declared["id"])
     label = declared["label"]["column"]
-    for name in frame.columns:
+    distinct = frame.drop_duplicates()  # an exact duplicate row repeats its id: not a clash
+    for name in distinct.columns:
         if name == label or not looks_like_id(name):
             continue
-        column = frame[name]
-        if not missing_mask(column, tokens).any() and column.astype(str).str.strip().is_unique:
-            lines.append(f"id: {name} (unique in every row, named like an id)")
-            return str(name)
+        column = distinct[name]
+        ids = column.astype(str).str.strip()
+        if missing_mask(column, tokens).any() or ids.nunique() < ID_UNIQUE * len(ids):
+            continue
+        clashes = int(ids.duplicated(keep=False).sum())
+        said = f"; {clashes:,} rows share an id with a different row (rejects)" if clashes else ""
+        lines.append(f"id: {name} (unique per customer, named like an id{said})")
+        return str(name)
     lines.append(
         "id: no unique column named like an id; customers are numbered by row, so duplicate "
         "customers can only be found by identical content (set data.snapshot.id to name one)"

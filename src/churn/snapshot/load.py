@@ -105,7 +105,10 @@ def customer_ids(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.S
         ids.isin(set(spec["missing_tokens"])) | frame[spec["id"]].isna(),
         "blank customer id",
     )
-    note(reasons, ids.duplicated(keep=False), "duplicate customer id")
+    kept = reasons == ""  # copies of an exact duplicate row are already accounted for
+    clash = pd.Series(False, index=frame.index)
+    clash[kept] = ids[kept].duplicated(keep=False)
+    note(reasons, clash, "duplicate customer id")
     return ids
 
 
