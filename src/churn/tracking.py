@@ -27,18 +27,9 @@ from churn.plots import log_backtest_plots
 from churn.reference import reference_distributions
 from churn.store import INFERRED_SPEC, process_alive, staging_dir, swap_dir, this_process
 from churn.train import cross_validated
+from churn.trust import check_artifact, check_trusted, load_trusted
 
 log = logging.getLogger(__name__)
-
-# Everything a saved churn pipeline may contain beyond what skops trusts by default.
-TRUSTED_TYPES = [
-    "numpy.dtype",
-    "sklearn.calibration._CalibratedClassifier",
-    "sklearn.calibration._SigmoidCalibration",
-    "sklearn.frozen._frozen.FrozenEstimator",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-]
 
 
 def ensure_experiment(name: str, artifact_location: str) -> str:
@@ -69,17 +60,6 @@ def flatten(config: Mapping, prefix: str = "") -> dict[str, str]:
         else:
             out[name] = str(value)[:500]
     return out
-
-
-def check_trusted(model) -> list[str]:
-    """The types skops will have to trust on load; refuse anything we did not list."""
-    from skops.io import dumps, get_untrusted_types
-
-    needed = get_untrusted_types(data=dumps(model))
-    unknown = sorted(set(needed) - set(TRUSTED_TYPES))
-    if unknown:
-        raise ChurnError(f"the model holds types not in churn.tracking.TRUSTED_TYPES: {unknown}")
-    return sorted(needed)
 
 
 def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[str, Any]) -> dict:
@@ -363,41 +343,3 @@ def load_registered(uri: str, tracking_uri: str) -> RegisteredModel:
         ) from err
     model = load_trusted(f"models:/{name}/{version.version}")
     return RegisteredModel(model, name, str(version.version), version.run_id, uri)
-
-
-def check_artifact(uri: str) -> None:
-    """Read only the MLmodel description and refuse anything but our own kind of model: the
-    sklearn flavour, loaded by mlflow.sklearn, serialised with skops, trusting no type beyond
-    TRUSTED_TYPES. A pickle (or cloudpickle, or custom code) would run whatever it holds."""
-    from mlflow.models import get_model_info
-
-    try:
-        flavors = get_model_info(uri).flavors
-    except (MlflowException, OSError) as err:
-        raise ChurnError(f"cannot read the model description at {uri}: {err}") from err
-    sklearn = flavors.get("sklearn") or {}
-    pyfunc = flavors.get("python_function") or {}
-    trusted = sklearn.get("skops_trusted_types") or []
-    problems = []
-    if set(flavors) - {"sklearn", "python_function"}:
-        problems.append(f"flavours {sorted(flavors)}")
-    if sklearn.get("serialization_format") != "skops":
-        problems.append(f"serialization_format {sklearn.get('serialization_format')!r}")
-    if pyfunc and pyfunc.get("loader_module") != "mlflow.sklearn":
-        problems.append(f"loader_module {pyfunc.get('loader_module')!r}")
-    if pyfunc.get("code") or sklearn.get("code"):
-        problems.append("bundled code")
-    unknown = sorted(set(trusted) - set(TRUSTED_TYPES))
-    if unknown:
-        problems.append(f"trusted types beyond churn's list: {unknown}")
-    if problems:
-        raise ChurnError(
-            f"refusing to load {uri}: its MLmodel says {'; '.join(problems)}. churn loads only "
-            "sklearn models serialised with skops and churn.tracking.TRUSTED_TYPES"
-        )
-
-
-def load_trusted(uri: str):
-    """The model at `uri`, after `check_artifact` has read its description."""
-    check_artifact(uri)
-    return mlflow.sklearn.load_model(uri)

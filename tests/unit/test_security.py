@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 
 from churn.errors import ChurnError
 from churn.store import neutralise_cells
-from churn.tracking import load_trusted
+from churn.trust import load_trusted
 
 
 class Payload:

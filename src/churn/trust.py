@@ -1,0 +1,72 @@
+"""Which models churn will load: an artifact is read before it is loaded, never run blind.
+
+MLflow 3 saves sklearn models with skops; a skops file names the types it needs, and loading
+trusts only those the caller lists. A model artifact whose description says pickle, cloudpickle
+or bundled code would run whatever it holds, so it is refused before anything is loaded.
+"""
+
+from __future__ import annotations
+
+import mlflow
+from mlflow.exceptions import MlflowException
+
+from churn.errors import ChurnError
+
+# Everything a saved churn pipeline may contain beyond what skops trusts by default.
+TRUSTED_TYPES = [
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.frozen._frozen.FrozenEstimator",
+    "xgboost.core.Booster",
+    "xgboost.sklearn.XGBClassifier",
+]
+
+
+def check_trusted(model) -> list[str]:
+    """The types skops will have to trust on load; refuse anything we did not list."""
+    from skops.io import dumps, get_untrusted_types
+
+    needed = get_untrusted_types(data=dumps(model))
+    unknown = sorted(set(needed) - set(TRUSTED_TYPES))
+    if unknown:
+        raise ChurnError(f"the model holds types not in churn.trust.TRUSTED_TYPES: {unknown}")
+    return sorted(needed)
+
+
+def check_artifact(uri: str) -> None:
+    """Read only the MLmodel description and refuse anything but our own kind of model: the
+    sklearn flavour, loaded by mlflow.sklearn, serialised with skops, trusting no type beyond
+    TRUSTED_TYPES. A pickle (or cloudpickle, or custom code) would run whatever it holds."""
+    from mlflow.models import get_model_info
+
+    try:
+        flavors = get_model_info(uri).flavors
+    except (MlflowException, OSError) as err:
+        raise ChurnError(f"cannot read the model description at {uri}: {err}") from err
+    sklearn = flavors.get("sklearn") or {}
+    pyfunc = flavors.get("python_function") or {}
+    trusted = sklearn.get("skops_trusted_types") or []
+    problems = []
+    if set(flavors) - {"sklearn", "python_function"}:
+        problems.append(f"flavours {sorted(flavors)}")
+    if sklearn.get("serialization_format") != "skops":
+        problems.append(f"serialization_format {sklearn.get('serialization_format')!r}")
+    if pyfunc and pyfunc.get("loader_module") != "mlflow.sklearn":
+        problems.append(f"loader_module {pyfunc.get('loader_module')!r}")
+    if pyfunc.get("code") or sklearn.get("code"):
+        problems.append("bundled code")
+    unknown = sorted(set(trusted) - set(TRUSTED_TYPES))
+    if unknown:
+        problems.append(f"trusted types beyond churn's list: {unknown}")
+    if problems:
+        raise ChurnError(
+            f"refusing to load {uri}: its MLmodel says {'; '.join(problems)}. churn loads only "
+            "sklearn models serialised with skops and churn.trust.TRUSTED_TYPES"
+        )
+
+
+def load_trusted(uri: str):
+    """The model at `uri`, after `check_artifact` has read its description."""
+    check_artifact(uri)
+    return mlflow.sklearn.load_model(uri)
