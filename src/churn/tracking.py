@@ -16,18 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
-from sklearn.metrics import roc_auc_score
 
+from churn.champion import decide
 from churn.errors import ChurnError
 from churn.plots import log_backtest_plots
 from churn.reference import reference_distributions
 from churn.store import INFERRED_SPEC, process_alive, staging_dir, swap_dir, this_process
 from churn.train import cross_validated
-from churn.trust import check_artifact, check_trusted, load_trusted
+from churn.trust import check_trusted, load_trusted
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +110,9 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         mlflow.log_dict(
             reference_distributions(data.frame, data.numeric, data.categorical), "reference.json"
         )
-        registered = log_and_register(cfg, objects["model"], data, backtest)
+        registered = log_and_register(
+            cfg, objects["model"], data, backtest, objects["folds"], objects["backtest_fn"]
+        )
     return {"run_id": run.info.run_id, **registered}
 
 
@@ -155,8 +156,9 @@ def log_params(params: Mapping[str, Any]) -> None:
         mlflow.log_params(dict(items[start : start + 100]))
 
 
-def log_and_register(cfg: Mapping, model, data, backtest) -> dict:
-    """Register as challenger; promote to champion only if it beats it on the latest fold."""
+def log_and_register(cfg: Mapping, model, data, backtest, folds, backtest_fn) -> dict:
+    """Register as challenger; promote to champion only if it beats it (churn.champion), and
+    move the alias only once the export is complete."""
     name = f"{cfg['mlflow']['model_prefix']}-{cfg['target']['name']}"
     example = data.frame[data.features].head(5)
     signature = infer_signature(example, model.predict_proba(example))
@@ -173,91 +175,21 @@ def log_and_register(cfg: Mapping, model, data, backtest) -> dict:
     client = MlflowClient()
     version = str(info.registered_model_version)
     client.set_registered_model_alias(name, "challenger", version)
-    if cross_validated(data, cfg["split"]):
-        decision = decide_champion_cv(client, name, version, data, backtest)
-    else:
-        decision = decide_champion(
-            client, name, version, data, backtest, cfg["mlflow"]["primary_metric"]
-        )
+    if cfg["mlflow"]["primary_metric"] != "roc_auc":
+        raise ChurnError("mlflow.primary_metric: only roc_auc is supported for now")
+    decision = decide(
+        client, name, data, cfg, backtest, folds, backtest_fn, cross_validated(data, cfg["split"])
+    )
+    decision["message"] = f"{name} v{version} {decision['message']}"
     mlflow.log_metrics(
         {k: v for k, v in decision.items() if isinstance(v, float) and not isinstance(v, bool)}
     )
     mlflow.set_tag("champion_decision", decision["message"])
+    mlflow.set_tag("champion_compared_on", decision["compared_on"])
     if decision["promote"]:  # the export is complete before the alias moves to it
         export_version(name, version, Path(cfg["paths"]["models_dir"]))
         client.set_registered_model_alias(name, "champion", version)
     return {"model_name": name, "model_version": version, "registry_message": decision["message"]}
-
-
-def decide_champion(client: MlflowClient, name: str, version: str, data, backtest, metric: str):
-    """Both models scored on the same latest test fold; the better one holds the alias."""
-    if metric != "roc_auc":
-        raise ChurnError(f"mlflow.primary_metric={metric!r}: only roc_auc is supported for now")
-    latest = backtest.predictions[-1]
-    challenger = float(roc_auc_score(latest["y"], latest["p"]))
-    try:
-        current = client.get_model_version_by_alias(name, "champion")
-    except MlflowException:
-        current = None
-    if current is None:
-        return {
-            "promote": True,
-            "challenger_latest_fold_roc_auc": challenger,
-            "message": f"{name} v{version} is champion (first model; latest-fold roc_auc "
-            f"{challenger:.4f})",
-        }
-    rows = latest[["customer_id", "cutoff", "y"]].merge(data.frame, on=["customer_id", "cutoff"])
-    check_artifact(f"models:/{name}@champion")
-    champion_model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
-    try:
-        p = np.asarray(champion_model.predict(rows[data.features]))[:, 1]
-    except (MlflowException, KeyError, ValueError) as err:
-        # features changed since the champion was trained: it cannot score today's data at all
-        reason = str(err).rsplit("Error:", 1)[-1].strip()[:200]
-        return {
-            "promote": True,
-            "challenger_latest_fold_roc_auc": challenger,
-            "message": f"{name} v{version} replaces champion v{current.version}, which cannot "
-            f"score the current features ({reason})",
-        }
-    champion = float(roc_auc_score(rows["y"], p))
-    promoted = challenger > champion
-    verb = "replaces" if promoted else "does not beat"
-    return {
-        "promote": promoted,
-        "challenger_latest_fold_roc_auc": challenger,
-        "champion_latest_fold_roc_auc": champion,
-        "message": f"{name} v{version} {verb} champion v{current.version} on the latest fold "
-        f"(roc_auc {challenger:.4f} vs {champion:.4f})",
-    }
-
-
-def decide_champion_cv(client: MlflowClient, name: str, version: str, data, backtest) -> dict:
-    """Without a time axis, compare cross-validated means: the champion was fitted on every row,
-    so scoring it on any fold would grade it on rows it has seen."""
-    challenger = backtest.summary["roc_auc_mean"]
-    try:
-        current = client.get_model_version_by_alias(name, "champion")
-    except MlflowException:
-        current = None
-    run = client.get_run(current.run_id).data if current is not None else None
-    same_features = run is not None and run.params.get("data.feature_set_hash") == str(
-        data.meta["feature_set_hash"]
-    )
-    champion = run.metrics.get("roc_auc_mean") if same_features else None
-    out = {"challenger_cv_roc_auc": challenger, "promote": True}
-    if current is None or champion is None:
-        why = "first model" if current is None else f"v{current.version} used other features"
-        out["message"] = f"{name} v{version} is champion ({why}; cv roc_auc {challenger:.4f})"
-        return out
-    promoted = out["promote"] = challenger > champion
-    verb = "replaces" if promoted else "does not beat"
-    out["champion_cv_roc_auc"] = float(champion)
-    out["message"] = (
-        f"{name} v{version} {verb} champion v{current.version} on cross-validated roc_auc "
-        f"({challenger:.4f} vs {champion:.4f})"
-    )
-    return out
 
 
 def export_version(name: str, version: str, models_dir: Path) -> Path:

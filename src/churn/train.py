@@ -257,6 +257,7 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
         "trials": trials,
         "config": cfg,
         "baseline": comparison,
+        "backtest_fn": run_backtest,  # the champion rule refits the champion in these folds
     }
     objects.update(track_training(cfg, metrics, objects))
     return metrics, objects

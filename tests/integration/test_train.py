@@ -83,19 +83,21 @@ def test_train_tracks_registers_and_keeps_the_better_champion(world, tmp_path):
     exported = mlflow.pyfunc.load_model(str(tmp_path / "models" / "churn-churn"))
     assert np.allclose(np.asarray(exported.predict(new_rows(world))), proba)
 
+    # the same configuration on the same data ties: the champion keeps the alias
+    _, same = train(config(world, tmp_path))
+    assert "ties champion v1" in same["registry_message"], same["registry_message"]
+
     # a much weaker challenger is registered but does not take the champion alias
     _, weak = train(
         config(world, tmp_path, "model.estimator.n_estimators=1", "model.estimator.max_depth=1")
     )
     champion = client.get_model_version_by_alias("churn-churn", "champion")
     challenger = client.get_model_version_by_alias("churn-churn", "challenger")
-    assert (str(champion.version), str(challenger.version)) == ("1", "2")
+    assert (str(champion.version), str(challenger.version)) == ("1", "3")
     assert "does not beat champion v1" in weak["registry_message"]
     decision = client.get_run(weak["run_id"]).data
-    assert (
-        decision.metrics["champion_latest_fold_roc_auc"]
-        > decision.metrics["challenger_latest_fold_roc_auc"]
-    )
+    assert decision.metrics["champion_roc_auc"] > decision.metrics["challenger_roc_auc"]
+    assert decision.tags["champion_compared_on"] == "the challenger's folds"
 
 
 def test_propensity_targets_get_their_own_models(world, tmp_path):
