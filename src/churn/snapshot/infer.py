@@ -15,19 +15,19 @@ import pandas as pd
 
 from churn.drivers import DRIVER_FAMILIES
 from churn.errors import ConfigError
+from churn.snapshot.economics import economics, infer_value
 from churn.snapshot.vocabulary import (
     ACTIONABLE_FAMILIES,
     MISSING_TOKENS,
     NEGATIVE_LABELS,
     POSITIVE_LABELS,
-    annualising_multiplier,
     describe,
     driver_family_of,
     is_word,
     looks_like_id,
+    missing_mask,
     normal_label,
     parse_numbers,
-    value_score,
 )
 
 KINDS = ("numeric", "categorical")
@@ -35,12 +35,6 @@ BLANK_RULES = ("missing", "zero", "reject")
 MAX_TEXT_TOKENS = 3  # a numeric column may carry this many distinct words meaning "not known"
 MIN_ROWS_FOR_ID = 20
 ID_UNIQUE = 0.99  # an id column may repeat in a few clashing rows; those become rejects
-COST_SHARES = {"contact_cost": 0.01, "incentive_cost": 0.04}  # of the median annual value
-
-
-def missing_mask(column: pd.Series, tokens) -> pd.Series:
-    text = column.astype(str).str.strip()
-    return column.isna() | text.isin(set(tokens))
 
 
 def profile(column: pd.Series, tokens) -> dict[str, Any]:
@@ -203,52 +197,6 @@ def check_declared(name: str, spec: Mapping) -> None:
         raise ConfigError(
             f"data.snapshot.features.{name}.blank={spec['blank']!r}: use one of {BLANK_RULES}"
         )
-
-
-def infer_value(frame, declared: Mapping, features: Mapping, tokens, lines) -> dict | None:
-    if "value" in declared and declared["value"] in (None, False, "none"):
-        lines.append("value: none (declared); the report says value is unknown")
-        return None
-    if declared.get("value"):
-        value = {"multiplier": 1.0, **declared["value"]}
-        lines.append(f"value: {value['column']} x {value['multiplier']:g} (declared)")
-        return value
-    scored = [(value_score(n), n) for n, s in features.items() if s["kind"] == "numeric"]
-    scored = [(s, n) for s, n in scored if s > 0]
-    if not scored:
-        lines.append(
-            "value: no column named like revenue, charges or spend; value is unknown (set "
-            "data.snapshot.value.column to name one)"
-        )
-        return None
-    _, name = max(scored, key=lambda item: item[0])
-    multiplier = annualising_multiplier(name)
-    lines.append(f"value: {name} x {multiplier:g} a year (named like what a customer pays)")
-    return {"column": name, "multiplier": multiplier}
-
-
-def economics(frame, value: Mapping | None, tokens, base_rate: float, lines) -> dict:
-    """Risk bands at 1x and 2x the base rate; contact costs as shares of the median value."""
-    upper = min(2 * base_rate, (1 + base_rate) / 2)
-    out: dict[str, Any] = {"risk_edges": [round(base_rate, 4), round(upper, 4)], "costs": None}
-    lines.append(
-        f"risk bands: low below {base_rate:.1%} (the base rate), medium from it, high from "
-        f"{upper:.1%} (data.risk.edges to change)"
-    )
-    if value:
-        column = frame[value["column"]]
-        numbers = parse_numbers(column[~missing_mask(column, tokens)].astype(str).str.strip())
-        numbers = numbers[np.isfinite(numbers)] * float(value.get("multiplier", 1.0))
-        median = float(numbers.median()) if len(numbers) else float("nan")
-        if np.isfinite(median) and median > 0:
-            out["costs"] = {k: round(share * median, 2) for k, share in COST_SHARES.items()}
-            out["value_median"] = round(median, 2)
-            lines.append(
-                f"contact costs: {out['costs']['contact_cost']:g} a contact and "
-                f"{out['costs']['incentive_cost']:g} an offer (1% and 4% of the median yearly "
-                f"value {median:,.0f}; costs.* to change)"
-            )
-    return out
 
 
 def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]:

@@ -237,3 +237,9 @@ def python_float(text) -> float:
 def is_word(text: str) -> bool:
     """'Unknown', 'n.a.', '-': a word standing for 'not known'; '12abc' is a bad value instead."""
     return not any(c.isdigit() for c in str(text))
+
+
+def missing_mask(column: pd.Series, tokens) -> pd.Series:
+    """Null, or text that is one of the missing tokens once stripped."""
+    text = column.astype(str).str.strip()
+    return column.isna() | text.isin(set(tokens))
