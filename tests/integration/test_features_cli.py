@@ -70,3 +70,29 @@ def test_unchanged_steps_are_skipped_and_say_so(tiny_world, tmp_path):
     assert "wrote" in wider.stderr  # a changed config rebuilds
     (data / "raw" / "complaints.parquet").touch()  # so does a changed source file
     assert "warehouse ready" in churn("validate", f"paths.data_dir={data}").stderr
+
+
+def test_the_same_input_gives_the_same_bits(tiny_world, tmp_path):
+    """Money is summed in whole units (exact in any order): rebuilt features are identical
+    files, not merely close, however DuckDB's threads split the sums."""
+    import hashlib
+
+    data = tmp_path / "d"
+    shutil.copytree(tiny_world / "raw", data / "raw")
+    assert churn("validate", f"paths.data_dir={data}").returncode == 0
+    digests = []
+    for _ in range(3):
+        out = churn("features", f"paths.data_dir={data}", "force=true")
+        assert out.returncode == 0, out.stderr
+        parts = sorted((data / "features").glob("cutoff=*/part-0.parquet"))
+        digests.append([hashlib.sha256(p.read_bytes()).hexdigest() for p in parts])
+    assert digests[0] == digests[1] == digests[2]
+
+
+def test_money_is_summed_in_exact_integer_units():
+    import ibis
+
+    from churn.features.digest import transaction_measures
+
+    tx = ibis.table({"amount": "float64", "ts": "timestamp", "customer_id": "int64"}, name="tx")
+    assert transaction_measures(tx)["amount"].type().is_integer()

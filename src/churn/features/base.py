@@ -10,6 +10,17 @@ import ibis
 from churn.drivers import DRIVER_FAMILIES
 
 DAY_S = 86_400.0
+# money is summed in whole ten-thousandths: integer sums are exact in any order, so the same
+# input gives the same bits however the warehouse splits the work across threads
+MONEY_UNITS = 10_000
+
+
+def in_money_units(value: ibis.Value) -> ibis.Value:
+    return (value * MONEY_UNITS).round().cast("int64")
+
+
+def from_money_units(total: ibis.Value) -> ibis.Value:
+    return total.cast("float64") / MONEY_UNITS
 
 
 @dataclass(frozen=True)

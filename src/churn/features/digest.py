@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import ibis
 
+from churn.features.base import in_money_units
+
 CONTACT_CHANNELS = ("store", "web", "app", "phone")
 USAGE_KINDS = ("login", "visit")
 SLOPE_MONTHS = 6
@@ -96,7 +98,7 @@ def transaction_measures(ev: ibis.Table) -> dict:
     )
     return {
         "n": ev.count(),
-        "amount": ev.amount.sum(),
+        "amount": in_money_units(ev.amount).sum(),  # exact: see MONEY_UNITS
         "n_days": ev.ts.date().nunique(),
         **by_channel,
         "first_ts": ev.ts.min(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import Context, Feature, buildable, windowed
+from churn.features.base import Context, Feature, buildable, from_money_units, windowed
 
 FAMILY = "tenure_rfm"
 EARLY_LIFE_DAYS = 180
@@ -180,9 +180,10 @@ def build(ctx: Context) -> ibis.Table:
     for w in ctx.windows:
         in_w = d.since(tx, ctx.cutoff, w)
         aggs[f"frequency_{w}d"] = tx.n.sum(where=in_w)
-        aggs[f"monetary_{w}d"] = tx.amount.sum(where=in_w)
+        aggs[f"monetary_{w}d"] = from_money_units(tx.amount.sum(where=in_w))
     year = d.since(tx, ctx.cutoff, 365)
-    aggs["avg_basket_365d"] = tx.amount.sum(where=year) / tx.n.sum(where=year).nullif(0)
+    spend = from_money_units(tx.amount.sum(where=year))
+    aggs["avg_basket_365d"] = spend / tx.n.sum(where=year).nullif(0)
     rfm = tx.group_by("customer_id").agg(**aggs)
     out = out.left_join(rfm, "customer_id").drop("customer_id_right")
     months = ibis.greatest(ibis.least(out.tenure_days, 365.0) / 30.44, 1.0)

@@ -9,7 +9,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from churn.features.base import DAY_S, Context, Feature, epoch_s, merge_on_customer
+from churn.features.base import (
+    DAY_S,
+    Context,
+    Feature,
+    epoch_s,
+    from_money_units,
+    in_money_units,
+    merge_on_customer,
+)
 
 FAMILY = "value"
 TIERS = ("Lead", "Iron", "Gold", "Platinum")  # low to high
@@ -38,7 +46,7 @@ def build(ctx: Context) -> ibis.Table:
         d = ctx.digests["transactions"]
         tx = d.before(ctx.cutoff)
         tx = tx.filter(d.since(tx, ctx.cutoff, YEAR))
-        parts.append(tx.group_by("customer_id").agg(_spend=tx.amount.sum()))
+        parts.append(tx.group_by("customer_id").agg(_spend=from_money_units(tx.amount.sum())))
     joined = merge_on_customer(parts)
     total = sum(joined[c].fill_null(0.0) for c in ("_fees", "_spend") if c in joined.columns)
     return joined.select("customer_id", revenue_12m=total)
@@ -51,7 +59,9 @@ def accrued_fees(ctx: Context) -> ibis.Table:
     first = ibis.greatest(subs.start_date, ibis.date(start))
     days = (epoch_s(end) - epoch_s(first)) / DAY_S
     return subs.group_by("customer_id").agg(
-        _fees=(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum()
+        _fees=from_money_units(
+            in_money_units(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum()
+        )
     )
 
 
