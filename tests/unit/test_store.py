@@ -76,3 +76,21 @@ def test_a_new_staging_folder_clears_dead_runs_leftovers_but_not_live_ones(tmp_p
     (tmp / "catalog.json").write_text("{}")
     swap_dir(tmp, target)
     assert sorted(p.name for p in target.iterdir()) == ["catalog.json"]  # no owner file published
+
+
+def test_paths_that_cannot_hold_output_are_named_with_their_keys(tmp_path, monkeypatch):
+    from churn import store
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    problems = store.unusable_folders(
+        {"data_dir": str(blocker), "scores_dir": str(blocker / "scores"), "models_dir": None}
+    )
+    assert problems == [
+        f"paths.data_dir={blocker} is a file, not a folder",
+        f"paths.scores_dir={blocker / 'scores'} lies under the file {blocker}, not a folder",
+    ]
+    monkeypatch.setattr(store.os, "access", lambda path, mode: False)  # as a non-root user sees
+    assert store.unusable_folders({"reports_dir": str(tmp_path / "r")}) == [
+        f"paths.reports_dir={tmp_path / 'r'}: {tmp_path} cannot be written"
+    ]
