@@ -50,8 +50,9 @@ def shap_baseline_s(model, X: pd.DataFrame) -> tuple[float, np.ndarray]:
 
 
 def main() -> None:
-    from churn.dataset import model_inputs
-    from churn.explain import fitted_pipeline, reason_codes, shap_by_column, tree_shap
+    from churn.explain import fitted_pipeline, reason_codes, tree_shap
+    from churn.pipeline import model_inputs
+    from churn.shap_table import shap_by_column
 
     rows = size("CHURN_BENCH_EXPLAIN_ROWS", 100_000)
     with tempfile.TemporaryDirectory() as tmp:

@@ -92,7 +92,8 @@ def compose_config(name: str, *overrides: str) -> dict:
     from omegaconf import OmegaConf
 
     from churn.cli import find_config_dir
-    from churn.config import name_data, register_configs
+    from churn.config import register_configs
+    from churn.data_config import name_data
 
     register_configs()
     with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):

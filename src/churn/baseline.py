@@ -19,9 +19,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from churn.dataset import load_model_table, model_inputs
+from churn.dataset import load_model_table
 from churn.errors import ChurnError, ConfigError
-from churn.pipeline import build_pipeline
+from churn.pipeline import build_pipeline, model_inputs
 
 log = logging.getLogger(__name__)
 

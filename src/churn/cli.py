@@ -98,7 +98,8 @@ def load_task(name: str) -> Callable[[DictConfig], object]:
 
 def run_task(name: str, args: list[str]) -> None:
     """Hand the overrides to Hydra; turn a user error into a message and exit status 2."""
-    from churn.config import name_data, register_configs
+    from churn.config import register_configs
+    from churn.data_config import name_data
 
     register_configs()
     task = load_task(name)

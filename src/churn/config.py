@@ -273,26 +273,6 @@ class ScoreConfig:
     score: ScoreOptions = field(default_factory=ScoreOptions)
 
 
-def data_mode(data) -> str:
-    """`events` or `snapshot`; `auto` is snapshot when the data config has a snapshot section."""
-    mode = data.get("mode") or "auto"
-    if mode == "auto":
-        return "snapshot" if data.get("snapshot") else "events"
-    if mode not in ("events", "snapshot"):
-        from churn.errors import ConfigError
-
-        raise ConfigError(f"data.mode={mode!r}: use events, snapshot or auto")
-    return mode
-
-
-def name_data(cfg, choice: str | None) -> None:
-    """A data config may leave out its name: it is the config's file name (`data=mytable`)."""
-    from omegaconf import OmegaConf
-
-    if "data" in cfg and OmegaConf.is_missing(cfg.data, "name") and choice:
-        cfg.data.name = choice
-
-
 def register_configs() -> None:
     """Store the schemas so YAML files can name them in their defaults list."""
     cs = ConfigStore.instance()

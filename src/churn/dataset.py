@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from churn.config import data_mode
 from churn.cutoffs import build_spine, cutoff_dates
+from churn.data_config import data_mode
 from churn.errors import ChurnError, ConfigError
 from churn.features import (
     Context,
@@ -292,14 +292,3 @@ def run_features(cfg) -> dict:
         out_dir,
     )
     return meta
-
-
-def model_inputs(frame: pd.DataFrame, features: list[dict]) -> pd.DataFrame:
-    """The declared feature columns in model types: floats for numbers (a missing count can never
-    break the model signature), strings for categories. Training and scoring both go through it."""
-    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
-    categorical = [f["name"] for f in features if f["kind"] == "categorical"]
-    out = frame[numeric + categorical].copy()
-    out[numeric] = out[numeric].astype("float64")
-    out[categorical] = out[categorical].astype("object")
-    return out

@@ -9,18 +9,20 @@ customer's points add up to their probability minus the base probability.
 
 from __future__ import annotations
 
-import json
-import math
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 from sklearn.pipeline import Pipeline
 
-from churn.drivers import DRIVER_FAMILIES
+from churn.drivers import (  # noqa: F401 - driver views are read from here too
+    actionable_columns,
+    driver_families,
+    global_drivers,
+    segment_drivers,
+)
+from churn.shap_table import shap_by_column
 
 
 @dataclass
@@ -95,125 +97,6 @@ def tree_shap(model, X: pd.DataFrame) -> Explanation:
     return finish(model, X, by_feature, base, by_column.sum(axis=1) + base)
 
 
-_TABLES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-MAX_CELLS = 1 << 16
-
-
-def shap_by_column(booster: xgb.Booster, encoded: np.ndarray) -> tuple[np.ndarray, float]:
-    """TreeSHAP per encoded column and the base margin; tabulated when the trees are shallow."""
-    if booster not in _TABLES:
-        _TABLES[booster] = ShapTable.build(booster, encoded.shape[1])
-    table = _TABLES[booster]
-    return table.lookup(booster, encoded), table.base
-
-
-@dataclass
-class ShapTable:
-    """XGBoost's exact TreeSHAP, computed once per cell of the model's split grid, then looked up.
-
-    A tree's path-dependent SHAP depends only on which side of each of its splits a row falls.
-    Trees are grouped by the columns they split on; per group, every combination of bins between
-    the model's thresholds (and missing) is one cell, whose SHAP XGBoost computes once. A row's SHAP
-    is then a sum of table lookups: exact, and far cheaper than TreeSHAP per row for shallow trees.
-    Groups with too many cells (deep trees on many columns) keep TreeSHAP per row.
-    """
-
-    thresholds: list[np.ndarray]
-    groups: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (columns, strides, SHAP per cell)
-    direct: list[tuple[int, int]]  # tree ranges [start, stop) explained row by row
-    base: float
-    n_columns: int
-
-    @classmethod
-    def build(cls, booster: xgb.Booster, n_columns: int) -> ShapTable:
-        trees = json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["model"]
-        splits = [tree_splits(tree) for tree in trees["trees"]]
-        thresholds = [np.zeros(0, dtype=np.float32) for _ in range(n_columns)]
-        for tree in splits:
-            for column, threshold in tree:
-                thresholds[column] = np.append(thresholds[column], np.float32(threshold))
-        thresholds = [np.unique(t) for t in thresholds]
-        by_columns: dict[tuple[int, ...], list[int]] = {}
-        for i, tree in enumerate(splits):
-            by_columns.setdefault(tuple(sorted({c for c, _ in tree})), []).append(i)
-        groups, direct = [], []
-        for cols, idx in by_columns.items():
-            if math.prod(len(thresholds[c]) + 2 for c in cols) > MAX_CELLS:
-                direct += idx
-            elif cols:  # a tree without a split adds to the base margin only
-                groups.append(cell_table(booster, cols, idx, thresholds))
-        probe = booster.predict(xgb.DMatrix(np.full((1, n_columns), np.nan)), pred_contribs=True)
-        return cls(thresholds, groups, tree_ranges(direct), float(probe[0, -1]), n_columns)
-
-    def lookup(self, booster: xgb.Booster, encoded: np.ndarray) -> np.ndarray:
-        out = np.zeros((self.n_columns, len(encoded)), dtype=np.float64)
-        if self.direct:
-            matrix = xgb.DMatrix(encoded)
-            for start, stop in self.direct:
-                out += booster[start:stop].predict(matrix, pred_contribs=True)[:, :-1].T
-        bins: dict[int, np.ndarray] = {}
-        for columns, strides, table in self.groups:
-            cell = None
-            for column, stride in zip(columns, strides, strict=True):
-                if column not in bins:
-                    bins[column] = bin_values(encoded[:, column], self.thresholds[column])
-                part = bins[column] * stride
-                cell = part if cell is None else cell + part
-            for k, column in enumerate(columns):
-                out[column] += table[k].take(cell)
-        return out.T
-
-
-def tree_ranges(trees: list[int]) -> list[tuple[int, int]]:
-    """Sorted tree indices as few contiguous [start, stop) ranges (one booster slice each)."""
-    ranges: list[tuple[int, int]] = []
-    for i in sorted(trees):
-        if ranges and ranges[-1][1] == i:
-            ranges[-1] = (ranges[-1][0], i + 1)
-        else:
-            ranges.append((i, i + 1))
-    return ranges
-
-
-def tree_splits(tree: dict) -> list[tuple[int, float]]:
-    """(column, threshold) of every split in one tree of XGBoost's JSON model."""
-    left = tree["left_children"]
-    return [
-        (tree["split_indices"][node], tree["split_conditions"][node])
-        for node in range(len(left))
-        if left[node] != -1
-    ]
-
-
-def bin_values(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
-    """Bin k holds thresholds[k-1] <= x < thresholds[k] (XGBoost goes left on x < t); NaN last."""
-    bins = np.searchsorted(thresholds, values, side="right").astype(np.int32)
-    bins[np.isnan(values)] = len(thresholds) + 1
-    return bins
-
-
-def representatives(thresholds: np.ndarray) -> np.ndarray:
-    """One value inside each bin of `bin_values`, in bin order."""
-    below = np.nextafter(thresholds[:1], np.float32(-np.inf)) if len(thresholds) else [0.0]
-    return np.concatenate([below, thresholds, [np.nan]]).astype(np.float32)
-
-
-def cell_table(booster: xgb.Booster, columns, trees, thresholds):
-    """SHAP of one group of trees for every cell of its columns' bins: (cells, columns)."""
-    columns = np.asarray(columns, dtype=np.int64)
-    reps = [representatives(thresholds[c]) for c in columns]
-    grid = np.stack(np.meshgrid(*reps, indexing="ij"), axis=-1).reshape(-1, len(columns))
-    design = np.full((len(grid), booster.num_features()), np.nan, dtype=np.float32)
-    design[:, columns] = grid
-    matrix = xgb.DMatrix(design)
-    table = np.zeros((len(grid), len(columns)), dtype=np.float64)
-    for i in trees:
-        table += booster[i : i + 1].predict(matrix, pred_contribs=True)[:, columns]
-    sizes = [len(r) for r in reps]
-    strides = np.asarray([int(np.prod(sizes[k + 1 :])) for k in range(len(sizes))], dtype=np.int64)
-    return columns, strides, np.ascontiguousarray(table.T)
-
-
 def linear_shap(model, X: pd.DataFrame, background: pd.DataFrame) -> Explanation:
     """Exact SHAP of a linear model: coefficient x (value - background mean), in log-odds."""
     pipe = fitted_pipeline(model)
@@ -281,52 +164,12 @@ def to_probability_points(
     return raising * up_scale + lowering * down_scale
 
 
-def family_matrix(catalog: Sequence[dict], features: Sequence[str]) -> pd.DataFrame:
-    """0/1 matrix, features x driver families, from the declared catalogue (only the families
-    the catalogue uses, in their declared order)."""
-    family_of = {f["name"]: f["driver_family"] for f in catalog}
-    used = set(family_of.values())
-    families = [f for f in DRIVER_FAMILIES if f in used]
-    out = pd.DataFrame(0.0, index=list(features), columns=families)
-    for name in features:
-        out.loc[name, family_of[name]] = 1.0
-    return out
-
-
-def driver_families(values: pd.DataFrame, catalog: Sequence[dict]) -> pd.DataFrame:
-    """Per-customer contributions summed within each driver family."""
-    return values @ family_matrix(catalog, list(values.columns))
-
-
-def global_drivers(shap: pd.DataFrame, catalog: Sequence[dict], actionable_only: bool = False):
-    """Mean |SHAP| per feature and per driver family, largest first."""
-    keep = actionable_columns(catalog, shap.columns) if actionable_only else list(shap.columns)
-    per_feature = shap[keep].abs().mean().sort_values(ascending=False)
-    per_family = driver_families(shap[keep], catalog).abs().mean().sort_values(ascending=False)
-    return per_feature, per_family
-
-
-def segment_drivers(
-    shap: pd.DataFrame, catalog: Sequence[dict], by: pd.Series, actionable_only: bool = False
-) -> pd.DataFrame:
-    """Each segment's mean |SHAP| per driver family, as shares of that segment's total."""
-    keep = actionable_columns(catalog, shap.columns) if actionable_only else list(shap.columns)
-    families = driver_families(shap[keep], catalog).abs()
-    per_segment = families.groupby(by.to_numpy(), observed=True).mean()
-    return per_segment.div(per_segment.sum(axis=1), axis=0).fillna(0.0)
-
-
 def dependence_direction(values: pd.Series, contribution: pd.Series) -> float:
     """Spearman correlation of a numeric feature with its SHAP: >0 means more of it, more risk."""
     known = values.notna()
     if known.sum() < 3 or values[known].nunique() < 2:
         return 0.0
     return float(values[known].rank().corr(contribution[known].rank()))
-
-
-def actionable_columns(catalog: Sequence[dict], columns) -> list[str]:
-    actionable = {f["name"] for f in catalog if f["actionable"]}
-    return [c for c in columns if c in actionable]
 
 
 MIN_REASON_POINTS = 0.5

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import pandas as pd
 from hydra.utils import instantiate
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -53,3 +54,14 @@ def build_pipeline(
             ("model", estimator),
         ]
     )
+
+
+def model_inputs(frame: pd.DataFrame, features: list[dict]) -> pd.DataFrame:
+    """The declared feature columns in model types: floats for numbers (a missing count can never
+    break the model signature), strings for categories. Training and scoring both go through it."""
+    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
+    categorical = [f["name"] for f in features if f["kind"] == "categorical"]
+    out = frame[numeric + categorical].copy()
+    out[numeric] = out[numeric].astype("float64")
+    out[categorical] = out[categorical].astype("object")
+    return out

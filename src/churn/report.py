@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,20 +16,20 @@ from typing import Any
 
 import pandas as pd
 
-from churn.dataset import load_model_table, model_inputs
+from churn.dataset import load_model_table
 from churn.drivers import DRIVER_FAMILIES
 from churn.errors import ChurnError
 from churn.evaluate import assign_risk_bands, with_economics
 from churn.explain import (
     Explanation,
-    dependence_direction,
     driver_families,
     explain,
-    global_drivers,
     reason_codes,
     segment_drivers,
 )
 from churn.fingerprint import fingerprint
+from churn.pipeline import model_inputs
+from churn.report_words import data_checks, quality_words, top_driver_readings
 from churn.store import write_text_atomically
 
 log = logging.getLogger(__name__)
@@ -123,53 +122,6 @@ def driver_views(scored: Scored, catalog: Sequence[dict], segment: str | None) -
     return views
 
 
-def top_driver_readings(scored: Scored, catalog: Sequence[dict], k: int) -> list[dict[str, Any]]:
-    """The strongest actionable drivers, each with a one-line reading of its dependence."""
-    by_name = {f["name"]: f for f in catalog}
-    per_feature, _ = global_drivers(scored.explanation.shap, catalog, actionable_only=True)
-    out = []
-    for name in per_feature.index[:k]:
-        spec = by_name[name]
-        values = scored.X[name]
-        points = scored.explanation.points[name] * 100
-        categorical = spec["kind"] == "categorical"
-        if categorical:
-            means = points.groupby(values.fillna("missing")).mean().sort_values()
-            reading = (
-                f"{spec['description']}: '{means.index[-1]}' carries the most risk "
-                f"({means.iloc[-1]:+.1f} pts on average), '{means.index[0]}' the least "
-                f"({means.iloc[0]:+.1f} pts)."
-            )
-        elif values.nunique() <= 2:
-            means = points.groupby(values).mean()
-            reading = (
-                f"{spec['description']}: "
-                + ", ".join(f"at {v:g} customers carry {m:+.1f} pts" for v, m in means.items())
-                + " on average."
-            )
-        else:
-            rho = dependence_direction(values, points)
-            verb = "rises" if rho > 0 else "falls"
-            top = points[values >= values.quantile(0.9)].mean()
-            reading = (
-                f"Risk {verb} as {spec['description']} goes up; the top tenth of customers on "
-                f"it carry {top:+.1f} pts on average."
-            )
-        out.append(
-            {
-                "name": name,
-                "family": DRIVER_FAMILIES[spec["driver_family"]],
-                "mean_abs_pts": float(points.abs().mean()),
-                "reading": reading,
-                "values": values,
-                "points": points / 100,
-                "categorical": categorical,
-                "label": spec["description"],
-            }
-        )
-    return out
-
-
 def call_list(scored: Scored, rows: int) -> list[dict[str, Any]]:
     """The customers with the most expected loss, with their reasons."""
     top = scored.frame.nlargest(rows, "expected_loss")
@@ -178,45 +130,6 @@ def call_list(scored: Scored, rows: int) -> list[dict[str, Any]]:
         reasons = [scored.reasons.at[i, f"reason_{k}"] for k in (1, 2, 3)]
         out.append({**row.to_dict(), "reasons": [r for r in reasons if r]})
     return out
-
-
-TOO_GOOD = 0.995
-
-
-def quality_words(
-    metrics: Mapping[str, float], snapshot: bool = False, costs: Mapping | None = None
-) -> list[str]:
-    """The backtest in sentences a retention manager can repeat."""
-    how = "Cross-validated" if snapshot else "Out of time"
-    lines = [
-        f"{how}, the model ranks a customer who leaves above one who stays "
-        f"{100 * metrics['roc_auc_mean']:.0f}% of the time "
-        f"(ROC-AUC {metrics['roc_auc_mean']:.3f} ± {metrics.get('roc_auc_std', 0):.3f}).",
-        f"Calling the riskiest 10% reaches {metrics['lift_10_mean']:.1f} times as many leavers "
-        "as calling 10% at random.",
-        f"Its probabilities are off by {100 * metrics['ece_mean']:.1f} points on average "
-        "(expected calibration error), so they can be read as chances.",
-    ]
-    if metrics["roc_auc_mean"] >= TOO_GOOD:
-        lines.insert(
-            0,
-            f"Too good to be true: a ROC-AUC of {metrics['roc_auc_mean']:.4f} almost always means "
-            "a column records the outcome itself (a cancellation reason, a final bill). Check "
-            "the strongest single columns below before trusting any of this page.",
-        )
-    if "best_profit_fraction" in metrics:
-        priced = (
-            f" ({costs['contact_cost']:,.2f} a contact, {costs['incentive_cost']:,.2f} an offer, "
-            f"{100 * costs['acceptance_rate']:.0f}% accepting)"
-            if costs
-            else ""
-        )
-        lines.append(
-            f"With the configured contact cost, incentive and acceptance rate{priced}, profit "
-            f"peaks when contacting the riskiest {100 * metrics['best_profit_fraction']:.0f}% of "
-            "customers."
-        )
-    return lines
 
 
 def observed_base_rate(data_dir: Path, target: str) -> tuple[float, str]:
@@ -229,37 +142,12 @@ def observed_base_rate(data_dir: Path, target: str) -> tuple[float, str]:
     return float(table[target].mean()), cutoff
 
 
-def run_artifacts(run_id: str, names: Sequence[str]) -> dict[str, Any]:
-    """Plots (as data URIs) and JSON documents logged with the training run; absent ones skipped."""
-    import base64
-
-    import mlflow
-
-    out: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in names:
-            try:
-                local = Path(
-                    mlflow.artifacts.download_artifacts(
-                        run_id=run_id, artifact_path=name, dst_path=tmp
-                    )
-                )
-            except Exception as err:  # noqa: BLE001 - an old run may lack a plot; say so, go on
-                log.warning("run %s has no artifact %s (%s)", run_id, name, type(err).__name__)
-                continue
-            if name.endswith(".json"):
-                out[name] = json.loads(local.read_text())
-            else:
-                out[name] = "data:image/png;base64," + base64.b64encode(local.read_bytes()).decode()
-    return out
-
-
 def build_context(cfg: Mapping) -> dict[str, Any]:
     """Everything the template shows, computed from the registered model and the features."""
     import mlflow
 
     from churn import plots
-    from churn.tracking import load_registered
+    from churn.tracking import load_registered, run_artifacts
 
     data_dir = Path(cfg["paths"]["data_dir"])
     registered = load_registered(cfg["report"]["model_uri"], cfg["mlflow"]["tracking_uri"])
@@ -339,15 +227,6 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
             "git_commit": run.data.tags.get("git_commit", "unknown"),
         },
         "run_id": registered.run_id,
-    }
-
-
-def data_checks(checks: Mapping) -> dict[str, Any]:
-    """What validation found: duplicates, dropped columns, the strongest single columns."""
-    return {
-        "duplicates": int(checks.get("duplicate_rows_kept_once", 0)),
-        "excluded": dict(checks.get("excluded") or {}),
-        "strongest": list((checks.get("column_roc_auc") or {}).items())[:5],
     }
 
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from churn.config import data_mode
+from churn.data_config import data_mode
 from churn.dataset import (
     build_snapshot,
     data_end_date,
@@ -153,8 +153,7 @@ def load_scorer(cfg: Mapping) -> Scorer:
     """The registered champion with its feature catalogue, value tiers and reference."""
     from mlflow.exceptions import MlflowException
 
-    from churn.report import run_artifacts
-    from churn.tracking import load_registered
+    from churn.tracking import load_registered, run_artifacts
 
     opts, uri = cfg["score"], cfg["mlflow"]["tracking_uri"]
     champion = load_registered(opts["model_uri"], uri)

@@ -7,10 +7,11 @@ as a blind pickle.
 
 from __future__ import annotations
 
+import json
 import logging
-import shutil
 import subprocess
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from churn.champion import decide
 from churn.errors import ChurnError
 from churn.plots import log_backtest_plots
 from churn.reference import reference_distributions
-from churn.store import INFERRED_SPEC, process_alive, staging_dir, swap_dir, this_process
+from churn.registry import export_version, fail_dead_runs, repair_export
+from churn.store import INFERRED_SPEC, this_process
 from churn.train import cross_validated
 from churn.trust import check_trusted, load_trusted
 
@@ -192,55 +194,29 @@ def log_and_register(cfg: Mapping, model, data, backtest, folds, backtest_fn) ->
     return {"model_name": name, "model_version": version, "registry_message": decision["message"]}
 
 
-def export_version(name: str, version: str, models_dir: Path) -> Path:
-    """Copy one registered version to models/<name>/ for batch jobs without registry access;
-    staged beside it and swapped in, so a kill leaves the previous export whole."""
-    target = models_dir / name
-    models_dir.mkdir(parents=True, exist_ok=True)
-    staged = staging_dir(target)
-    try:
-        mlflow.artifacts.download_artifacts(
-            artifact_uri=f"models:/{name}/{version}", dst_path=str(staged)
-        )
-        (staged / "registered_version.txt").write_text(f"{version}\n")
-        swap_dir(staged, target)
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    return target
+def run_artifacts(run_id: str, names: Sequence[str]) -> dict[str, Any]:
+    """Plots (as data URIs) and JSON documents logged with the training run; absent ones skipped."""
+    import base64
 
+    import mlflow
 
-def repair_export(client: MlflowClient, name: str, models_dir: Path) -> None:
-    """A training killed between alias and export left them apart: export the alias's version."""
-    try:
-        champion = client.get_model_version_by_alias(name, "champion")
-    except MlflowException:
-        return
-    marker = models_dir / name / "registered_version.txt"
-    exported = marker.read_text().strip() if marker.exists() else None
-    if exported != str(champion.version):
-        log.info(
-            "models/%s holds v%s, the champion is v%s: exporting it",
-            name,
-            exported,
-            champion.version,
-        )
-        export_version(name, str(champion.version), models_dir)
-
-
-def fail_dead_runs(client: MlflowClient, experiment_id: str) -> None:
-    """Runs left RUNNING by a churn process that is gone are marked FAILED."""
-    for run in client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'"):
-        tags = run.data.tags
-        if "churn.pid" not in tags:
-            continue
-        owner = {"pid": tags["churn.pid"], "started": float(tags.get("churn.started", "nan"))}
-        if not process_alive(owner):
-            log.info(
-                "run %s was left RUNNING by pid %s, which is gone: FAILED",
-                run.info.run_id,
-                tags["churn.pid"],
-            )
-            client.set_terminated(run.info.run_id, "FAILED")
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            try:
+                local = Path(
+                    mlflow.artifacts.download_artifacts(
+                        run_id=run_id, artifact_path=name, dst_path=tmp
+                    )
+                )
+            except Exception as err:  # noqa: BLE001 - an old run may lack a plot; say so, go on
+                log.warning("run %s has no artifact %s (%s)", run_id, name, type(err).__name__)
+                continue
+            if name.endswith(".json"):
+                out[name] = json.loads(local.read_text())
+            else:
+                out[name] = "data:image/png;base64," + base64.b64encode(local.read_bytes()).decode()
+    return out
 
 
 @dataclass

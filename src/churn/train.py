@@ -18,11 +18,11 @@ import pandas as pd
 from churn.backtest import BacktestResult, Fold, calibrate, oracle_auc, rolling_folds
 from churn.baseline import compare_with_baseline
 from churn.crossval import fit_final_cv, run_cross_validation
-from churn.dataset import load_model_table, model_inputs
+from churn.dataset import load_model_table
 from churn.errors import ChurnError
 from churn.evaluate import RetentionCosts, score_fold, with_economics
 from churn.labels import TARGETS
-from churn.pipeline import build_pipeline
+from churn.pipeline import build_pipeline, model_inputs
 from churn.search import run_search, with_params
 from churn.tuning import with_estimator
 

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn.dataset import model_inputs
 from churn.errors import ChurnError
+from churn.pipeline import model_inputs
 from churn.train import train
 from tests.conftest import featured_world, train_config
 

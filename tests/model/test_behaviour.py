@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.dataset import model_inputs
+from churn.pipeline import model_inputs
 from churn.train import train
 from tests.conftest import train_config
 

@@ -8,8 +8,9 @@ import pytest
 import xgboost as xgb
 from sklearn.linear_model import LogisticRegression
 
-from churn.explain import ShapTable, explain, shap_by_column, top_columns
+from churn.explain import explain, top_columns
 from churn.pipeline import build_pipeline
+from churn.shap_table import ShapTable, shap_by_column
 
 
 def toy(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

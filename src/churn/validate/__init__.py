@@ -25,7 +25,7 @@ import pandera.ibis as pa
 from ibis.backends import BaseBackend
 from omegaconf import DictConfig, OmegaConf
 
-from churn.config import data_mode
+from churn.data_config import data_mode
 from churn.errors import ConfigError, ValidationError
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, RAW_TABLES, TableContract
