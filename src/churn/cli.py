@@ -6,11 +6,12 @@ calls the step's pure function. User errors (ChurnError) print one clear message
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class Command:
     target: str  # "module:function" taking the composed config; imported only when run
     help: str
     config: str  # primary config in configs/
+    writes: str | None = None  # the paths.* folder this step rewrites: one run at a time
 
 
 COMMANDS: dict[str, Command] = {
@@ -49,16 +51,19 @@ COMMANDS: dict[str, Command] = {
         "churn.simulate.app:run_simulate",
         "write the demo CRM world to <paths.data_dir>/raw",
         "simulate",
+        "data_dir",
     ),
     "validate": Command(
         "churn.validate:run_validate",
         "check the raw tables and load them into the warehouse (rejects kept with reasons)",
         "validate",
+        "data_dir",
     ),
     "features": Command(
         "churn.dataset:run_features",
         "build point-in-time features and labels per cutoff into <paths.data_dir>/features",
         "build_features",
+        "data_dir",
     ),
     "train": Command(
         "churn.train:run_train",
@@ -96,6 +101,19 @@ def load_task(name: str) -> Callable[[DictConfig], object]:
     return getattr(importlib.import_module(module), function)
 
 
+@contextlib.contextmanager
+def lock_outputs(name: str, cfg: DictConfig) -> Iterator[None]:
+    """A second run of a step that rewrites a folder exits with the first one's pid."""
+    from churn.store import FolderLock
+
+    key = COMMANDS[name].writes
+    if key is None:
+        yield
+        return
+    with FolderLock(Path(cfg.paths[key]), name):
+        yield
+
+
 def run_task(name: str, args: list[str]) -> None:
     """Hand the overrides to Hydra; turn a user error into a message and exit status 2."""
     from churn.config import register_configs
@@ -110,7 +128,8 @@ def run_task(name: str, args: list[str]) -> None:
         name_data(cfg, HydraConfig.get().runtime.choices.get("data"))
         OmegaConf.resolve(cfg)
         try:
-            task(cfg)
+            with lock_outputs(name, cfg):
+                task(cfg)
         except ChurnError as err:
             log.error("%s", err)
             sys.exit(2)

@@ -128,13 +128,13 @@ class FolderLock:
                     owner = {}
                 if process_alive(owner):
                     raise ChurnError(
-                        f"another churn {self.what} (pid {owner['pid']}) is writing "
-                        f"{self.path.parent}; wait for it to finish and run again"
+                        f"another churn {owner.get('what', self.what)} (pid {owner['pid']}) "
+                        f"is writing {self.path.parent}; wait for it to finish and run again"
                     ) from None
                 self.path.unlink(missing_ok=True)  # left by a process that is gone
                 continue
             with os.fdopen(fd, "w") as handle:
-                json.dump(this_process(), handle)
+                json.dump({**this_process(), "what": self.what}, handle)
             return self
         raise ChurnError(f"could not lock {self.path.parent} for churn {self.what}")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import duckdb
 import pytest
@@ -61,3 +62,18 @@ def test_a_file_where_a_folder_is_expected_stops_before_any_work(tmp_path, key):
     assert f"paths.{key}={blocker} is a file, not a folder" in out.stderr
     assert "Traceback" not in out.stderr
     assert blocker.read_text() == "x"
+
+
+@pytest.mark.parametrize("command", ["validate", "features"])
+def test_a_second_run_on_the_same_data_folder_exits_with_the_first_ones_pid(tmp_path, command):
+    from churn.store import FolderLock
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "untouched.txt").write_text("x")
+    with FolderLock(data, "validate"):  # this test process is the live first run
+        out = churn(command, f"paths.data_dir={data}")
+        assert out.returncode == 2
+        assert f"another churn validate (pid {os.getpid()}) is writing {data}" in out.stderr
+        assert "Traceback" not in out.stderr
+    assert sorted(p.name for p in data.iterdir() if p.name != "logs") == ["untouched.txt"]
