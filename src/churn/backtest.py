@@ -8,7 +8,7 @@ time fold than the fit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -158,3 +158,9 @@ def calibrate(fitted, X_cal: pd.DataFrame, y_cal: np.ndarray, method: str = "iso
 def oracle_auc(y: np.ndarray, hazard: np.ndarray) -> float:
     """AUC of ranking by the simulator's true hazard: the best any model could reach."""
     return float(roc_auc_score(y, hazard))
+
+
+def cross_validated(data, split: Mapping) -> bool:
+    """`split.kind=cv`, or one cutoff (a customer table with a churn flag): no time axis."""
+    one_cutoff = data.meta.get("mode") == "snapshot" or data.frame["cutoff"].nunique() == 1
+    return split["kind"] == "cv" or one_cutoff

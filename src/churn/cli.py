@@ -54,13 +54,13 @@ COMMANDS: dict[str, Command] = {
         "data_dir",
     ),
     "validate": Command(
-        "churn.validate:run_validate",
+        "churn.sources:run_validate",
         "check the raw tables and load them into the warehouse (rejects kept with reasons)",
         "validate",
         "data_dir",
     ),
     "features": Command(
-        "churn.dataset:run_features",
+        "churn.sources:run_features",
         "build point-in-time features and labels per cutoff into <paths.data_dir>/features",
         "build_features",
         "data_dir",
@@ -76,7 +76,7 @@ COMMANDS: dict[str, Command] = {
         "report",
     ),
     "score": Command(
-        "churn.score:run_score",
+        "churn.scoring.job:run_score",
         "score the whole base: risk, value, reasons, a call list with a control group",
         "score",
     ),

@@ -22,8 +22,8 @@ import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from churn.columns import VALUE_COLUMN
 from churn.cutoffs import build_spine, cutoff_dates
-from churn.data_config import data_mode
 from churn.errors import ChurnError, ConfigError
 from churn.features import (
     Context,
@@ -218,8 +218,8 @@ def fit_value_tiers(folder: Path, labelled: list[dt.date], quantiles) -> ValueTi
     files = [folder / f"cutoff={c.isoformat()}" / "part-0.parquet" for c in labelled]
     if not files:
         return None
-    values = pd.concat([pd.read_parquet(f, columns=["revenue_12m"]) for f in files])
-    return ValueTiers(tuple(quantiles)).fit(values[["revenue_12m"]])
+    values = pd.concat([pd.read_parquet(f, columns=[VALUE_COLUMN]) for f in files])
+    return ValueTiers(tuple(quantiles)).fit(values[[VALUE_COLUMN]])
 
 
 def load_model_table(features_dir: Path, cutoffs: list[str] | None = None) -> pd.DataFrame:
@@ -230,7 +230,7 @@ def load_model_table(features_dir: Path, cutoffs: list[str] | None = None) -> pd
     table = pd.concat(frames, ignore_index=True)
     if meta["value_tiers"]:
         tiers = ValueTiers.from_dict(meta["value_tiers"])
-        table["value_tier"] = tiers.transform(table[["revenue_12m"]]).ravel()
+        table["value_tier"] = tiers.transform(table[[VALUE_COLUMN]]).ravel()
     return table
 
 
@@ -251,7 +251,7 @@ def features_inputs(plain: dict, data_dir: Path) -> str:
     )
 
 
-def run_features(cfg) -> dict:
+def run_event_features(cfg) -> dict:
     """`churn features`: snapshots for every configured cutoff from the warehouse.
 
     Skipped, with a log line, when the warehouse load, the configs and the code are as last time.
@@ -262,12 +262,6 @@ def run_features(cfg) -> dict:
 
     plain = OmegaConf.to_container(cfg, resolve=True)
     out_dir = Path(cfg.paths.data_dir) / "features"
-    if data_mode(plain["data"]) == "snapshot":
-        from churn.snapshot import write_snapshot_features
-
-        with connection(plain["warehouse"]) as con:
-            data_dir = Path(cfg.paths.data_dir)
-            return write_snapshot_features(con, out_dir, data_dir, plain["features"])
     inputs = features_inputs(plain, Path(cfg.paths.data_dir))
     if not cfg.force and unchanged(out_dir / "catalog.json", "inputs", inputs, "features"):
         return json.loads((out_dir / "catalog.json").read_text())

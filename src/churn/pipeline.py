@@ -17,6 +17,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from churn.errors import ChurnError
+
 PREPROCESSING = ("tree", "linear")
 
 
@@ -56,12 +58,22 @@ def build_pipeline(
     )
 
 
-def model_inputs(frame: pd.DataFrame, features: list[dict]) -> pd.DataFrame:
-    """The declared feature columns in model types: floats for numbers (a missing count can never
-    break the model signature), strings for categories. Training and scoring both go through it."""
-    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
-    categorical = [f["name"] for f in features if f["kind"] == "categorical"]
-    out = frame[numeric + categorical].copy()
-    out[numeric] = out[numeric].astype("float64")
-    out[categorical] = out[categorical].astype("object")
-    return out
+def model_inputs(frame: pd.DataFrame, features: Sequence[dict]) -> pd.DataFrame:
+    """The declared feature columns, numbers then categories (the order the model is fitted in),
+    in the model's types: floats for numbers (a missing count can never break the model
+    signature), strings for categories. Training, the report and scoring all go through it; a
+    value that is not a number is an error that names the column and example customers."""
+    ordered = sorted(features, key=lambda f: f["kind"] != "numeric")  # stable: numbers first
+    types = {f["name"]: "float64" if f["kind"] == "numeric" else "object" for f in ordered}
+    try:
+        return frame[list(types)].astype(types)
+    except (TypeError, ValueError) as err:
+        for name, kind in types.items():
+            bad = pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()
+            if kind == "float64" and bad.any():
+                keys = [c for c in ("customer_id", name) if c in frame]
+                examples = frame.loc[bad, keys].head(5).to_dict("records")
+                raise ChurnError(
+                    f"column {name} has values that are not numbers, e.g. {examples}"
+                ) from err
+        raise

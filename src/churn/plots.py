@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import mlflow  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
+from churn.columns import VALUE_COLUMN  # noqa: E402
 from churn.evaluate import RetentionCosts, calibration_bins, gains_curve, profit_curve  # noqa: E402
 
 
@@ -37,7 +38,7 @@ def draw(kind: str, predictions, costs: RetentionCosts):
             ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
             ax.set(xlabel="share of customers contacted", ylabel="share of churners reached")
         else:
-            x, profit = profit_curve(y, p, frame["revenue_12m"].to_numpy(), costs)
+            x, profit = profit_curve(y, p, frame[VALUE_COLUMN].to_numpy(), costs)
             ax.plot(x, profit, label=label)
             ax.set(xlabel="share of customers contacted", ylabel="expected profit")
     ax.set_title(kind)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from churn.columns import TIER_ORDER, VALUE_COLUMN
 from churn.dataset import load_model_table
 from churn.drivers import DRIVER_FAMILIES
 from churn.errors import ChurnError
@@ -33,8 +34,6 @@ from churn.report_words import data_checks, quality_words, top_driver_readings
 from churn.store import write_text_atomically
 
 log = logging.getLogger(__name__)
-VALUE_COLUMN = "revenue_12m"
-TIER_ORDER = ["Platinum", "Gold", "Iron", "Lead"]
 
 
 @dataclass

@@ -21,13 +21,13 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from churn.backtest import cross_validated
 from churn.champion import decide
 from churn.errors import ChurnError
 from churn.plots import log_backtest_plots
 from churn.reference import reference_distributions
 from churn.registry import export_version, fail_dead_runs, repair_export
 from churn.store import INFERRED_SPEC, this_process
-from churn.train import cross_validated
 from churn.trust import check_trusted, load_trusted
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn.backtest import BacktestResult, Fold, calibrate, oracle_auc, rolling_folds
+from churn.backtest import (
+    BacktestResult,
+    Fold,
+    calibrate,
+    cross_validated,
+    oracle_auc,
+    rolling_folds,
+)
 from churn.baseline import compare_with_baseline
+from churn.columns import VALUE_COLUMN
 from churn.crossval import fit_final_cv, run_cross_validation
 from churn.dataset import load_model_table
 from churn.errors import ChurnError
@@ -24,10 +32,10 @@ from churn.evaluate import RetentionCosts, score_fold, with_economics
 from churn.labels import TARGETS
 from churn.pipeline import build_pipeline, model_inputs
 from churn.search import run_search, with_params
+from churn.tracking import track_training
 from churn.tuning import with_estimator
 
 log = logging.getLogger(__name__)
-VALUE_COLUMN = "revenue_12m"
 
 
 @dataclass
@@ -76,7 +84,8 @@ def load_training_data(data_dir: Path, target: str) -> TrainingData:
     numeric = [f["name"] for f in declared if f["kind"] == "numeric"]
     categorical = [f["name"] for f in declared if f["kind"] == "categorical"]
     frame["cutoff"] = pd.to_datetime(frame["cutoff"]).dt.date
-    frame[numeric + categorical] = model_inputs(frame, declared)
+    inputs = model_inputs(frame, declared)
+    frame[list(inputs.columns)] = inputs
     return TrainingData(frame, numeric, categorical, meta, read_hazard(data_dir))
 
 
@@ -123,12 +132,6 @@ def evaluate_fold(
             metrics["oracle_roc_auc"] = oracle_auc(y, truth["churn_hazard"].to_numpy())
             metrics["oracle_auc_fraction"] = metrics["roc_auc"] / metrics["oracle_roc_auc"]
     return metrics, preds
-
-
-def cross_validated(data: TrainingData, split: Mapping) -> bool:
-    """`split.kind=cv`, or one cutoff (a customer table with a churn flag): no time axis."""
-    one_cutoff = data.meta.get("mode") == "snapshot" or data.frame["cutoff"].nunique() == 1
-    return split["kind"] == "cv" or one_cutoff
 
 
 def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
@@ -208,8 +211,6 @@ def data_fingerprint(data: TrainingData, target: str) -> dict[str, Any]:
 
 def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
     """Backtest, final fit, MLflow run and registry; returns the metrics and the objects."""
-    from churn.tracking import track_training
-
     target = cfg["target"]["name"]
     data = load_training_data(Path(cfg["paths"]["data_dir"]), target)
     cfg = with_economics(cfg, data.meta.get("inferred"))

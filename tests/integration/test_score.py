@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from churn.score import CSV_COLUMNS
+from churn.scoring.publish import CSV_COLUMNS
 from churn.train import train
 from tests.conftest import churn, compose_config, featured_world, train_config
 
@@ -191,7 +191,7 @@ def test_features_other_than_the_models_are_refused(trained, tmp_path):
 @pytest.mark.spark
 def test_spark_engine_gives_the_same_scores_as_duckdb(trained, tmp_path):
     """Features on Spark (Ibis pyspark), probabilities from spark_udf, the rest in mapInPandas."""
-    from churn.score import score_base
+    from churn.scoring.job import score_base
     from churn.validate import load_warehouse, resolve_load_date
     from churn.warehouse import connection
 

@@ -8,14 +8,10 @@ import pyarrow as pa
 import pytest
 
 from churn.errors import ChurnError
-from churn.score import (
-    DriftCounter,
-    check_columns,
-    in_holdout,
-    population_stability,
-    select_calls,
-    to_model_types,
-)
+from churn.pipeline import model_inputs
+from churn.scoring.drift import DriftCounter, population_stability
+from churn.scoring.inputs import check_columns
+from churn.scoring.policy import in_holdout, select_calls
 
 FEATURES = [{"name": "tenure_days", "kind": "numeric"}, {"name": "region", "kind": "categorical"}]
 
@@ -66,6 +62,6 @@ def test_uncastable_value_names_the_column_and_rows():
         {"customer_id": [1, 2, 3], "tenure_days": [10, "ten", 30], "region": ["n", "s", None]}
     )
     with pytest.raises(ChurnError, match=r"tenure_days .*'customer_id': 2, 'tenure_days': 'ten'"):
-        to_model_types(frame, FEATURES)
-    ok = to_model_types(frame.assign(tenure_days=[1, 2, None]), FEATURES)
+        model_inputs(frame, FEATURES)
+    ok = model_inputs(frame.assign(tenure_days=[1, 2, None]), FEATURES)
     assert ok["tenure_days"].dtype == "float64" and ok["region"].dtype == object

@@ -76,7 +76,7 @@ def test_csv_text_cells_cannot_become_formulas_and_numbers_stay_numbers(cell):
 def test_a_scores_folder_with_quotes_publishes_without_touching_other_tables(tmp_path, folder):
     import datetime as dt
 
-    from churn.score import publish_table
+    from churn.scoring.publish import publish_table
 
     class Con:  # the Ibis backend's surface publish_table uses
         name = "duckdb"

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from churn.columns import TIERS, VALUE_COLUMN
 from churn.features.base import (
     DAY_S,
     Context,
@@ -20,14 +21,13 @@ from churn.features.base import (
 )
 
 FAMILY = "value"
-TIERS = ("Lead", "Iron", "Gold", "Platinum")  # low to high
 YEAR = 365
 
 
 def features(windows) -> list[Feature]:
     return [
         Feature(
-            "revenue_12m",
+            VALUE_COLUMN,
             family=FAMILY,
             driver_family="value_fixed",
             actionable=False,
@@ -103,4 +103,4 @@ class ValueTiers(BaseEstimator, TransformerMixin):
 
 
 def assign_tiers(frame: pd.DataFrame, tiers: ValueTiers) -> pd.Series:
-    return pd.Series(tiers.transform(frame["revenue_12m"]).ravel(), index=frame.index)
+    return pd.Series(tiers.transform(frame[VALUE_COLUMN]).ravel(), index=frame.index)

@@ -10,6 +10,7 @@ with rejects (`load.py`) and published as one cutoff of features (`publish.py`).
 from churn.snapshot.load import TABLE, check_mapping, clean, read_source
 from churn.snapshot.publish import (
     resolved_spec,
+    run_snapshot_features,
     run_validate_snapshot,
     scoring_table,
     snapshot_features,
@@ -22,6 +23,7 @@ __all__ = [
     "clean",
     "read_source",
     "resolved_spec",
+    "run_snapshot_features",
     "run_validate_snapshot",
     "scoring_table",
     "snapshot_features",

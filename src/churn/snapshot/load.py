@@ -17,6 +17,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from churn.columns import VALUE_COLUMN
 from churn.errors import ConfigError, ValidationError
 from churn.snapshot.checks import check_leakage, find_duplicates
 from churn.snapshot.vocabulary import normal_label, parse_numbers
@@ -26,7 +27,6 @@ from churn.warehouse import swap_tables
 
 log = logging.getLogger(__name__)
 TABLE = SNAPSHOT_TABLE
-VALUE_COLUMN = "revenue_12m"
 KEPT_ONCE = "exact duplicate of an earlier row (kept once; data.snapshot.duplicates)"
 
 

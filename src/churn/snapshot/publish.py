@@ -17,11 +17,12 @@ from pathlib import Path
 import ibis
 import yaml
 
+from churn.columns import VALUE_COLUMN
 from churn.errors import ChurnError, ConfigError
 from churn.features.base import Feature
 from churn.features.value import ValueTiers
 from churn.snapshot.infer import infer_spec
-from churn.snapshot.load import TABLE, VALUE_COLUMN, check_mapping, load_snapshot, read_source
+from churn.snapshot.load import TABLE, check_mapping, load_snapshot, read_source
 from churn.store import (
     INFERRED_SPEC,
     VALIDATION_REPORT,
@@ -128,6 +129,18 @@ def run_validate_snapshot(cfg) -> list:
     }
     write_json_atomically(summary, data_dir / VALIDATION_REPORT)
     return [result]
+
+
+def run_snapshot_features(cfg) -> dict:
+    """`churn features` for a customer table: its one cutoff, from the warehouse."""
+    from omegaconf import OmegaConf
+
+    from churn.warehouse import connection
+
+    plain = OmegaConf.to_container(cfg, resolve=True)
+    data_dir = Path(plain["paths"]["data_dir"])
+    with connection(plain["warehouse"]) as con:
+        return write_snapshot_features(con, data_dir / "features", data_dir, plain["features"])
 
 
 def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -> dict:

@@ -25,7 +25,6 @@ import pandera.ibis as pa
 from ibis.backends import BaseBackend
 from omegaconf import DictConfig, OmegaConf
 
-from churn.data_config import data_mode
 from churn.errors import ConfigError, ValidationError
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, RAW_TABLES, TableContract
@@ -254,15 +253,11 @@ def source_files(tables: Mapping[str, Any]) -> list[str]:
     return sorted(f for t in tables.values() if t.get("path") for f in glob.glob(str(t["path"])))
 
 
-def run_validate(cfg: DictConfig) -> list[TableResult]:
+def run_validate_events(cfg: DictConfig) -> list[TableResult]:
     """Load the configured raw tables into the warehouse and write validation_report.json.
 
     Skipped, with a log line, when the files, the config and the contracts are as last time.
     """
-    if data_mode(cfg.data) == "snapshot":
-        from churn.snapshot import run_validate_snapshot
-
-        return run_validate_snapshot(cfg)
     tables = OmegaConf.to_container(cfg.data.tables, resolve=True)
     load_date = resolve_load_date(cfg.data.load_date)
     warehouse = OmegaConf.to_container(cfg.warehouse, resolve=True)

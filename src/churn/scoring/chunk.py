@@ -1,0 +1,118 @@
+"""Score one chunk of customers: probability, band, value, expected loss, propensities, reasons
+and lineage. The same function runs in the DuckDB job's loop and in Spark's `mapInPandas`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from churn.columns import VALUE_COLUMN
+from churn.evaluate import assign_risk_bands
+from churn.explain import explain, reason_codes
+from churn.pipeline import model_inputs
+from churn.scoring.model import Scorer
+from churn.scoring.policy import expected_net_value, in_holdout
+
+REASON_PARTS = ("", "_feature", "_value", "_shap", "_family")
+
+
+def output_schema(id_type: pa.DataType) -> pa.Schema:
+    """Every output column with a fixed type, so an all-empty column (no reasons, no propensity
+    model) is written with the same type as a full one and the `scores` table stays appendable."""
+    reasons = []
+    for k in (1, 2, 3):
+        reasons += [
+            (f"reason_{k}", pa.string()),
+            (f"reason_{k}_feature", pa.string()),
+            (f"reason_{k}_value", pa.string()),
+            (f"reason_{k}_shap", pa.float64()),
+            (f"reason_{k}_family", pa.string()),
+        ]
+    return pa.schema(
+        [
+            ("customer_id", id_type),
+            ("as_of", pa.date32()),
+            ("churn_probability", pa.float64()),
+            ("risk_band", pa.string()),
+            ("value", pa.float64()),
+            ("value_tier", pa.string()),
+            ("expected_loss", pa.float64()),
+            ("expected_net_value", pa.float64()),
+            ("cross_sell_propensity", pa.float64()),
+            ("upsell_propensity", pa.float64()),
+            ("holdout", pa.bool_()),
+            ("treatment_group", pa.string()),
+            *reasons,
+            ("model_name", pa.string()),
+            ("model_version", pa.string()),
+            ("run_id", pa.string()),
+            ("feature_set_hash", pa.string()),
+        ]
+    )
+
+
+def score_chunk(
+    chunk: pd.DataFrame, scorer: Scorer, cfg: Mapping, as_of: dt.date, X: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One chunk of customers: probabilities, bands, value, reasons, lineage."""
+    opts = cfg["score"]
+    X = model_inputs(chunk, scorer.features) if X is None else X
+    if "churn_probability" in chunk:  # computed by mlflow.pyfunc.spark_udf on Spark
+        p = chunk["churn_probability"].to_numpy(dtype=float)
+    else:
+        p = scorer.churn.model.predict_proba(X)[:, 1]
+    value = chunk[VALUE_COLUMN].fillna(0.0).to_numpy(dtype=float)
+    tiers = (
+        scorer.value_tiers.transform(value).ravel()
+        if scorer.value_tiers is not None
+        else np.full(len(chunk), "unknown", dtype=object)
+    )
+    loss = p * value
+    out = pd.DataFrame(
+        {
+            "customer_id": chunk["customer_id"].to_numpy(),
+            "as_of": as_of,
+            "churn_probability": p,
+            "risk_band": assign_risk_bands(p, cfg["risk"]["edges"], cfg["risk"]["labels"]),
+            "value": value,
+            "value_tier": tiers,
+            "expected_loss": loss,
+            "expected_net_value": expected_net_value(loss, cfg["costs"]),
+        }
+    )
+    for name in ("cross_sell", "upsell"):
+        model = scorer.propensity.get(name)
+        out[f"{name}_propensity"] = (
+            model.model.predict_proba(X)[:, 1] if model is not None else np.nan
+        )
+    out["holdout"] = in_holdout(out["customer_id"], opts["holdout_salt"], opts["holdout_fraction"])
+    out["treatment_group"] = "none"
+    reasons = reasons_for(X, scorer, opts["with_reasons"], opts.get("min_reason_points", 0.5))
+    out = pd.concat([out, reasons], axis=1)
+    out["model_name"] = scorer.churn.name
+    out["model_version"] = scorer.churn.version
+    out["run_id"] = scorer.churn.run_id
+    out["feature_set_hash"] = scorer.feature_set_hash
+    return out
+
+
+def reasons_for(
+    X: pd.DataFrame, scorer: Scorer, with_reasons: bool, min_points: float = 0.5
+) -> pd.DataFrame:
+    """reason_1..3 with feature, value (as text), SHAP and family; empty columns when off."""
+    if not with_reasons:
+        empty = np.full(len(X), None, dtype=object)
+        columns = [f"reason_{k}{part}" for k in (1, 2, 3) for part in REASON_PARTS]
+        return pd.DataFrame(
+            {c: np.full(len(X), np.nan) if c.endswith("_shap") else empty for c in columns},
+            index=X.index,
+        )
+    codes = reason_codes(explain(scorer.churn.model, X), X, scorer.features, min_points=min_points)
+    for k in (1, 2, 3):
+        values = codes[f"reason_{k}_value"]
+        codes[f"reason_{k}_value"] = values.astype(str).where(values.notna(), None)
+    return codes

@@ -1,0 +1,233 @@
+"""`churn score`: the weekly batch job that wires the scoring modules together.
+
+Features are built at `score.as_of` by the training code, then streamed through the champion in
+chunks of `score.chunk_rows` (memory stays flat as the base grows). Safe to re-run: everything is
+written to a hidden staging folder owned by this process, the warehouse slice is replaced in one
+transaction, and the folder is swapped in last. A crash leaves the previous output as it was."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from churn.data_config import data_mode
+from churn.dataset import warehouse_tables
+from churn.errors import ChurnError
+from churn.evaluate import with_economics
+from churn.pipeline import model_inputs
+from churn.scoring.chunk import output_schema, score_chunk
+from churn.scoring.drift import DriftCounter
+from churn.scoring.inputs import check_columns, resolve_as_of, scoring_expression
+from churn.scoring.model import Scorer, load_scorer
+from churn.scoring.policy import top_candidates
+from churn.scoring.publish import (
+    parts_of,
+    publish_table,
+    read_part,
+    stale_staging,
+    write_call_list,
+    write_part,
+)
+from churn.scoring.spark import publish_spark_table, score_on_spark
+from churn.store import FolderLock, is_leftover, swap_dir, write_owner
+
+log = logging.getLogger(__name__)
+
+
+def score_base(cfg: Mapping) -> dict[str, Any]:
+    """The whole job; returns a summary. Nothing is visible until everything is written."""
+
+    opts = cfg["score"]
+    if opts["engine"] not in ("duckdb", "spark"):
+        raise ChurnError(f"score.engine={opts['engine']!r}: use duckdb or spark")
+    if opts["chunk_rows"] < 1:
+        raise ChurnError("score.chunk_rows must be at least 1")
+    scorer = load_scorer(cfg)
+    cfg = with_economics(cfg, scorer.inferred)
+    scores_dir = Path(cfg["paths"]["scores_dir"])
+    with FolderLock(scores_dir, "score"):
+        for stale in stale_staging(scores_dir):
+            if is_leftover(stale):  # never a live run's folder
+                log.info("removing %s left by an interrupted run", stale)
+                shutil.rmtree(stale, ignore_errors=True)
+        return score_locked(cfg, scorer, scores_dir)
+
+
+def score_locked(cfg: Mapping, scorer: Scorer, scores_dir: Path) -> dict[str, Any]:
+    """Score into a staging folder owned by this process, publish, swap it in."""
+    from churn.warehouse import connection
+
+    opts = cfg["score"]
+    started = time.perf_counter()
+    with connection(cfg["warehouse"]) as con:
+        load_date = cfg["data"].get("load_date")
+        if data_mode(cfg["data"]) == "snapshot" and not load_date:
+            from churn.snapshot import resolved_spec
+
+            load_date = resolved_spec(Path(cfg["paths"]["data_dir"]))["as_of"]
+        as_of = resolve_as_of(warehouse_tables(con), opts["as_of"], load_date)
+        staging = scores_dir / f".as_of={as_of.isoformat()}.tmp-{uuid.uuid4().hex[:8]}"
+        staging.mkdir(parents=True)
+        write_owner(staging)
+        try:
+            summary = score_into(con, cfg, scorer, as_of, staging)
+            if summary["drift_blocked"]:
+                return summary
+            if opts["publish_table"]:
+                publish = publish_spark_table if con.name == "pyspark" else publish_table
+                publish(con, staging, as_of)
+            target = scores_dir / f"as_of={as_of.isoformat()}"
+            summary["publish_s"] = time.perf_counter() - started - summary["features_s"]
+            summary["job_wall_s"] = time.perf_counter() - started
+            (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            swap_dir(staging, target)
+            summary["path"] = str(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return summary
+
+
+def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
+    """Build and score the features into staging parts, then drift, call list and CSVs."""
+    opts = cfg["score"]
+    started = time.perf_counter()
+    if opts["engine"] == "spark":
+        features_dir = score_on_spark(con, cfg, scorer, as_of, staging)
+        features_s = scoring_s = time.perf_counter() - started
+        drift = count_drift(features_dir, scorer, opts["chunk_rows"])
+        candidates = [top_candidates(read_part(p), opts["capacity"]) for p in parts_of(staging)]
+    else:
+        features_dir = staging / "_features"
+        features_dir.mkdir()
+        con.to_parquet(scoring_expression(con, cfg, as_of, scorer), features_dir / "part-0.parquet")
+        features_s = time.perf_counter() - started
+        drift = DriftCounter(scorer.reference)
+        scoring_s, candidates = score_parts(features_dir, scorer, cfg, as_of, staging, drift)
+    summary = {
+        "as_of": as_of.isoformat(),
+        "engine": opts["engine"],
+        "model": f"{scorer.churn.name} v{scorer.churn.version}",
+        "run_id": scorer.churn.run_id,
+        "features_s": features_s,
+        "scoring_s": scoring_s,
+    }
+    summary.update(check_drift(drift, cfg, as_of, staging))
+    shutil.rmtree(features_dir)
+    if summary["drift_blocked"]:
+        return summary
+    summary.update(write_call_list(staging, candidates, opts))
+    log.info(
+        "scored %s customers as of %s: %s to call, %s held out as control",
+        f"{summary['rows']:,}",
+        as_of,
+        f"{summary['calls']:,}",
+        f"{summary['controls']:,}",
+    )
+    return summary
+
+
+def scoring_bar():
+    """Chunks as rows done, with the rows per second scored so far."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,} rows"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+    )
+
+
+def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path, drift) -> tuple:
+    """Stream the feature parquet through the model chunk by chunk into staged parts; returns
+    the seconds spent and the rows that could make the call list."""
+    opts = cfg["score"]
+    files = [pq.ParquetFile(p) for p in parts_of(features_dir)]
+    check_columns(files[0].schema_arrow, scorer.features)
+    schema = output_schema(files[0].schema_arrow.field("customer_id").type)
+    total = sum(f.metadata.num_rows for f in files)
+    if total == 0:
+        raise ChurnError(f"no active customer at {as_of}: nothing to score")
+    spent, i, candidates = 0.0, 0, []
+    with scoring_bar() as bar:
+        task = bar.add_task(f"scoring as of {as_of}", total=total, rate="")
+        for source in files:
+            for batch in source.iter_batches(batch_size=opts["chunk_rows"]):
+                t0 = time.perf_counter()
+                chunk = batch.to_pandas()
+                X = model_inputs(chunk, scorer.features)
+                drift.add(X)
+                scored = score_chunk(chunk, scorer, cfg, as_of, X)
+                candidates.append(top_candidates(scored, opts["capacity"]))
+                write_part(scored, schema, staging / f"part-{i:05d}.parquet")
+                spent += time.perf_counter() - t0
+                i += 1
+                done = bar.tasks[task].completed + batch.num_rows
+                bar.update(task, completed=done, rate=f"{done / spent:,.0f} rows/s")
+    return spent, candidates
+
+
+def count_drift(features_dir: Path, scorer, chunk_rows: int) -> DriftCounter:
+    """Bin counts of every feature file, chunk by chunk (the Spark path)."""
+    drift = DriftCounter(scorer.reference)
+    for part in parts_of(features_dir):
+        for batch in pq.ParquetFile(part).iter_batches(batch_size=chunk_rows):
+            drift.add(model_inputs(batch.to_pandas(), scorer.features))
+    return drift
+
+
+def check_drift(drift: DriftCounter, cfg, as_of, staging: Path) -> dict:
+    """PSI of every feature against the training reference; the report is written either way."""
+    opts = cfg["score"]
+    psi = drift.psi()
+    worst = max(psi, key=psi.get) if psi else None
+    drifted = sorted(k for k, v in psi.items() if v > opts["psi_threshold"])
+    report = {
+        "as_of": as_of.isoformat(),
+        "threshold": opts["psi_threshold"],
+        "drifted": drifted,
+        "psi": dict(sorted(psi.items(), key=lambda kv: -kv[1])),
+    }
+    text = json.dumps(report, indent=2) + "\n"
+    (staging / "drift.json").write_text(text)
+    drift_dir = Path(cfg["paths"]["scores_dir"]) / "drift"
+    drift_dir.mkdir(parents=True, exist_ok=True)
+    (drift_dir / f"as_of={as_of.isoformat()}.json").write_text(text)
+    log.info(
+        "drift: %d of %d features over PSI %.2f (worst %s %.3f)",
+        len(drifted),
+        len(psi),
+        opts["psi_threshold"],
+        worst,
+        psi.get(worst, 0.0) if worst else 0.0,
+    )
+    blocked = bool(drifted) and opts["fail_on_drift"]
+    if blocked:
+        log.error(
+            "score.fail_on_drift: %s drifted; scores not published (report %s)",
+            ", ".join(drifted),
+            drift_dir / f"as_of={as_of.isoformat()}.json",
+        )
+    return {"drifted": drifted, "drift_blocked": blocked}
+
+
+def run_score(cfg) -> dict:
+    """Hydra entry: exit non-zero when the drift gate stopped publication."""
+    from omegaconf import OmegaConf
+
+    summary = score_base(OmegaConf.to_container(cfg, resolve=True))
+    if summary["drift_blocked"]:
+        raise ChurnError(
+            f"drift over score.psi_threshold in {', '.join(summary['drifted'])}: scores for "
+            f"{summary['as_of']} not published (score.fail_on_drift=true)"
+        )
+    return summary

@@ -1,0 +1,68 @@
+"""The models a scoring run uses: the registered champion (through the trust check), optional
+propensity models, and what was stored with them at training (catalogue, tiers, reference)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlflow.exceptions import MlflowException
+
+from churn.errors import ChurnError
+from churn.features.value import ValueTiers
+from churn.tracking import load_registered, run_artifacts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Scorer:
+    """The champion, optional propensity models and what was stored with them at training."""
+
+    churn: Any  # tracking.RegisteredModel
+    features: list[dict]
+    value_tiers: ValueTiers | None
+    feature_set_hash: str
+    reference: dict
+    propensity: dict[str, Any] = field(default_factory=dict)
+    inferred: dict = field(default_factory=dict)  # a customer table's bands and costs
+
+
+def load_scorer(cfg: Mapping) -> Scorer:
+    """The registered champion with its feature catalogue, value tiers and reference."""
+    opts, uri = cfg["score"], cfg["mlflow"]["tracking_uri"]
+    champion = load_registered(opts["model_uri"], uri)
+    stored = run_artifacts(champion.run_id, ["feature_catalog.json", "reference.json"])
+    if "feature_catalog.json" not in stored or "reference.json" not in stored:
+        raise ChurnError(f"run {champion.run_id} lacks its feature catalogue: retrain the model")
+    features = stored["feature_catalog.json"]
+    tiers = features.get("value_tiers")
+    scorer = Scorer(
+        champion,
+        features["features"],
+        ValueTiers.from_dict(tiers) if tiers else None,
+        features.get("feature_set_hash") or "",
+        stored["reference.json"],
+        inferred=features.get("inferred") or {},
+    )
+    prefix = cfg["mlflow"]["model_prefix"]
+    for name in opts["propensity"]:
+        try:
+            scorer.propensity[name] = load_registered(f"models:/{prefix}-{name}@champion", uri)
+        except ChurnError:
+            log.info("no %s-%s champion registered: %s_propensity left empty", prefix, name, name)
+        except MlflowException as err:
+            raise ChurnError(f"could not load the {name} model: {err}") from err
+    return scorer
+
+
+def check_feature_set(built: str, scorer: Scorer) -> None:
+    """The features built here must be the ones the model was trained on."""
+    if scorer.feature_set_hash and built != scorer.feature_set_hash:
+        raise ChurnError(
+            f"the features configured here (hash {built}) are not the ones "
+            f"{scorer.churn.name} v{scorer.churn.version} was trained on "
+            f"({scorer.feature_set_hash}): score with the training run's features config"
+        )
