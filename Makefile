@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CHURN := $(BIN)/churn
-STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+PYPROJECT_HASH := $(shell sha1sum pyproject.toml | cut -c1-12)
+STAMP := $(VENV)/.installed-$(PYPROJECT_HASH)
+DEV_STAMP := $(VENV)/.installed-dev-$(PYPROJECT_HASH)
 
 # Short forms `make train data=... target=... model=...`; any other Hydra override of the train
 # step goes in ARGS, e.g. `make train ARGS="split.n_folds=4"`.
@@ -17,20 +19,29 @@ DATA_DIR ?= $(if $(filter-out synthetic,$(data)),data/$(data),data)
 OUT_SUFFIX := $(if $(filter-out synthetic,$(data)),/$(data))
 OUT_PATHS = paths.data_dir=$(DATA_DIR) paths.reports_dir=reports$(OUT_SUFFIX) paths.scores_dir=scores$(OUT_SUFFIX)
 
-.PHONY: help setup data validate features train score report bench test test-fast lint mlflow-ui clean
+.PHONY: help setup setup-dev data validate features train score report bench test test-fast lint mlflow-ui clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
 
+# Training needs only the project itself; the tests and benchmarks add Spark and the test tools.
 $(STAMP): pyproject.toml
 	@echo "setting up $(VENV) (pyproject.toml changed or first run)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[spark,dev]'
+	$(BIN)/python -m pip install --quiet -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+$(DEV_STAMP): $(STAMP)
+	@echo "adding the Spark and test extras to $(VENV)"
+	$(BIN)/python -m pip install --quiet -e '.[spark,dev]'
+	rm -f $(VENV)/.installed-dev-*
+	touch $@
+
 setup: $(STAMP) ## create .venv and install the project (skipped when pyproject.toml is unchanged)
+
+setup-dev: $(DEV_STAMP) ## setup, plus Spark and the test tools (make test and make bench use it)
 
 data: setup ## simulate the demo CRM world into data/raw, unless it is already there
 	@if [ -n "$(filter-out synthetic,$(data))" ]; then \
@@ -55,16 +66,16 @@ score: setup ## score the whole base with the champion: scores/as_of=YYYY-MM-DD/
 report: setup ## the retention report for the champion: reports/retention_report.html
 	$(CHURN) report $(OUT_PATHS) $(DATA_OVERRIDES) $(ARGS)
 
-bench: setup ## run every benchmark; results in benchmarks/results/
+bench: setup-dev ## run every benchmark; results in benchmarks/results/
 	$(BIN)/python benchmarks/run.py
 
-test: setup ## the whole suite, as CI runs it (slow, Spark, browser and real-data tests included)
+test: setup-dev ## the whole suite, as CI runs it (slow, Spark, browser and real-data tests included)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
-test-fast: setup ## the inner loop: everything but the slow tests
+test-fast: setup-dev ## the inner loop: everything but the slow tests
 	$(BIN)/python -m pytest -n auto --dist loadgroup -m "not slow"
 
-lint: setup ## ruff lint and format check
+lint: setup-dev ## ruff lint and format check
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
