@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -113,3 +116,57 @@ def train_config(data: Path, tmp_path: Path, *overrides: str) -> dict:
         f"paths.models_dir={tmp_path}/models",
         *overrides,
     )
+
+
+@contextlib.contextmanager
+def held(lock: Path):
+    """An exclusive lock across the xdist workers (a flock on a file they all see)."""
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def built_once(tmp_path_factory, worker_id: str, name: str, build) -> dict:
+    """`build(root)` runs once for the whole test run, whichever worker asks first; the others
+    wait for it and read what it returned (a JSON document) from disk."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base
+    root, done = shared / name, shared / f"{name}.json"
+    with held(shared / f"{name}.lock"):
+        if not done.exists():
+            done.write_text(json.dumps(build(root)))
+    return json.loads(done.read_text())
+
+
+@pytest.fixture(scope="session")
+def small_trained_world(tmp_path_factory, worker_id) -> dict:
+    """1,500 customers with features at 18 monthly cutoffs, a churn champion and a cross-sell
+    champion: built once per test run and shared by the train, score and report tests, which
+    only read it (each trains or writes into its own folders)."""
+
+    def build(root: Path) -> dict:
+        from churn.train import train
+
+        data = featured_world(
+            root / "data",
+            1500,
+            11,
+            "2025-06-30",
+            "cutoffs.start=2024-01-01",
+            "cutoffs.end=2025-06-01",
+        )
+        _, objects = train(train_config(data, root, "model.estimator.n_estimators=60"))
+        train(train_config(data, root, "model.estimator.n_estimators=60", "target=cross_sell"))
+        keep = ("run_id", "model_name", "model_version")
+        return {
+            "data": str(data),
+            "root": str(root),
+            "uri": f"sqlite:///{root}/mlflow.db",
+            "churn": {k: str(objects[k]) for k in keep},
+        }
+
+    return built_once(tmp_path_factory, worker_id, "small_trained_world", build)

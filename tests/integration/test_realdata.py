@@ -76,6 +76,7 @@ def telco(tmp_path_factory):
         yield data, root, runs
 
 
+@pytest.mark.xdist_group("telco")
 def test_telco_is_loaded_with_declared_blank_rules_and_no_silent_drops(telco):
     data, _, _ = telco
     (part,) = (data / "features").glob("cutoff=*/part-0.parquet")
@@ -85,6 +86,7 @@ def test_telco_is_loaded_with_declared_blank_rules_and_no_silent_drops(telco):
     assert frame["churn"].mean() == pytest.approx(0.265, abs=0.001)
 
 
+@pytest.mark.xdist_group("telco")
 def test_telco_cross_validated_auc_reaches_the_logistic_reference(telco):
     _, _, runs = telco
     best = max(metrics["roc_auc_mean"] for metrics, _ in runs.values())
@@ -111,6 +113,7 @@ def report_and_score(name: str, data: Path, root: Path, as_of: str) -> tuple[str
     return html, pd.read_csv(root / "scores" / f"as_of={as_of}" / "scores.csv")
 
 
+@pytest.mark.xdist_group("telco")
 def test_telco_report_and_scores_build(telco):
     data, root, _ = telco
     html, scores = report_and_score("telco", data, root, "2020-01-01")
@@ -137,6 +140,7 @@ def cdnow(tmp_path_factory):
     yield from prepared_and_trained(tmp_path_factory, "cdnow", "cdnow/CDNOW_master.txt")
 
 
+@pytest.mark.xdist_group("cdnow")
 def test_cdnow_log_loads_whole_with_customers_from_the_first_purchase(cdnow):
     data, _, logs, _, _ = cdnow
     report = json.loads((data / "validation_report.json").read_text())["tables"]
@@ -151,6 +155,7 @@ def test_cdnow_log_loads_whole_with_customers_from_the_first_purchase(cdnow):
     assert not names & {"segment", "region", "age_years", "complaints_unresolved"}  # no fake zeros
 
 
+@pytest.mark.xdist_group("cdnow")
 def test_cdnow_backtest_is_out_of_time_on_behavioural_churn(cdnow):
     _, _, _, metrics, objects = cdnow
     folds = objects["folds"]
@@ -160,6 +165,7 @@ def test_cdnow_backtest_is_out_of_time_on_behavioural_churn(cdnow):
     assert metrics["roc_auc_mean"] > 0.75
 
 
+@pytest.mark.xdist_group("cdnow")
 def test_cdnow_beats_bgnbd_on_the_same_customers_and_cutoff(cdnow):
     _, root, _, metrics, objects = cdnow
     comparison = objects["baseline"]
@@ -175,6 +181,7 @@ def test_cdnow_beats_bgnbd_on_the_same_customers_and_cutoff(cdnow):
     assert run.data.metrics["bgnbd_roc_auc"] == pytest.approx(metrics["bgnbd_roc_auc"])
 
 
+@pytest.mark.xdist_group("cdnow")
 def test_cdnow_report_and_scores_build(cdnow):
     data, root, _, _, _ = cdnow
     html, scores = report_and_score("cdnow", data, root, "1998-07-01")
@@ -188,6 +195,7 @@ def cell2cell(tmp_path_factory):
     yield from prepared_and_trained(tmp_path_factory, "cell2cell", "cell2cell/cell2celltrain.csv")
 
 
+@pytest.mark.xdist_group("cell2cell")
 def test_cell2cell_config_is_two_lines():
     lines = [
         line
@@ -197,6 +205,7 @@ def test_cell2cell_config_is_two_lines():
     assert len(lines) <= 2
 
 
+@pytest.mark.xdist_group("cell2cell")
 def test_cell2cell_is_inferred_loaded_whole_and_written_back(cell2cell):
     data, _, logs, _, _ = cell2cell
     inferred = yaml.safe_load((data / "inferred.yaml").read_text())["snapshot"]
@@ -213,6 +222,7 @@ def test_cell2cell_is_inferred_loaded_whole_and_written_back(cell2cell):
     assert report["rows_in"] == report["rows_loaded"] == 51_047  # NA and Unknown are missing
 
 
+@pytest.mark.xdist_group("cell2cell")
 def test_cell2cell_default_model_fits_real_data(cell2cell):
     _, _, _, metrics, objects = cell2cell
     # above the HistGradientBoosting reference (~0.656, recomputed on the same folds by make bench)
@@ -221,6 +231,7 @@ def test_cell2cell_default_model_fits_real_data(cell2cell):
     assert objects["config"]["model"]["estimator"]["max_depth"] in range(2, 7)
 
 
+@pytest.mark.xdist_group("cell2cell")
 def test_cell2cell_report_speaks_of_the_table_and_scores_bound_their_reasons(cell2cell):
     data, root, _, _, _ = cell2cell
     as_of = json.loads((data / "validation_report.json").read_text())["load_date"]

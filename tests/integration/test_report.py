@@ -11,10 +11,9 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-from churn.train import train
-from tests.conftest import churn, featured_world, train_config
+from tests.conftest import churn
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]  # one report
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SECTIONS = ["headline", "risk-value", "why", "drivers", "call-list", "quality", "lineage"]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -22,23 +21,19 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-drivers.ipynb
 
 
 @pytest.fixture(scope="module")
-def reported(tmp_path_factory):
-    """A small world, a trained champion and its report, all in a temporary folder."""
-    root = tmp_path_factory.mktemp("report")
-    data = featured_world(
-        root / "data", 1500, 7, "2025-06-30", "cutoffs.start=2024-01-01", "cutoffs.end=2025-06-01"
-    )
-    _, objects = train(train_config(data, root, "model.estimator.n_estimators=60"))
-    uri = f"sqlite:///{root}/mlflow.db"
+def reported(small_trained_world, tmp_path_factory):
+    """The shared small world's champion and its report, written into a folder of its own."""
+    world = small_trained_world
+    reports = tmp_path_factory.mktemp("report") / "reports"
     out = churn(
         "report",
-        f"paths.data_dir={data}",
-        f"paths.reports_dir={root}/reports",
-        f"mlflow.tracking_uri={uri}",
+        f"paths.data_dir={world['data']}",
+        f"paths.reports_dir={reports}",
+        f"mlflow.tracking_uri={world['uri']}",
         "report.call_list_rows=10",
     )
     assert out.returncode == 0, out.stderr
-    return root / "reports" / "retention_report.html", objects, uri
+    return reports / "retention_report.html", world["churn"], world["uri"]
 
 
 def test_report_has_every_section_in_order_with_lineage(reported):
@@ -112,12 +107,12 @@ def test_report_renders_in_headless_chromium(reported):
     assert errors == []
 
 
-def test_drivers_notebook_runs_against_the_champion(reported, monkeypatch):
+def test_drivers_notebook_runs_against_the_champion(reported, small_trained_world, monkeypatch):
     import nbformat
     from nbclient import NotebookClient
 
     path, _, uri = reported
-    monkeypatch.setenv("CHURN_DATA_DIR", str(path.parents[1] / "data"))
+    monkeypatch.setenv("CHURN_DATA_DIR", small_trained_world["data"])
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     notebook = nbformat.read(NOTEBOOK, as_version=4)

@@ -19,23 +19,17 @@ import pyarrow.parquet as pq
 import pytest
 
 from churn.scoring.publish import CSV_COLUMNS
-from churn.train import train
-from tests.conftest import churn, compose_config, featured_world, train_config
+from tests.conftest import churn, compose_config
 
 pytestmark = pytest.mark.slow
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A small world with a registered champion; each test scores into its own folder."""
-    root = tmp_path_factory.mktemp("score")
-    data = featured_world(
-        root / "data", 1500, 11, "2025-06-30", "cutoffs.start=2024-01-01", "cutoffs.end=2025-06-01"
-    )
-    train(train_config(data, root, "model.estimator.n_estimators=60"))
-    train(train_config(data, root, "model.estimator.n_estimators=60", "target=cross_sell"))
-    return data, f"sqlite:///{root}/mlflow.db"
+def trained(small_trained_world):
+    """The shared small world with its churn and cross-sell champions; each test scores into its
+    own folder with its own copy of the warehouse."""
+    return Path(small_trained_world["data"]), small_trained_world["uri"]
 
 
 def score_args(trained, scores: Path, *overrides: str) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import make_world
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("simulated_drivers")]  # one world
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -14,22 +15,16 @@ from mlflow.tracking import MlflowClient
 from churn.errors import ChurnError
 from churn.pipeline import model_inputs
 from churn.train import train
-from tests.conftest import featured_world, train_config
+from tests.conftest import train_config
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    """1,500 customers, features at 18 monthly cutoffs."""
-    return featured_world(
-        tmp_path_factory.mktemp("train_world"),
-        1500,
-        5,
-        "2025-06-30",
-        "cutoffs.start=2024-01-01",
-        "cutoffs.end=2025-06-01",
-    )
+def world(small_trained_world):
+    """The shared small world's features (1,500 customers, 18 monthly cutoffs); every test here
+    trains into a registry of its own."""
+    return Path(small_trained_world["data"])
 
 
 def config(data, tmp_path, *overrides):
