@@ -49,7 +49,7 @@ def load_frames(con, frames: dict, tmp_path: Path, load_date) -> None:
     load_warehouse(con, sources, load_date, max_reject_fraction=0.0)  # any reject fails the test
 
 
-def snapshot_frame(con, cutoff, data_end, label_cfg=None) -> pd.DataFrame:
+def snapshot_frame(con, cutoff, data_end, label_cfg=None, feature_cfg=None) -> pd.DataFrame:
     from churn.dataset import build_snapshot, warehouse_tables
     from churn.features import available_families
 
@@ -57,7 +57,7 @@ def snapshot_frame(con, cutoff, data_end, label_cfg=None) -> pd.DataFrame:
     expr = build_snapshot(
         tables,
         cutoff,
-        FEATURE_CFG,
+        feature_cfg or FEATURE_CFG,
         label_cfg or LABEL_CFG,
         CUTOFF_CFG,
         data_end,

@@ -224,3 +224,27 @@ def test_purchase_log_skips_missing_families_and_builds_rfmt(tmp_path, caplog):
     assert snap.loc[1, "recency_days"] == 60  # 2024-05-02
     assert snap.loc[1, "revenue_12m"] == 35.0  # purchases only: there are no fees
     assert snap.churn.to_dict() == {1: 0, 2: 1, 3: 1}  # only 1 buys again before 07-31
+
+
+def test_configured_windows_name_and_bound_every_windowed_count(tmp_path):
+    """features.windows=[14, 60] on the hand world; each number worked out by hand."""
+    from dataclasses import asdict
+
+    from churn.config import FeaturesOptions
+
+    con = ibis.duckdb.connect()
+    load_frames(con, frames(), tmp_path, LOAD_DATE)
+    windows = {**asdict(FeaturesOptions()), "windows": [14, 60]}
+    snap = snapshot_frame(con, CUTOFF, LOAD_DATE, feature_cfg=windows)
+    assert not {c for c in snap.columns if c.endswith(("_30d", "_180d"))}
+    c1 = snap.loc[1]
+    # purchases 06-20 (10), 04-15 (20), 2023-09-01 (30): 14 days reach back to 06-17, 60 to 05-02
+    assert (c1.frequency_14d, c1.monetary_14d, c1.frequency_60d, c1.monetary_60d) == (1, 10, 1, 10)
+    # complaints opened 06-15, 06-01, 05-01
+    assert (c1.complaints_14d, c1.complaints_60d) == (0, 2)
+    # logins 06-25 and 06-10; visits 05-01 (one day before the 60-day window), 02-01, 01-15
+    assert (c1.logins_14d, c1.logins_60d, c1.visits_14d, c1.visits_60d) == (1, 2, 0, 0)
+    assert (c1.cancellations_14d, c1.cancellations_60d) == (0, 1)  # the tv, ended 06-01
+    # features named for a span of their own keep it: purchases per month over the last year
+    assert c1.frequency_per_month == pytest.approx(3 / (181 / 30.44))
+    assert c1.avg_basket_365d == 20 and c1.usage_change_90d_pct == pytest.approx(100.0)

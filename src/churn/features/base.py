@@ -46,6 +46,15 @@ class Feature:
             )
 
 
+# `features.windows` sets the spans of the windowed counts (frequency_, monetary_, complaints_,
+# contacts_, ... _<w>d): their names follow it. A few features have a span of their own, named in
+# the feature (365-day shares and severity, the 90-day usage trend and price rise); those spans
+# are these constants, always in the digest and never changed by the setting.
+YEAR = 365
+QUARTER = 90
+FIXED_SPANS = (QUARTER, 2 * QUARTER, YEAR)
+
+
 @dataclass(frozen=True)
 class Context:
     """One cutoff: every table is seen only through `before`, which hides the cutoff and after."""

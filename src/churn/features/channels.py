@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import Context, Feature
+from churn.features.base import QUARTER, YEAR, Context, Feature
 from churn.features.digest import CONTACT_CHANNELS
 
 FAMILY = "channels"
 CHANNELS = CONTACT_CHANNELS
-WINDOW = 365
-SHIFT = 90
+WINDOW = YEAR
+SHIFT = QUARTER
 
 
 def features(windows) -> list[Feature]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import ibis
 
-from churn.features.base import in_money_units
+from churn.features.base import FIXED_SPANS, in_money_units
 
 CONTACT_CHANNELS = ("store", "web", "app", "phone")
 USAGE_KINDS = ("login", "visit")
@@ -23,9 +23,10 @@ SLOPE_MONTHS = 6
 
 
 def window_offsets(windows: Iterable[int]) -> list[int]:
-    """Days before a cutoff where some feature window starts (0 is the cutoff itself)."""
+    """Days before a cutoff where some feature window starts (0 is the cutoff itself): the
+    configured windows, the fixed spans some features are named for, and the monthly slope."""
     slope = range(30, 30 * SLOPE_MONTHS + 1, 30)
-    return sorted({0, 90, 180, 365, *windows, *slope})
+    return sorted({0, *FIXED_SPANS, *windows, *slope})
 
 
 def boundary_days(cutoffs: Iterable[dt.date], windows: Iterable[int]) -> list[dt.date]:

@@ -6,10 +6,10 @@ import datetime as dt
 
 import ibis
 
-from churn.features.base import Context, Feature, windowed
+from churn.features.base import QUARTER, Context, Feature, windowed
 
 FAMILY = "products"
-PRICE_WINDOW = 90
+PRICE_WINDOW = QUARTER
 
 
 def features(windows) -> list[Feature]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import Context, Feature, buildable, from_money_units, windowed
+from churn.features.base import YEAR, Context, Feature, buildable, from_money_units, windowed
 
 FAMILY = "tenure_rfm"
 EARLY_LIFE_DAYS = 180
@@ -181,11 +181,12 @@ def build(ctx: Context) -> ibis.Table:
         in_w = d.since(tx, ctx.cutoff, w)
         aggs[f"frequency_{w}d"] = tx.n.sum(where=in_w)
         aggs[f"monetary_{w}d"] = from_money_units(tx.amount.sum(where=in_w))
-    year = d.since(tx, ctx.cutoff, 365)
+    year = d.since(tx, ctx.cutoff, YEAR)
+    aggs["_purchases_year"] = tx.n.sum(where=year)  # whatever features.windows says
     spend = from_money_units(tx.amount.sum(where=year))
-    aggs["avg_basket_365d"] = spend / tx.n.sum(where=year).nullif(0)
+    aggs["avg_basket_365d"] = spend / aggs["_purchases_year"].nullif(0)
     rfm = tx.group_by("customer_id").agg(**aggs)
     out = out.left_join(rfm, "customer_id").drop("customer_id_right")
-    months = ibis.greatest(ibis.least(out.tenure_days, 365.0) / 30.44, 1.0)
-    count_365 = out[f"frequency_{max(ctx.windows)}d"].fill_null(0)
-    return out.mutate(frequency_per_month=count_365 / months)
+    months = ibis.greatest(ibis.least(out.tenure_days, float(YEAR)) / 30.44, 1.0)
+    per_month = out._purchases_year.fill_null(0) / months
+    return out.mutate(frequency_per_month=per_month).drop("_purchases_year")

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from churn.columns import TIERS, VALUE_COLUMN
 from churn.features.base import (
     DAY_S,
+    YEAR,
     Context,
     Feature,
     epoch_s,
@@ -21,7 +22,6 @@ from churn.features.base import (
 )
 
 FAMILY = "value"
-YEAR = 365
 
 
 def features(windows) -> list[Feature]:
