@@ -22,6 +22,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from churn.dataset import load_model_table
 from churn.errors import ChurnError, ConfigError
 from churn.pipeline import build_pipeline, model_inputs
+from churn.store import cutoff_part
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ def comparison_fit_cutoffs(cutoffs, horizon_days: int, baseline_cutoff: dt.date)
 def load_holdout(features_dir: Path, baseline: Mapping) -> pd.DataFrame:
     """Features at the baseline cutoff joined to the holdout label written by `churn features`."""
     cutoff = str(baseline["cutoff"])
-    path = features_dir / "baseline" / f"cutoff={cutoff}" / "labels.parquet"
+    path = cutoff_part(features_dir / "baseline", cutoff, "labels.parquet")
     if not path.exists():
         raise ChurnError(
             f"no baseline labels at {path}: run `churn features` with this data config"

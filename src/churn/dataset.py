@@ -36,7 +36,15 @@ from churn.features.digest import build_digests, drop_digests, materialize_diges
 from churn.features.value import ValueTiers
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.labels import TARGETS, LabelWindow, attach_labels
-from churn.store import staging_dir, swap_dir
+from churn.store import (
+    catalog_path,
+    cutoff_part,
+    features_folder,
+    read_catalog,
+    staging_dir,
+    swap_dir,
+    write_json_atomically,
+)
 from churn.validate.contracts import CONTRACT_BY_NAME
 
 log = logging.getLogger(__name__)
@@ -145,11 +153,11 @@ def write_snapshots(
         with progress_bar() as bar:
             task = bar.add_task("features per cutoff", total=len(cutoffs))
             for cutoff in cutoffs:
-                part = tmp / f"cutoff={cutoff.isoformat()}"
-                part.mkdir(parents=True)
+                part = cutoff_part(tmp, cutoff)
+                part.parent.mkdir(parents=True)
                 expr = build_snapshot(tables, cutoff, fcfg, lcfg, ccfg, data_end, families, digests)
-                con.to_parquet(expr, part / "part-0.parquet")
-                rows[cutoff.isoformat()] = pq.ParquetFile(part / "part-0.parquet").metadata.num_rows
+                con.to_parquet(expr, part)
+                rows[cutoff.isoformat()] = pq.ParquetFile(part).metadata.num_rows
                 bar.advance(task)
         if baseline:
             write_baseline_labels(
@@ -178,7 +186,7 @@ def write_snapshots(
             "baseline": baseline,
             **(extra_meta or {}),
         }
-        (tmp / "catalog.json").write_text(json.dumps(meta, indent=2) + "\n")
+        write_json_atomically(meta, catalog_path(tmp))
         swap_dir(tmp, out_dir)
     finally:
         drop_digests(con, digests)
@@ -206,16 +214,14 @@ def write_baseline_labels(
     ctx = make_context(tables, cutoff, fcfg, digests)
     spine = build_spine(ctx, ccfg["spine"], ccfg["lookback_days"])
     labels = attach_labels(ctx, spine, window, data_end, "behavioural")
-    part = out / "baseline" / f"cutoff={cutoff.isoformat()}"
-    part.mkdir(parents=True)
-    con.to_parquet(
-        labels.select("customer_id", "churn").order_by("customer_id"), part / "labels.parquet"
-    )
+    part = cutoff_part(out / "baseline", cutoff, "labels.parquet")
+    part.parent.mkdir(parents=True)
+    con.to_parquet(labels.select("customer_id", "churn").order_by("customer_id"), part)
 
 
 def fit_value_tiers(folder: Path, labelled: list[dt.date], quantiles) -> ValueTiers | None:
     """Tier thresholds from trailing value on the training (labelled) cutoffs only."""
-    files = [folder / f"cutoff={c.isoformat()}" / "part-0.parquet" for c in labelled]
+    files = [cutoff_part(folder, c) for c in labelled]
     if not files:
         return None
     values = pd.concat([pd.read_parquet(f, columns=[VALUE_COLUMN]) for f in files])
@@ -224,9 +230,9 @@ def fit_value_tiers(folder: Path, labelled: list[dt.date], quantiles) -> ValueTi
 
 def load_model_table(features_dir: Path, cutoffs: list[str] | None = None) -> pd.DataFrame:
     """The written snapshots as one frame, with value_tier from the stored thresholds."""
-    meta = json.loads((features_dir / "catalog.json").read_text())
+    meta = read_catalog(features_dir)
     wanted = cutoffs or meta["cutoffs"]
-    frames = [pd.read_parquet(features_dir / f"cutoff={c}" / "part-0.parquet") for c in wanted]
+    frames = [pd.read_parquet(cutoff_part(features_dir, c)) for c in wanted]
     table = pd.concat(frames, ignore_index=True)
     if meta["value_tiers"]:
         tiers = ValueTiers.from_dict(meta["value_tiers"])
@@ -261,10 +267,10 @@ def run_event_features(cfg) -> dict:
     from churn.warehouse import connection
 
     plain = OmegaConf.to_container(cfg, resolve=True)
-    out_dir = Path(cfg.paths.data_dir) / "features"
+    out_dir = features_folder(cfg.paths.data_dir)
     inputs = features_inputs(plain, Path(cfg.paths.data_dir))
-    if not cfg.force and unchanged(out_dir / "catalog.json", "inputs", inputs, "features"):
-        return json.loads((out_dir / "catalog.json").read_text())
+    if not cfg.force and unchanged(catalog_path(out_dir), "inputs", inputs, "features"):
+        return read_catalog(out_dir)
     with connection(plain["warehouse"]) as con:
         meta = write_snapshots(
             con,

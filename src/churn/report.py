@@ -7,7 +7,6 @@ plots, opens from disk with no server or network, and is logged back to that run
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ from churn.explain import (
 from churn.fingerprint import fingerprint
 from churn.pipeline import model_inputs
 from churn.report_words import data_checks, quality_words, top_driver_readings
-from churn.store import write_text_atomically
+from churn.store import catalog_path, features_folder, read_catalog, write_text_atomically
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +48,10 @@ class Scored:
 
 def score_latest(model, data_dir: Path, risk: Mapping, min_points: float = 0.5) -> Scored:
     """Score and explain every customer at the latest cutoff the features hold."""
-    features_dir = data_dir / "features"
-    if not (features_dir / "catalog.json").exists():
+    features_dir = features_folder(data_dir)
+    if not catalog_path(features_dir).exists():
         raise ChurnError(f"no features in {features_dir}: run `churn features` (make features)")
-    meta = json.loads((features_dir / "catalog.json").read_text())
+    meta = read_catalog(features_dir)
     risk = with_economics({"risk": risk}, meta.get("inferred"))["risk"]  # null edges filled
     cutoff = meta["cutoffs"][-1]
     table = load_model_table(features_dir, [cutoff]).reset_index(drop=True)
@@ -133,11 +132,11 @@ def call_list(scored: Scored, rows: int) -> list[dict[str, Any]]:
 
 def observed_base_rate(data_dir: Path, target: str) -> tuple[float, str]:
     """The observed rate at the latest labelled cutoff."""
-    meta = json.loads((data_dir / "features" / "catalog.json").read_text())
+    meta = read_catalog(features_folder(data_dir))
     if not meta["labelled_cutoffs"]:
         return float("nan"), "none"
     cutoff = meta["labelled_cutoffs"][-1]
-    table = load_model_table(data_dir / "features", [cutoff])
+    table = load_model_table(features_folder(data_dir), [cutoff])
     return float(table[target].mean()), cutoff
 
 
@@ -151,7 +150,7 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
     data_dir = Path(cfg["paths"]["data_dir"])
     registered = load_registered(cfg["report"]["model_uri"], cfg["mlflow"]["tracking_uri"])
     log.info("report for %s v%s (run %s)", registered.name, registered.version, registered.run_id)
-    meta = json.loads((data_dir / "features" / "catalog.json").read_text())
+    meta = read_catalog(features_folder(data_dir))
     cfg = with_economics(cfg, meta.get("inferred"))
     target, opts, risk = cfg["target"]["name"], cfg["report"], cfg["risk"]
     catalog = meta["features"]

@@ -171,3 +171,56 @@ def swap_dir(new: Path, target: Path) -> None:
         os.replace(target, old)
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+# Layouts: every folder and file name the flow reads or writes is built here.
+CATALOG = "catalog.json"
+
+
+def features_folder(data_dir: Path) -> Path:
+    return Path(data_dir) / "features"
+
+
+def catalog_path(features: Path) -> Path:
+    return Path(features) / CATALOG
+
+
+def read_catalog(features: Path) -> dict:
+    return json.loads(catalog_path(features).read_text())
+
+
+def cutoff_part(root: Path, cutoff, name: str = "part-0.parquet") -> Path:
+    """`<root>/cutoff=YYYY-MM-DD/<name>`: one file per cutoff, Hive-partition style."""
+    return (
+        Path(root)
+        / f"cutoff={cutoff.isoformat() if hasattr(cutoff, 'isoformat') else cutoff}"
+        / name
+    )
+
+
+def numbered_part(folder: Path, i: int) -> Path:
+    return Path(folder) / f"part-{i:05d}.parquet"
+
+
+def parts_of(folder: Path) -> list[Path]:
+    """The parquet parts of a folder, in the order they were written."""
+    return sorted(Path(folder).glob("part-*.parquet"))
+
+
+def scores_partition(scores_dir: Path, as_of) -> Path:
+    return Path(scores_dir) / f"as_of={as_of.isoformat()}"
+
+
+def scores_staging(scores_dir: Path, as_of) -> Path:
+    """A hidden folder beside the partition, unique to this run."""
+    import uuid
+
+    return Path(scores_dir) / f".as_of={as_of.isoformat()}.tmp-{uuid.uuid4().hex[:8]}"
+
+
+def stale_staging(scores_dir: Path) -> list[Path]:
+    return sorted(Path(scores_dir).glob(".as_of=*.tmp-*")) if Path(scores_dir).exists() else []
+
+
+def drift_report(scores_dir: Path, as_of) -> Path:
+    return Path(scores_dir) / "drift" / f"as_of={as_of.isoformat()}.json"

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from churn.evaluate import RetentionCosts, score_fold, with_economics
 from churn.labels import TARGETS
 from churn.pipeline import build_pipeline, model_inputs
 from churn.search import run_search, with_params
+from churn.store import catalog_path, features_folder, read_catalog
 from churn.tracking import track_training
 from churn.tuning import with_estimator
 
@@ -53,14 +53,14 @@ class TrainingData:
 
 def load_training_data(data_dir: Path, target: str) -> TrainingData:
     """Labelled snapshots with the declared features; clear errors for what cannot train."""
-    features_dir = data_dir / "features"
-    if not (features_dir / "catalog.json").exists():
+    features_dir = features_folder(data_dir)
+    if not catalog_path(features_dir).exists():
         raise ChurnError(
             f"no features in {features_dir}: run `churn features` (make features) first"
         )
     if target not in TARGETS:
         raise ChurnError(f"target.name={target!r} has no labels: use one of {', '.join(TARGETS)}")
-    meta = json.loads((features_dir / "catalog.json").read_text())
+    meta = read_catalog(features_dir)
     if not meta["labelled_cutoffs"]:
         raise ChurnError(
             "no labelled cutoff: every label window runs past the data; move cutoffs.end earlier"

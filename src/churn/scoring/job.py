@@ -7,11 +7,9 @@ transaction, and the folder is swapped in last. A crash leaves the previous outp
 
 from __future__ import annotations
 
-import json
 import logging
 import shutil
 import time
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,15 +27,25 @@ from churn.scoring.inputs import check_columns, resolve_as_of, scoring_expressio
 from churn.scoring.model import Scorer, load_scorer
 from churn.scoring.policy import top_candidates
 from churn.scoring.publish import (
-    parts_of,
     publish_table,
     read_part,
-    stale_staging,
     write_call_list,
     write_part,
 )
 from churn.scoring.spark import publish_spark_table, score_on_spark
-from churn.store import FolderLock, is_leftover, swap_dir, write_owner
+from churn.store import (
+    FolderLock,
+    drift_report,
+    is_leftover,
+    numbered_part,
+    parts_of,
+    scores_partition,
+    scores_staging,
+    stale_staging,
+    swap_dir,
+    write_json_atomically,
+    write_owner,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +82,7 @@ def score_locked(cfg: Mapping, scorer: Scorer, scores_dir: Path) -> dict[str, An
 
             load_date = resolved_spec(Path(cfg["paths"]["data_dir"]))["as_of"]
         as_of = resolve_as_of(warehouse_tables(con), opts["as_of"], load_date)
-        staging = scores_dir / f".as_of={as_of.isoformat()}.tmp-{uuid.uuid4().hex[:8]}"
+        staging = scores_staging(scores_dir, as_of)
         staging.mkdir(parents=True)
         write_owner(staging)
         try:
@@ -84,10 +92,10 @@ def score_locked(cfg: Mapping, scorer: Scorer, scores_dir: Path) -> dict[str, An
             if opts["publish_table"]:
                 publish = publish_spark_table if con.name == "pyspark" else publish_table
                 publish(con, staging, as_of)
-            target = scores_dir / f"as_of={as_of.isoformat()}"
+            target = scores_partition(scores_dir, as_of)
             summary["publish_s"] = time.perf_counter() - started - summary["features_s"]
             summary["job_wall_s"] = time.perf_counter() - started
-            (staging / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            write_json_atomically(summary, staging / "summary.json")
             swap_dir(staging, target)
             summary["path"] = str(target)
         finally:
@@ -168,7 +176,7 @@ def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path, drift) ->
                 drift.add(X)
                 scored = score_chunk(chunk, scorer, cfg, as_of, X)
                 candidates.append(top_candidates(scored, opts["capacity"]))
-                write_part(scored, schema, staging / f"part-{i:05d}.parquet")
+                write_part(scored, schema, numbered_part(staging, i))
                 spent += time.perf_counter() - t0
                 i += 1
                 done = bar.tasks[task].completed + batch.num_rows
@@ -197,11 +205,8 @@ def check_drift(drift: DriftCounter, cfg, as_of, staging: Path) -> dict:
         "drifted": drifted,
         "psi": dict(sorted(psi.items(), key=lambda kv: -kv[1])),
     }
-    text = json.dumps(report, indent=2) + "\n"
-    (staging / "drift.json").write_text(text)
-    drift_dir = Path(cfg["paths"]["scores_dir"]) / "drift"
-    drift_dir.mkdir(parents=True, exist_ok=True)
-    (drift_dir / f"as_of={as_of.isoformat()}.json").write_text(text)
+    write_json_atomically(report, staging / "drift.json")
+    kept = write_json_atomically(report, drift_report(Path(cfg["paths"]["scores_dir"]), as_of))
     log.info(
         "drift: %d of %d features over PSI %.2f (worst %s %.3f)",
         len(drifted),
@@ -215,7 +220,7 @@ def check_drift(drift: DriftCounter, cfg, as_of, staging: Path) -> dict:
         log.error(
             "score.fail_on_drift: %s drifted; scores not published (report %s)",
             ", ".join(drifted),
-            drift_dir / f"as_of={as_of.isoformat()}.json",
+            kept,
         )
     return {"drifted": drifted, "drift_blocked": blocked}
 

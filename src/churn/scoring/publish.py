@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from churn.scoring.policy import select_calls
-from churn.store import neutralise_cells
+from churn.store import neutralise_cells, parts_of
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,6 @@ def write_part(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
 def read_part(path: Path) -> pd.DataFrame:
     """One staged file (no partition columns taken from its folder's name)."""
     return pq.ParquetFile(path).read().to_pandas()
-
-
-def parts_of(folder: Path) -> list[Path]:
-    return sorted(folder.glob("part-*.parquet"))
-
-
-def stale_staging(scores_dir: Path) -> list[Path]:
-    return sorted(scores_dir.glob(".as_of=*.tmp-*")) if scores_dir.exists() else []
 
 
 def finish_parts(staging: Path, calls: set, controls: set) -> int:

@@ -14,7 +14,7 @@ from churn.errors import ChurnError
 from churn.scoring.chunk import output_schema, score_chunk
 from churn.scoring.inputs import check_columns, scoring_expression
 from churn.scoring.model import Scorer
-from churn.scoring.publish import parts_of
+from churn.store import numbered_part, parts_of
 
 
 def score_on_spark(con, cfg: Mapping, scorer: Scorer, as_of: dt.date, staging: Path) -> Path:
@@ -59,7 +59,7 @@ def score_on_spark(con, cfg: Mapping, scorer: Scorer, as_of: dt.date, staging: P
     scored_dir = staging / "_scored"
     with_p.mapInPandas(score_batches, from_arrow_schema(arrow)).write.parquet(str(scored_dir))
     for i, part in enumerate(parts_of(scored_dir)):
-        part.rename(staging / f"part-{i:05d}.parquet")
+        part.rename(numbered_part(staging, i))
     shutil.rmtree(scored_dir)
     return features_dir
 

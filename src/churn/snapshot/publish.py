@@ -26,6 +26,9 @@ from churn.snapshot.load import TABLE, check_mapping, load_snapshot, read_source
 from churn.store import (
     INFERRED_SPEC,
     VALIDATION_REPORT,
+    catalog_path,
+    cutoff_part,
+    features_folder,
     staging_dir,
     swap_dir,
     write_json_atomically,
@@ -140,7 +143,7 @@ def run_snapshot_features(cfg) -> dict:
     plain = OmegaConf.to_container(cfg, resolve=True)
     data_dir = Path(plain["paths"]["data_dir"])
     with connection(plain["warehouse"]) as con:
-        return write_snapshot_features(con, data_dir / "features", data_dir, plain["features"])
+        return write_snapshot_features(con, features_folder(data_dir), data_dir, plain["features"])
 
 
 def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -> dict:
@@ -158,7 +161,7 @@ def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -
     frame = con.table(TABLE).to_pandas()
     frame.insert(1, "cutoff", cutoff)
     tmp = staging_dir(out_dir)
-    part = tmp / f"cutoff={cutoff.isoformat()}"
+    part = cutoff_part(tmp, cutoff).parent
     part.mkdir(parents=True)
     columns = ["customer_id", "cutoff", *[f.name for f in features], VALUE_COLUMN, "churn"]
     frame[columns].to_parquet(part / "part-0.parquet", index=False)
@@ -178,7 +181,7 @@ def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -
         "inferred": inferred_facts(spec),
         "checks": report.get("checks", {}),
     }
-    (tmp / "catalog.json").write_text(json.dumps(meta, indent=2) + "\n")
+    write_json_atomically(meta, catalog_path(tmp))
     swap_dir(tmp, out_dir)
     log.info("wrote %s snapshot rows with %d features", f"{len(frame):,}", len(features))
     return meta
