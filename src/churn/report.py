@@ -7,6 +7,7 @@ plots, opens from disk with no server or network, and is logged back to that run
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,24 +16,35 @@ from typing import Any
 
 import pandas as pd
 
-from churn.columns import TIER_ORDER, VALUE_COLUMN
+from churn.columns import TIER_ORDER
 from churn.dataset import load_model_table
 from churn.drivers import DRIVER_FAMILIES
 from churn.errors import ChurnError
-from churn.evaluate import assign_risk_bands, with_economics
+from churn.evaluate import with_economics
 from churn.explain import (
     Explanation,
     driver_families,
     explain,
-    reason_codes,
     segment_drivers,
 )
+from churn.features.value import ValueTiers
 from churn.fingerprint import fingerprint
 from churn.pipeline import model_inputs
 from churn.report_words import data_checks, quality_words, top_driver_readings
+from churn.scoring.chunk import score_chunk
+from churn.scoring.model import Scorer
 from churn.store import catalog_path, features_folder, read_catalog, write_text_atomically
+from churn.tracking import RegisteredModel, load_registered, run_artifacts
 
 log = logging.getLogger(__name__)
+FRAME_COLUMNS = [
+    "customer_id",
+    "churn_probability",
+    "risk_band",
+    "value",
+    "value_tier",
+    "expected_loss",
+]
 
 
 @dataclass
@@ -46,8 +58,19 @@ class Scored:
     cutoff: str
 
 
-def score_latest(model, data_dir: Path, risk: Mapping, min_points: float = 0.5) -> Scored:
-    """Score and explain every customer at the latest cutoff the features hold."""
+NO_CONTACT = {"acceptance_rate": 0.0, "contact_cost": 0.0}  # the report ranks on expected loss
+
+
+def score_latest(
+    model,
+    data_dir: Path,
+    risk: Mapping,
+    min_points: float = 0.5,
+    costs: Mapping | None = None,
+    lineage: RegisteredModel | None = None,
+) -> Scored:
+    """Score and explain every customer at the latest cutoff the features hold, through the
+    weekly job's own chunk function: one way to score the base."""
     features_dir = features_folder(data_dir)
     if not catalog_path(features_dir).exists():
         raise ChurnError(f"no features in {features_dir}: run `churn features` (make features)")
@@ -57,19 +80,25 @@ def score_latest(model, data_dir: Path, risk: Mapping, min_points: float = 0.5) 
     table = load_model_table(features_dir, [cutoff]).reset_index(drop=True)
     X = model_inputs(table, meta["features"])
     explanation = explain(model, X)
-    p = explanation.probability
-    value = table[VALUE_COLUMN].fillna(0.0).to_numpy(dtype=float)
-    frame = pd.DataFrame(
-        {
-            "customer_id": table["customer_id"],
-            "probability": p,
-            "risk_band": assign_risk_bands(p, risk["edges"], risk["labels"]),
-            "value": value,
-            "value_tier": table["value_tier"] if "value_tier" in table else "unknown",
-            "expected_loss": p * value,
-        }
+    tiers = meta.get("value_tiers")
+    scorer = Scorer(
+        lineage or RegisteredModel(model, "", "", "", ""),
+        meta["features"],
+        ValueTiers.from_dict(tiers) if tiers else None,
+        meta.get("feature_set_hash") or "",
+        reference={},
     )
-    reasons = reason_codes(explanation, X, meta["features"], min_points=min_points)
+    opts = {
+        "holdout_salt": "",
+        "holdout_fraction": 0.0,
+        "with_reasons": True,
+        "min_reason_points": min_points,
+    }
+    cfg = {"score": opts, "risk": risk, "costs": costs or NO_CONTACT}
+    as_of = dt.date.fromisoformat(cutoff)
+    out = score_chunk(table, scorer, cfg, as_of, X, explanation)
+    frame = out[FRAME_COLUMNS].rename(columns={"churn_probability": "probability"})
+    reasons = out[[c for c in out.columns if c.startswith("reason_")]]
     return Scored(frame, X, explanation, reasons, cutoff)
 
 
@@ -145,7 +174,6 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
     import mlflow
 
     from churn import plots
-    from churn.tracking import load_registered, run_artifacts
 
     data_dir = Path(cfg["paths"]["data_dir"])
     registered = load_registered(cfg["report"]["model_uri"], cfg["mlflow"]["tracking_uri"])
@@ -156,7 +184,9 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
     catalog = meta["features"]
     snapshot = meta.get("mode") == "snapshot"
     inferred = meta.get("inferred") or {}
-    scored = score_latest(registered.model, data_dir, risk, opts["min_reason_points"])
+    scored = score_latest(
+        registered.model, data_dir, risk, opts["min_reason_points"], cfg["costs"], registered
+    )
     base_rate, base_cutoff = observed_base_rate(data_dir, target)
     run = mlflow.get_run(registered.run_id)
     artifacts = run_artifacts(

@@ -211,3 +211,27 @@ def test_spark_engine_gives_the_same_scores_as_duckdb(trained, tmp_path):
         np.testing.assert_allclose(spark[column], duck[column], rtol=0, atol=1e-9, err_msg=column)
     for column in ("risk_band", "value_tier", "treatment_group", "reason_1", "reason_2"):
         assert (spark[column].astype(str) == duck[column].astype(str)).all(), column
+
+
+def test_the_report_and_the_weekly_job_score_a_date_alike(trained, tmp_path):
+    """One way to score the base: at the features' latest cutoff, the report's risk, band, tier,
+    loss and reasons are the weekly job's, customer by customer."""
+    from churn.report import score_latest
+    from churn.tracking import load_registered
+
+    data, uri = trained
+    out = run_score(trained, tmp_path, "score.as_of=2025-06-01")
+    assert out.returncode == 0, out.stderr
+    job = read_partition(tmp_path).set_index("customer_id")
+    risk = compose_config("report", f"paths.data_dir={data}")["risk"]
+    champion = load_registered("models:/churn-churn@champion", uri)
+    report = score_latest(champion.model, data, risk)
+    frame = report.frame.set_index("customer_id")
+    assert report.cutoff == "2025-06-01" and sorted(frame.index) == sorted(job.index)
+    job = job.loc[frame.index]
+    assert np.allclose(frame["probability"], job["churn_probability"], rtol=0, atol=1e-12)
+    for column in ("risk_band", "value_tier"):
+        assert (frame[column] == job[column]).all(), column
+    assert np.allclose(frame["expected_loss"], job["expected_loss"], rtol=0, atol=1e-9)
+    reasons = report.reasons.set_index(report.frame["customer_id"]).loc[frame.index]
+    assert (reasons["reason_1"].fillna("") == job["reason_1"].fillna("")).all()

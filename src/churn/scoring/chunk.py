@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from churn.columns import VALUE_COLUMN
 from churn.evaluate import assign_risk_bands
-from churn.explain import explain, reason_codes
+from churn.explain import Explanation, explain, reason_codes
 from churn.pipeline import model_inputs
 from churn.scoring.model import Scorer
 from churn.scoring.policy import expected_net_value, in_holdout
@@ -56,9 +56,15 @@ def output_schema(id_type: pa.DataType) -> pa.Schema:
 
 
 def score_chunk(
-    chunk: pd.DataFrame, scorer: Scorer, cfg: Mapping, as_of: dt.date, X: pd.DataFrame | None = None
+    chunk: pd.DataFrame,
+    scorer: Scorer,
+    cfg: Mapping,
+    as_of: dt.date,
+    X: pd.DataFrame | None = None,
+    explanation: Explanation | None = None,
 ) -> pd.DataFrame:
-    """One chunk of customers: probabilities, bands, value, reasons, lineage."""
+    """One chunk of customers: probabilities, bands, value, reasons, lineage. The weekly job and
+    the report both score through here; the report passes the explanation it also draws."""
     opts = cfg["score"]
     X = model_inputs(chunk, scorer.features) if X is None else X
     if "churn_probability" in chunk:  # computed by mlflow.pyfunc.spark_udf on Spark
@@ -91,7 +97,8 @@ def score_chunk(
         )
     out["holdout"] = in_holdout(out["customer_id"], opts["holdout_salt"], opts["holdout_fraction"])
     out["treatment_group"] = "none"
-    reasons = reasons_for(X, scorer, opts["with_reasons"], opts.get("min_reason_points", 0.5))
+    min_points = opts.get("min_reason_points", 0.5)
+    reasons = reasons_for(X, scorer, opts["with_reasons"], min_points, explanation)
     out = pd.concat([out, reasons], axis=1)
     out["model_name"] = scorer.churn.name
     out["model_version"] = scorer.churn.version
@@ -101,7 +108,11 @@ def score_chunk(
 
 
 def reasons_for(
-    X: pd.DataFrame, scorer: Scorer, with_reasons: bool, min_points: float = 0.5
+    X: pd.DataFrame,
+    scorer: Scorer,
+    with_reasons: bool,
+    min_points: float = 0.5,
+    explanation: Explanation | None = None,
 ) -> pd.DataFrame:
     """reason_1..3 with feature, value (as text), SHAP and family; empty columns when off."""
     if not with_reasons:
@@ -111,7 +122,8 @@ def reasons_for(
             {c: np.full(len(X), np.nan) if c.endswith("_shap") else empty for c in columns},
             index=X.index,
         )
-    codes = reason_codes(explain(scorer.churn.model, X), X, scorer.features, min_points=min_points)
+    explanation = explanation if explanation is not None else explain(scorer.churn.model, X)
+    codes = reason_codes(explanation, X, scorer.features, min_points=min_points)
     for k in (1, 2, 3):
         values = codes[f"reason_{k}_value"]
         codes[f"reason_{k}_value"] = values.astype(str).where(values.notna(), None)
