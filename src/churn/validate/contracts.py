@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from churn.simulate import catalog as C
+from churn import vocabulary as C
 
 
 @dataclass(frozen=True)
