@@ -16,8 +16,6 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from churn.data_config import data_mode
-from churn.dataset import warehouse_tables
 from churn.errors import ChurnError
 from churn.evaluate import with_economics
 from churn.pipeline import model_inputs
@@ -76,12 +74,7 @@ def score_locked(cfg: Mapping, scorer: Scorer, scores_dir: Path) -> dict[str, An
     opts = cfg["score"]
     started = time.perf_counter()
     with connection(cfg["warehouse"]) as con:
-        load_date = cfg["data"].get("load_date")
-        if data_mode(cfg["data"]) == "snapshot" and not load_date:
-            from churn.snapshot import resolved_spec
-
-            load_date = resolved_spec(Path(cfg["paths"]["data_dir"]))["as_of"]
-        as_of = resolve_as_of(warehouse_tables(con), opts["as_of"], load_date)
+        as_of = resolve_as_of(con, cfg)
         staging = scores_staging(scores_dir, as_of)
         staging.mkdir(parents=True)
         write_owner(staging)
