@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
 from sklearn.compose import ColumnTransformer
@@ -63,17 +64,24 @@ def model_inputs(frame: pd.DataFrame, features: Sequence[dict]) -> pd.DataFrame:
     in the model's types: floats for numbers (a missing count can never break the model
     signature), strings for categories. Training, the report and scoring all go through it; a
     value that is not a number is an error that names the column and example customers."""
-    ordered = sorted(features, key=lambda f: f["kind"] != "numeric")  # stable: numbers first
-    types = {f["name"]: "float64" if f["kind"] == "numeric" else "object" for f in ordered}
-    try:
-        return frame[list(types)].astype(types)
+    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
+    categorical = [f["name"] for f in features if f["kind"] != "numeric"]
+    try:  # one float block, so the model's column selection is a slice, not a gather
+        block = frame[numeric].to_numpy(dtype="float64", na_value=np.nan)
     except (TypeError, ValueError) as err:
-        for name, kind in types.items():
-            bad = pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()
-            if kind == "float64" and bad.any():
-                keys = [c for c in ("customer_id", name) if c in frame]
-                examples = frame.loc[bad, keys].head(5).to_dict("records")
-                raise ChurnError(
-                    f"column {name} has values that are not numbers, e.g. {examples}"
-                ) from err
-        raise
+        raise not_numbers(frame, numeric) from err
+    out = pd.DataFrame(block, columns=numeric, index=frame.index)
+    for name in categorical:
+        out[name] = frame[name].astype("object")
+    return out
+
+
+def not_numbers(frame: pd.DataFrame, numeric: Sequence[str]) -> Exception:
+    """The first numeric column holding text, with example customers."""
+    for name in numeric:
+        bad = pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()
+        if bad.any():
+            keys = [c for c in ("customer_id", name) if c in frame]
+            examples = frame.loc[bad, keys].head(5).to_dict("records")
+            return ChurnError(f"column {name} has values that are not numbers, e.g. {examples}")
+    return ChurnError(f"the numeric columns {', '.join(numeric)} cannot be read as numbers")

@@ -31,9 +31,11 @@ class DriftCounter:
         for name, ref in self.reference["categorical"].items():
             if name not in X:
                 continue
-            seen = X[name].fillna("missing").astype(str)
             levels = list(ref["shares"])
-            counts = np.array([(seen == c).sum() for c in levels] + [(~seen.isin(levels)).sum()])
+            seen = X[name].fillna("missing").astype(str)
+            codes = pd.Categorical(seen, categories=levels).codes  # -1: a level never seen
+            counts = np.bincount(codes.astype(np.int64) + 1, minlength=len(levels) + 1)
+            counts = np.append(counts[1:], counts[0])  # the reference's levels, then the new
             self.counts[name] = self.counts.get(name, 0) + counts.astype(float)
 
     def psi(self) -> dict[str, float]:
