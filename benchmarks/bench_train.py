@@ -1,8 +1,11 @@
 """`make train` on the demo world, step by step, and XGBoost training throughput.
 
 Metrics:
-- make_train_wall_s and peak_rss_mb: the default pipeline (simulate, validate, features, train)
-  in a fresh data folder, each step in its own process; per-step seconds and peak memory too;
+- make_train_wall_s and peak_rss_mb: the pipeline `make train` runs after install (simulate,
+  validate, features, train, report) in a fresh data folder, each step in its own process;
+  per-step seconds and peak memory too;
+- fresh_install_s: `pip install -e .` (what `make train` installs) into a throwaway venv with no
+  pip cache, from the package registry (CHURN_BENCH_INSTALL=0 skips it);
 - train_rows_per_s: the default XGBoost pipeline fitted on 500,000 snapshots x all features
   (the demo world's labelled snapshots, resampled to that size; CHURN_BENCH_TRAIN_ROWS lowers it).
 """
@@ -18,7 +21,8 @@ from pathlib import Path
 
 from common import size, write_result
 
-STEPS = ("simulate", "validate", "features", "train")
+STEPS = ("simulate", "validate", "features", "train", "report")
+REPO = Path(__file__).resolve().parents[1]
 RUN_STEP = (
     "import resource, sys, json, time; from churn.cli import main; t = time.perf_counter(); "
     "rc = main(sys.argv[1:]); print(json.dumps({'rc': rc, 'wall_s': time.perf_counter() - t, "
@@ -28,6 +32,8 @@ RUN_STEP = (
 
 def run_step(step: str, data: Path, *overrides: str) -> dict:
     args = [step, f"paths.data_dir={data}", *overrides]
+    if step == "report":
+        args += [f"paths.mlflow_uri=sqlite:///{data}/mlflow.db", f"paths.reports_dir={data}/r"]
     if step == "train":
         args += [
             f"paths.mlflow_uri=sqlite:///{data}/mlflow.db",
@@ -61,16 +67,29 @@ def train_throughput(data: Path, rows: int) -> float:
     return rows / (time.perf_counter() - started)
 
 
+def fresh_install(tmp: Path) -> float:
+    """Seconds for a new venv plus `pip install -e .` with nothing cached."""
+    venv = tmp / "venv"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-cache-dir"]
+    subprocess.run([*pip, "-e", str(REPO)], check=True)
+    return time.perf_counter() - started
+
+
 def main() -> None:
     rows = size("CHURN_BENCH_TRAIN_ROWS", 500_000)
+    install = size("CHURN_BENCH_INSTALL", 1)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         steps = {step: run_step(step, data) for step in STEPS}
         throughput = train_throughput(data, rows)
+        installed = fresh_install(Path(tmp)) if install else None
     metrics = {
         "make_train_wall_s": sum(s["wall_s"] for s in steps.values()),
         "peak_rss_mb": max(s["peak_rss_mb"] for s in steps.values()),
         "train_rows_per_s": throughput,
+        **({"fresh_install_s": installed} if installed is not None else {}),
     }
     for step, s in steps.items():
         metrics[f"{step}_wall_s"] = s["wall_s"]
