@@ -71,7 +71,7 @@ def telco(tmp_path_factory):
         prepare(data, "telco")
         runs = {
             model: train(train_config(data, root, "data=telco", f"model={model}"))
-            for model in ("xgboost", "logreg")
+            for model in ("logreg", "xgboost")  # the cheap champion is the one refitted
         }
         yield data, root, runs
 
@@ -93,7 +93,7 @@ def test_telco_cross_validated_auc_reaches_the_logistic_reference(telco):
     assert best >= TELCO_TARGET_AUC, {m: r[0]["roc_auc_mean"] for m, r in runs.items()}
     # the champion (fitted on every row) is compared on its cross-validated mean, never on a fold
     # it was trained on
-    assert "champion v1 on the challenger's folds" in runs["logreg"][1]["registry_message"]
+    assert "champion v1 on the challenger's folds" in runs["xgboost"][1]["registry_message"]
     for metrics, objects in runs.values():
         assert len(objects["backtest"].folds) == 15  # 5 folds x 3 repeats
         assert objects["model_name"] == "telco-churn"
