@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from ibis.backends import BaseBackend
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from churn.columns import VALUE_COLUMN
+from churn.columns import KEY_COLUMNS, VALUE_COLUMN
 from churn.cutoffs import build_spine, cutoff_dates
 from churn.errors import ChurnError, ConfigError
 from churn.features import (
@@ -107,7 +107,7 @@ def build_snapshot(
     names = [f.name for f in catalog(families, ctx.windows, tables)]
     return (
         table.mutate(cutoff=ibis.date(cutoff))
-        .select("customer_id", "cutoff", *names, *TARGETS)
+        .select(*KEY_COLUMNS, *names, *TARGETS)
         .order_by("customer_id")
     )
 

@@ -1,7 +1,8 @@
 """The two kinds of source, chosen once per step: raw CRM event tables (validated table by
 table, then features at every cutoff) or one customer table with a churn flag (snapshot mode:
-inferred, checked and published as one cutoff). Both answer the same `validate` and `features`
-steps, so nothing further down the flow asks which kind it was given."""
+inferred, checked and published as one cutoff). Both answer the same questions for the
+`validate`, `features` and `score` steps (load, features per cutoff, features at as_of, the
+default scoring date), so nothing further down the flow asks which kind it was given."""
 
 from __future__ import annotations
 

@@ -17,17 +17,17 @@ def test_features_writes_one_partition_per_cutoff_with_catalog(tiny_world, tmp_p
     out = churn(
         "features",
         f"paths.data_dir={data}",
-        "cutoffs.start=2024-01-01",
+        "cutoffs.start=2024-07-01",
         "cutoffs.end=2024-12-01",
         "labels.horizon_days=45",
     )
     assert out.returncode == 0, out.stderr
     parts = sorted(p.name for p in (data / "features").iterdir() if p.is_dir())
-    assert parts[0] == "cutoff=2024-01-01" and len(parts) == 12
+    assert parts[0] == "cutoff=2024-07-01" and len(parts) == 6
     meta = json.loads((data / "features" / "catalog.json").read_text())
     assert meta["labelled_cutoffs"][-1] == "2024-11-01"  # December + 45 days runs past the data
     assert meta["value_tiers"]["tiers"] == ["Lead", "Iron", "Gold", "Platinum"]
-    first = pd.read_parquet(data / "features" / "cutoff=2024-01-01" / "part-0.parquet")
+    first = pd.read_parquet(data / "features" / "cutoff=2024-07-01" / "part-0.parquet")
     last = pd.read_parquet(data / "features" / "cutoff=2024-12-01" / "part-0.parquet")
     assert first.churn.notna().all() and last.churn.isna().all()
     assert not first.duplicated("customer_id").any()

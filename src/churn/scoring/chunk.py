@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from churn.columns import VALUE_COLUMN
+from churn.columns import TREATMENT, VALUE_COLUMN
 from churn.evaluate import assign_risk_bands
 from churn.explain import Explanation, explain, reason_codes
 from churn.pipeline import model_inputs
@@ -96,7 +96,7 @@ def score_chunk(
             model.model.predict_proba(X)[:, 1] if model is not None else np.nan
         )
     out["holdout"] = in_holdout(out["customer_id"], opts["holdout_salt"], opts["holdout_fraction"])
-    out["treatment_group"] = "none"
+    out["treatment_group"] = TREATMENT[-1]  # none: the call list marks call and control later
     min_points = opts.get("min_reason_points", 0.5)
     reasons = reasons_for(X, scorer, opts["with_reasons"], min_points, explanation)
     out = pd.concat([out, reasons], axis=1)

@@ -15,10 +15,12 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from churn.columns import TREATMENT
 from churn.scoring.policy import select_calls
 from churn.store import neutralise_cells, parts_of
 
 log = logging.getLogger(__name__)
+CALL, CONTROL, NONE = TREATMENT
 
 CSV_COLUMNS = [
     "customer_id",
@@ -58,7 +60,7 @@ def finish_parts(staging: Path, calls: set, controls: set) -> int:
     for part in parts_of(staging):
         table = pq.ParquetFile(part).read()
         ids = table.column("customer_id").to_pandas()
-        group = np.where(ids.isin(calls), "call", np.where(ids.isin(controls), "control", "none"))
+        group = np.where(ids.isin(calls), CALL, np.where(ids.isin(controls), CONTROL, NONE))
         index = table.schema.get_field_index("treatment_group")
         table = table.set_column(index, "treatment_group", pa.array(group, pa.string()))
         pq.write_table(table, part)
@@ -82,7 +84,7 @@ def write_call_list(staging: Path, candidates: list[pd.DataFrame], opts: Mapping
     rows = finish_parts(
         staging, set(pool["customer_id"].iloc[calls]), set(pool["customer_id"].iloc[controls])
     )
-    call_list = pool.iloc[calls].assign(treatment_group="call", rank=np.arange(1, len(calls) + 1))
+    call_list = pool.iloc[calls].assign(treatment_group=CALL, rank=np.arange(1, len(calls) + 1))
     neutralise_cells(call_list[["rank", *CSV_COLUMNS]]).to_csv(
         staging / "call_list.csv", index=False
     )
