@@ -9,13 +9,17 @@ Metrics (suffix `_100k` for the smaller base):
 - rows_per_s_with_reasons: the same with exact-SHAP reason codes for every customer;
 - job_wall_s: the whole job with reasons, feature build included; peak_rss_mb: its peak memory;
 - baseline_unchunked_peak_rss_mb: the same job without reasons in one chunk (the whole base in
-  memory at once), the named baseline for memory.
+  memory at once), the named baseline for memory;
+- model_only_rows_per_s: the same fitted champion's own `predict_proba` on the same rows, in the
+  same chunks, typed inputs ready (the ceiling for the job), and rows_per_s_vs_model: the job's
+  rows_per_s over it.
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
+import time
 from pathlib import Path
 
 from bench_train import run_step
@@ -34,6 +38,32 @@ def score(data: Path, world: Path, tag: str, *overrides: str) -> dict:
     )
     (partition,) = scores.glob("as_of=*")
     return {**json.loads((partition / "summary.json").read_text()), **step}
+
+
+def model_only_rows_per_s(data: Path, world: Path, chunk_rows: int = 100_000) -> float:
+    """The champion's own predict_proba over the world's scoring features, chunk by chunk."""
+    import datetime as dt
+
+    from churn.cli import compose_config
+    from churn.pipeline import model_inputs
+    from churn.scoring.inputs import resolve_as_of
+    from churn.scoring.model import load_scorer
+    from churn.sources import scoring_snapshot
+    from churn.warehouse import connection
+
+    cfg = compose_config(
+        "score", f"paths.data_dir={world}", f"mlflow.tracking_uri=sqlite:///{data}/mlflow.db"
+    )
+    scorer = load_scorer(cfg)
+    with connection(cfg["warehouse"]) as con:
+        as_of: dt.date = resolve_as_of(con, cfg)
+        expr, _ = scoring_snapshot(con, cfg, as_of)
+        frame = con.to_pyarrow(expr).to_pandas()
+    X = model_inputs(frame, scorer.features)
+    started = time.perf_counter()
+    for start in range(0, len(X), chunk_rows):
+        scorer.churn.model.predict_proba(X.iloc[start : start + chunk_rows])
+    return len(X) / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -55,10 +85,13 @@ def main() -> None:
             whole = score(
                 data, world, "whole", "score.with_reasons=false", "score.chunk_rows=1000000000"
             )
+            model_only = model_only_rows_per_s(data, world)
             metrics.update(
                 {
                     f"rows{suffix}": plain["rows"],
                     f"rows_per_s{suffix}": plain["rows"] / plain["publish_s"],
+                    f"model_only_rows_per_s{suffix}": model_only,
+                    f"rows_per_s_vs_model{suffix}": plain["rows"] / plain["publish_s"] / model_only,
                     f"rows_per_s_with_reasons{suffix}": reasons["rows"] / reasons["publish_s"],
                     f"job_wall_s{suffix}": reasons["wall_s"],
                     f"features_s{suffix}": reasons["features_s"],

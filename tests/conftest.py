@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd  # noqa: F401  (annotations)
 import pytest
 
+from churn.cli import compose_config
 from churn.config import CutoffsOptions, FeaturesOptions, LabelsOptions
 from churn.simulate.app import write_demo_world
 
@@ -96,23 +97,6 @@ def featured_world(data: Path, n: int, seed: int, end: str, *feature_args: str) 
     out = churn("features", f"paths.data_dir={data}", *feature_args)
     assert out.returncode == 0, out.stderr
     return data
-
-
-def compose_config(name: str, *overrides: str) -> dict:
-    """A command's config composed as `churn <command>` would, resolved to plain containers."""
-    from hydra import compose, initialize_config_dir
-    from omegaconf import OmegaConf
-
-    from churn.cli import find_config_dir
-    from churn.config import register_configs
-    from churn.data_config import name_data
-
-    register_configs()
-    with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
-        cfg = compose(config_name=name, overrides=list(overrides))
-    chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("data=")]
-    name_data(cfg, chosen[-1] if chosen else "synthetic")
-    return OmegaConf.to_container(cfg, resolve=True)
 
 
 def train_config(data: Path, tmp_path: Path, *overrides: str) -> dict:

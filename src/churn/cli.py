@@ -140,6 +140,22 @@ def run_task(name: str, args: list[str]) -> None:
     )(guarded)()
 
 
+def compose_config(config_name: str, *overrides: str) -> dict:
+    """`configs/<config_name>.yaml` composed as its command would, resolved to plain containers:
+    for notebooks, benchmarks and tests that call the pure functions directly."""
+    from hydra import compose, initialize_config_dir
+
+    from churn.config import register_configs
+    from churn.data_config import name_data
+
+    register_configs()
+    with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):
+        cfg = compose(config_name=config_name, overrides=list(overrides))
+    chosen = [o.split("=", 1)[1] for o in overrides if o.startswith("data=")]
+    name_data(cfg, chosen[-1] if chosen else "synthetic")
+    return OmegaConf.to_container(cfg, resolve=True)
+
+
 def print_usage() -> None:
     print("usage: churn <command> [key=value ...]   (Hydra overrides; `churn <command> --help`)\n")
     print("commands:")

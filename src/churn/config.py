@@ -32,6 +32,7 @@ class WarehouseConfig:
     url: str | None = None
     spark_master: str = "local[2]"
     spark_warehouse_dir: str = "${paths.data_dir}/spark-warehouse"
+    memory_limit: str | None = None  # DuckDB's memory bound, e.g. "1GB" (spills beyond it)
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """One sklearn Pipeline per model: preprocessing for the model's kind, then the estimator.
 
 The estimator comes from the model config's `_target_`; `preprocess` says what it needs:
-`tree` keeps missing values (XGBoost learns where they go) and one-hot encodes categories;
+`tree` keeps missing values (XGBoost learns where they go) and codes each category feature in
+one column (on the demo world's backtest: ROC-AUC 0.7687 against 0.7702 with one-hot, the
+booster's whole pipeline 1.6x faster to score, training faster too);
 `linear` imputes with a missing-indicator, scales, and one-hot encodes, so the logistic baseline
 is a fair one.
 """
@@ -16,7 +18,7 @@ from hydra.utils import instantiate
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from churn.errors import ChurnError
 
@@ -32,14 +34,29 @@ def one_hot() -> OneHotEncoder:
     )
 
 
+def ordinal() -> OrdinalEncoder:
+    """One float column per category feature for trees: a split on codes isolates categories as
+    well as one-hot columns do, without allocating a dense column per category (the one-hot frame
+    cost more than the booster at scoring). Missing and unseen categories stay missing (XGBoost
+    routes them); rare ones share one code, as in `one_hot`."""
+    return OrdinalEncoder(
+        handle_unknown="use_encoded_value",
+        unknown_value=np.nan,
+        encoded_missing_value=np.nan,
+        min_frequency=20,
+        max_categories=30,
+        dtype=np.float64,
+    )
+
+
 def build_preprocessor(numeric: Sequence[str], categorical: Sequence[str], kind: str):
     if kind not in PREPROCESSING:
         raise ValueError(f"model.preprocess={kind!r} is unknown: use {' or '.join(PREPROCESSING)}")
     if kind == "tree":
-        num = "passthrough"
+        num, cat = "passthrough", ordinal()
     else:
         num = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
-    cat = make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"), one_hot())
+        cat = make_pipeline(SimpleImputer(strategy="constant", fill_value="missing"), one_hot())
     return ColumnTransformer(
         [("numeric", num, list(numeric)), ("categorical", cat, list(categorical))],
         verbose_feature_names_out=False,

@@ -26,7 +26,7 @@ def connect(warehouse: Mapping[str, Any]) -> BaseBackend:
     if backend == "duckdb":
         path = Path(warehouse["path"])
         path.parent.mkdir(parents=True, exist_ok=True)
-        return connect_duckdb(path)
+        return connect_duckdb(path, warehouse.get("memory_limit"))
     if backend == "pyspark":
         return ibis.pyspark.connect(spark_session(warehouse))
     if backend == "url":
@@ -36,14 +36,18 @@ def connect(warehouse: Mapping[str, Any]) -> BaseBackend:
     raise ConfigError(f"warehouse.backend={backend!r} is unknown: use duckdb, pyspark or url")
 
 
-def connect_duckdb(path: Path) -> BaseBackend:
-    """DuckDB allows one writing process: say which one holds the file, not a driver error."""
+def connect_duckdb(path: Path, memory_limit: str | None = None) -> BaseBackend:
+    """DuckDB allows one writing process: say which one holds the file, not a driver error.
+    `memory_limit` (e.g. "1GB") bounds DuckDB's own memory; bigger queries spill to disk."""
     import re
 
     import duckdb
 
+    settings = {"memory_limit": str(memory_limit)} if memory_limit else {}
     try:
-        return ibis.duckdb.connect(str(path))
+        return ibis.duckdb.connect(str(path), **settings)
+    except (duckdb.InvalidInputException, duckdb.ParserException) as err:
+        raise ConfigError(f"warehouse.memory_limit={memory_limit!r}: {err}") from err
     except duckdb.IOException as err:
         held = re.search(r"PID (\d+)", str(err))
         if "lock" not in str(err).lower():

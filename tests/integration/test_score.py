@@ -18,8 +18,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from churn.cli import compose_config
 from churn.scoring.publish import CSV_COLUMNS
-from tests.conftest import churn, compose_config
+from tests.conftest import churn
 
 pytestmark = pytest.mark.slow
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -76,3 +76,23 @@ def test_search_params_replace_estimator_settings_without_touching_the_input():
         "learning_rate": {"type": "float", "low": 0.01, "high": 0.3, "log": True},
     }
     assert suggest(Trial(), space) == {"max_depth": 2, "learning_rate": 0.3}
+
+
+def test_tree_preprocessing_codes_each_category_feature_in_one_column_missing_stays_missing():
+    """No dense one-hot frame for trees: one column per input feature, and a missing or unseen
+    category is missing (XGBoost routes it) rather than a code shared with a real category."""
+    pipe = build_pipeline(XGB, ["signal"], ["region"])
+    X = pd.DataFrame(
+        {"signal": np.arange(60, dtype=float), "region": ["north", "south", "west"] * 20}
+    )
+    y = (X.region == "south").astype(int)
+    pipe.fit(X, y)
+    encoded = pipe[:-1].transform(
+        pd.DataFrame({"signal": [1.0, 2.0, 3.0], "region": ["south", None, "atlantis"]})
+    )
+    assert encoded.shape == (3, 2)
+    assert list(pipe[:-1].get_feature_names_out()) == ["signal", "region"]
+    assert encoded[0, 1] == 1.0  # codes in sorted order: north 0, south 1, west 2
+    assert np.isnan(encoded[1, 1]) and np.isnan(encoded[2, 1])
+    p = pipe.predict_proba(X)[:, 1]
+    assert p[y == 1].min() > p[y == 0].max()  # the category alone separates the classes

@@ -94,3 +94,16 @@ def test_paths_that_cannot_hold_output_are_named_with_their_keys(tmp_path, monke
     assert store.unusable_folders({"reports_dir": str(tmp_path / "r")}) == [
         f"paths.reports_dir={tmp_path / 'r'}: {tmp_path} cannot be written"
     ]
+
+
+def test_the_warehouse_memory_limit_reaches_duckdb_and_a_bad_one_names_the_key(tmp_path):
+    from churn.errors import ConfigError
+    from churn.warehouse import connection
+
+    settings = {"backend": "duckdb", "path": str(tmp_path / "w.duckdb"), "memory_limit": "1GB"}
+    with connection(settings) as con:
+        (limit,) = con.raw_sql("SELECT current_setting('memory_limit')").fetchone()
+    assert limit == "953.6 MiB"  # DuckDB reports 10^9 bytes in binary units
+    with pytest.raises(ConfigError, match="warehouse.memory_limit='lots'"):
+        with connection({**settings, "memory_limit": "lots"}):
+            pass
