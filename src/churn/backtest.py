@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -164,3 +165,21 @@ def cross_validated(data, split: Mapping) -> bool:
     """`split.kind=cv`, or one cutoff (a customer table with a churn flag): no time axis."""
     one_cutoff = data.meta.get("mode") == "snapshot" or data.frame["cutoff"].nunique() == 1
     return split["kind"] == "cv" or one_cutoff
+
+
+def data_fingerprint(data, target: str) -> dict[str, Any]:
+    """What the model was trained on, logged with it: rows, cutoffs, base rate by cutoff."""
+    rates = data.frame.groupby("cutoff")[target].mean()
+    return {
+        "rows": int(len(data.frame)),
+        "cutoff_first": str(min(rates.index)),
+        "cutoff_last": str(max(rates.index)),
+        "rate_by_cutoff": {str(k): round(float(v), 5) for k, v in rates.items()},
+        "feature_set_hash": data.meta["feature_set_hash"],
+    }
+
+
+def best_profit(backtest: BacktestResult) -> dict[str, float]:
+    """The contact fraction that maximised profit, averaged over folds."""
+    fractions = [f["best_profit_fraction"] for f in backtest.folds]
+    return {"best_profit_fraction": float(np.mean(fractions))}

@@ -12,6 +12,8 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from churn.value.config import ValueConfig
+
 
 @dataclass
 class PathsConfig:
@@ -128,6 +130,7 @@ class LabelsOptions:
     definition: str = "contractual"  # contractual | behavioural
     lead_days: int = 0
     horizon_days: int = 30
+    value_horizon_months: int = 12  # the window of future_value, the truth CLV is checked against
     plan_order: list[str] = field(default_factory=lambda: ["basic", "standard", "premium"])
 
 
@@ -203,6 +206,7 @@ class TrainConfig:
     model: Any = MISSING  # {preprocess, estimator: {_target_: ...}}
     split: SplitOptions = field(default_factory=SplitOptions)
     costs: CostsOptions = field(default_factory=CostsOptions)
+    value: ValueConfig = field(default_factory=ValueConfig)
     mlflow: MlflowOptions = field(default_factory=MlflowOptions)
     hparams_search: SearchOptions = field(default_factory=SearchOptions)
     seed: int = 42
@@ -239,6 +243,7 @@ class ReportConfig:
     mlflow: MlflowOptions = field(default_factory=MlflowOptions)
     risk: RiskOptions = field(default_factory=RiskOptions)
     costs: CostsOptions = field(default_factory=CostsOptions)
+    value: ValueConfig = field(default_factory=ValueConfig)
     report: ReportOptions = field(default_factory=ReportOptions)
 
 
@@ -271,6 +276,7 @@ class ScoreConfig:
     mlflow: MlflowOptions = field(default_factory=MlflowOptions)
     risk: RiskOptions = field(default_factory=RiskOptions)
     costs: CostsOptions = field(default_factory=CostsOptions)
+    value: ValueConfig = field(default_factory=ValueConfig)
     score: ScoreOptions = field(default_factory=ScoreOptions)
 
 

@@ -35,7 +35,7 @@ from churn.features import (
 from churn.features.digest import build_digests, drop_digests, materialize_digests
 from churn.features.value import ValueTiers
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
-from churn.labels import TARGETS, LabelWindow, attach_labels
+from churn.labels import FUTURE_VALUE, TARGETS, LabelWindow, attach_future_value, attach_labels
 from churn.store import (
     catalog_path,
     cutoff_part,
@@ -104,10 +104,11 @@ def build_snapshot(
     table = build_features(ctx, spine, families)
     window = LabelWindow(cutoff, lcfg["lead_days"], lcfg["horizon_days"])
     table = attach_labels(ctx, table, window, data_end, lcfg["definition"], lcfg["plan_order"])
+    table = attach_future_value(ctx, table, lcfg.get("value_horizon_months", 12), data_end)
     names = [f.name for f in catalog(families, ctx.windows, tables)]
     return (
         table.mutate(cutoff=ibis.date(cutoff))
-        .select(*KEY_COLUMNS, *names, *TARGETS)
+        .select(*KEY_COLUMNS, *names, *TARGETS, FUTURE_VALUE)
         .order_by("customer_id")
     )
 

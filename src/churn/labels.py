@@ -6,6 +6,7 @@ Snapshots whose window runs past the end of the data are unlabelled (null): scor
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -13,8 +14,10 @@ import ibis
 
 from churn.errors import ConfigError
 from churn.features.base import Context, merge_on_customer
+from churn.features.value import revenue_between
 
 TARGETS = ("churn", "cross_sell", "upsell")
+FUTURE_VALUE = "future_value"  # realized revenue over labels.value_horizon_months: CLV's truth
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,27 @@ class LabelWindow:
     def is_labelled(self, data_end: dt.date) -> bool:
         """The whole window lies on or before the last day of data."""
         return self.end <= data_end + dt.timedelta(days=1)
+
+
+def value_window_end(cutoff: dt.date, months: int) -> dt.date:
+    """The end of the value window: the same day `months` calendar months after the cutoff."""
+    month = cutoff.month - 1 + months
+    year, month = cutoff.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(cutoff.day, calendar.monthrange(year, month)[1]))
+
+
+def attach_future_value(
+    ctx: Context, spine_features: ibis.Table, months: int, data_end: dt.date
+) -> ibis.Table:
+    """`future_value`: revenue in [cutoff, cutoff + months), 0 for a customer who brought none
+    (they left, or bought nothing); null while the window is still open, or without a source
+    of revenue. The value backtest checks CLV forecasts against it."""
+    end = value_window_end(ctx.cutoff, months)
+    realized = revenue_between(ctx.tables, ctx.cutoff, end) if months > 0 else None
+    if realized is None or end > data_end + dt.timedelta(days=1):
+        return spine_features.mutate(**{FUTURE_VALUE: ibis.null("float64")})
+    out = spine_features.left_join(realized, "customer_id").drop("customer_id_right")
+    return out.mutate(**{FUTURE_VALUE: out[FUTURE_VALUE].fill_null(0.0)})
 
 
 def contractual_churn(ctx: Context, win: LabelWindow) -> ibis.Table:

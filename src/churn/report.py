@@ -7,10 +7,8 @@ plots, opens from disk with no server or network, and is logged back to that run
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,87 +17,18 @@ import pandas as pd
 from churn.columns import TIER_ORDER
 from churn.dataset import load_model_table
 from churn.drivers import DRIVER_FAMILIES
-from churn.errors import ChurnError
 from churn.evaluate import with_economics
 from churn.explain import (
-    Explanation,
     driver_families,
-    explain,
     segment_drivers,
 )
-from churn.features.value import ValueTiers
 from churn.fingerprint import fingerprint
-from churn.pipeline import model_inputs
 from churn.report_words import data_checks, quality_words, top_driver_readings
-from churn.scoring.chunk import score_chunk
-from churn.scoring.model import Scorer
-from churn.store import catalog_path, features_folder, read_catalog, write_text_atomically
-from churn.tracking import RegisteredModel, load_registered, run_artifacts
+from churn.scoring.latest import Scored, score_latest
+from churn.store import features_folder, read_catalog, write_text_atomically
+from churn.tracking import load_registered, run_artifacts
 
 log = logging.getLogger(__name__)
-FRAME_COLUMNS = [
-    "customer_id",
-    "churn_probability",
-    "risk_band",
-    "value",
-    "value_tier",
-    "expected_loss",
-]
-
-
-@dataclass
-class Scored:
-    """The latest cutoff's customers with risk, value, explanation and reasons."""
-
-    frame: pd.DataFrame  # customer_id, probability, risk_band, value, value_tier, expected_loss
-    X: pd.DataFrame
-    explanation: Explanation
-    reasons: pd.DataFrame
-    cutoff: str
-
-
-NO_CONTACT = {"acceptance_rate": 0.0, "contact_cost": 0.0}  # the report ranks on expected loss
-
-
-def score_latest(
-    model,
-    data_dir: Path,
-    risk: Mapping,
-    min_points: float = 0.5,
-    costs: Mapping | None = None,
-    lineage: RegisteredModel | None = None,
-) -> Scored:
-    """Score and explain every customer at the latest cutoff the features hold, through the
-    weekly job's own chunk function: one way to score the base."""
-    features_dir = features_folder(data_dir)
-    if not catalog_path(features_dir).exists():
-        raise ChurnError(f"no features in {features_dir}: run `churn features` (make features)")
-    meta = read_catalog(features_dir)
-    risk = with_economics({"risk": risk}, meta.get("inferred"))["risk"]  # null edges filled
-    cutoff = meta["cutoffs"][-1]
-    table = load_model_table(features_dir, [cutoff]).reset_index(drop=True)
-    X = model_inputs(table, meta["features"])
-    explanation = explain(model, X)
-    tiers = meta.get("value_tiers")
-    scorer = Scorer(
-        lineage or RegisteredModel(model, "", "", "", ""),
-        meta["features"],
-        ValueTiers.from_dict(tiers) if tiers else None,
-        meta.get("feature_set_hash") or "",
-        reference={},
-    )
-    opts = {
-        "holdout_salt": "",
-        "holdout_fraction": 0.0,
-        "with_reasons": True,
-        "min_reason_points": min_points,
-    }
-    cfg = {"score": opts, "risk": risk, "costs": costs or NO_CONTACT}
-    as_of = dt.date.fromisoformat(cutoff)
-    out = score_chunk(table, scorer, cfg, as_of, X, explanation)
-    frame = out[FRAME_COLUMNS].rename(columns={"churn_probability": "probability"})
-    reasons = out[[c for c in out.columns if c.startswith("reason_")]]
-    return Scored(frame, X, explanation, reasons, cutoff)
 
 
 def headline(scored: Scored, base_rate: float, at_risk_band: str) -> dict[str, Any]:
@@ -185,7 +114,13 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
     snapshot = meta.get("mode") == "snapshot"
     inferred = meta.get("inferred") or {}
     scored = score_latest(
-        registered.model, data_dir, risk, opts["min_reason_points"], cfg["costs"], registered
+        registered.model,
+        data_dir,
+        risk,
+        opts["min_reason_points"],
+        cfg["costs"],
+        registered,
+        cfg["value"],
     )
     base_rate, base_cutoff = observed_base_rate(data_dir, target)
     run = mlflow.get_run(registered.run_id)

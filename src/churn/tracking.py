@@ -96,13 +96,19 @@ def track_training(cfg: Mapping, metrics: Mapping[str, float], objects: Mapping[
         mlflow.log_dict(objects["fingerprint"], "data_fingerprint.json")
         mlflow.log_dict(cfg, "config.json")
         log_data_checks(data.meta, Path(cfg["paths"]["data_dir"]))
+        value = objects.get("value") or {}
         mlflow.log_dict(
             {
-                k: data.meta.get(k)
-                for k in ("features", "value_tiers", "feature_set_hash", "inferred", "checks")
+                **{
+                    k: data.meta.get(k)
+                    for k in ("features", "value_tiers", "feature_set_hash", "inferred", "checks")
+                },
+                "clv": value.get("clv"),
             },
             "feature_catalog.json",
         )
+        if value:
+            mlflow.log_dict(value, "value_backtest.json")
         log_folds(objects["folds"], backtest.folds, tags)
         log_trials(objects.get("trials", []), tags)
         mlflow.log_metrics(dict(metrics))

@@ -17,8 +17,10 @@ import pandas as pd
 from churn.backtest import (
     BacktestResult,
     Fold,
+    best_profit,
     calibrate,
     cross_validated,
+    data_fingerprint,
     oracle_auc,
     rolling_folds,
 )
@@ -34,6 +36,7 @@ from churn.search import run_search, with_params
 from churn.store import catalog_path, features_folder, read_catalog
 from churn.tracking import track_training
 from churn.tuning import with_estimator
+from churn.value.backtest import value_for_training
 
 log = logging.getLogger(__name__)
 
@@ -198,17 +201,6 @@ def check_mean_probability(model, data: TrainingData, cfg: Mapping) -> None:
     log.info("final model: mean probability %.4f against an observed rate of %.4f", mean_p, rate)
 
 
-def data_fingerprint(data: TrainingData, target: str) -> dict[str, Any]:
-    rates = data.frame.groupby("cutoff")[target].mean()
-    return {
-        "rows": int(len(data.frame)),
-        "cutoff_first": str(min(rates.index)),
-        "cutoff_last": str(max(rates.index)),
-        "rate_by_cutoff": {str(k): round(float(v), 5) for k, v in rates.items()},
-        "feature_set_hash": data.meta["feature_set_hash"],
-    }
-
-
 def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
     """Backtest, final fit, MLflow run and registry; returns the metrics and the objects."""
     target = cfg["target"]["name"]
@@ -240,6 +232,10 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
     model = fit_final(data, cfg, backtest)
     check_mean_probability(model, data, cfg)
     metrics = {**backtest.summary, **best_profit(backtest)}
+    value_details = None
+    if target == "churn":  # CLV is the churn model's hazard times margin
+        value_metrics, value_details = value_for_training(model, data, cfg)
+        metrics.update(value_metrics)
     comparison = None
     if cfg["data"].get("baseline"):
         baseline_metrics, comparison = compare_with_baseline(
@@ -258,16 +254,11 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
         "trials": trials,
         "config": cfg,
         "baseline": comparison,
+        "value": value_details,
         "backtest_fn": run_backtest,  # the champion rule refits the champion in these folds
     }
     objects.update(track_training(cfg, metrics, objects))
     return metrics, objects
-
-
-def best_profit(backtest: BacktestResult) -> dict[str, float]:
-    """The contact fraction that maximised profit, averaged over folds."""
-    fractions = [f["best_profit_fraction"] for f in backtest.folds]
-    return {"best_profit_fraction": float(np.mean(fractions))}
 
 
 def run_train(cfg) -> dict[str, float]:

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.labels import TARGETS
-from tests.conftest import load_frames, snapshot_frame
+from churn.labels import FUTURE_VALUE, TARGETS
+from tests.conftest import LABEL_CFG, load_frames, snapshot_frame
 
 CUTOFF = dt.date(2024, 3, 1)
 DATA_END = dt.date(2024, 12, 31)
@@ -79,13 +79,13 @@ def scramble_from(raw: dict, moment: dt.date, seed: int = 0) -> dict:
 
 
 def features_only(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.drop(columns=list(TARGETS)).sort_index()
+    return frame.drop(columns=[*TARGETS, FUTURE_VALUE]).sort_index()
 
 
-def build(frames, tmp_path, cutoff=CUTOFF):
+def build(frames, tmp_path, cutoff=CUTOFF, label_cfg=None):
     con = ibis.duckdb.connect()
     load_frames(con, frames, tmp_path, DATA_END)
-    return snapshot_frame(con, cutoff, DATA_END)
+    return snapshot_frame(con, cutoff, DATA_END, label_cfg)
 
 
 def test_rows_at_or_after_the_cutoff_change_no_feature(raw, tmp_path):
@@ -110,6 +110,22 @@ def test_labels_read_only_their_window(raw, tmp_path):
     assert before.churn.sum() > 0
 
 
+def test_future_value_reads_only_its_window_and_is_null_while_it_is_open(raw, tmp_path):
+    six_months = {**LABEL_CFG, "value_horizon_months": 6}  # 2024-03-01 to 2024-09-01
+    before = build(raw, tmp_path / "a", label_cfg=six_months)
+    after = build(
+        scramble_from(raw, dt.date(2024, 9, 1), seed=4), tmp_path / "b", label_cfg=six_months
+    )
+    pd.testing.assert_series_equal(before[FUTURE_VALUE], after[FUTURE_VALUE])
+    assert before[FUTURE_VALUE].notna().all() and (before[FUTURE_VALUE] > 0).mean() > 0.5
+    inside = build(
+        scramble_from(raw, dt.date(2024, 6, 1), seed=4), tmp_path / "c", label_cfg=six_months
+    )
+    assert not before[FUTURE_VALUE].equals(inside[FUTURE_VALUE])  # the test can fail
+    open_window = build(raw, tmp_path / "d")  # 12 months from 2024-03-01 pass the data's end
+    assert open_window[FUTURE_VALUE].isna().all()
+
+
 def purchase_log(seed: int = 5, n: int = 400) -> pd.DataFrame:
     """Buyers who join in Q1 2024 and buy at their own rate until they silently drop out."""
     rng = np.random.default_rng(seed)
@@ -128,10 +144,10 @@ def purchase_log(seed: int = 5, n: int = 400) -> pd.DataFrame:
 def baseline_metrics(log: pd.DataFrame, tmp_path) -> dict:
     """The BG/NBD comparison of a purchase log, through validate, features and the comparison."""
     from churn.baseline import compare_with_baseline
+    from churn.cli import compose_config
     from churn.dataset import write_snapshots
     from churn.train import load_training_data
     from churn.validate import load_warehouse
-    from tests.conftest import compose_config
 
     tmp_path.mkdir(parents=True)
     log.to_parquet(tmp_path / "log.parquet")

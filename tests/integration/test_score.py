@@ -76,9 +76,20 @@ def test_scores_carry_risk_value_reasons_lineage_and_a_call_list(trained, tmp_pa
     assert scores["churn_probability"].between(0, 1).all()
     assert set(scores["risk_band"]) <= {"low", "medium", "high"}
     assert set(scores["value_tier"]) <= {"Platinum", "Gold", "Iron", "Lead"}
+    # the loss if a customer leaves is their CLV: margin over the horizon while they would stay
     assert (
-        scores["expected_loss"] - scores["churn_probability"] * scores["value"]
+        scores["expected_loss"] - scores["churn_probability"] * scores["clv"]
     ).abs().max() < 1e-9
+    assert (scores["clv"] <= 0.3 * scores["value"] + 1e-9).all()  # 12 months of 30% margin
+    assert (scores.loc[scores["value"] > 0, "clv"] > 0).all()
+    assert (scores["net_value"] <= scores["clv"] + 1e-9).all()
+    assert set(scores["value_segment"]) <= {
+        "high_performance",
+        "high_potential",
+        "below_zero",
+        "core",
+    }
+    assert scores["value_segment"].nunique() >= 3
     # every customer at high risk has a reason; none is listed under score.min_reason_points
     assert scores.loc[scores["risk_band"] == "high", "reason_1"].notna().mean() > 0.9
     assert scores["reason_1"].dropna().str.contains(r"pts risk\)$").all()
@@ -217,7 +228,7 @@ def test_spark_engine_gives_the_same_scores_as_duckdb(trained, tmp_path):
 def test_the_report_and_the_weekly_job_score_a_date_alike(trained, tmp_path):
     """One way to score the base: at the features' latest cutoff, the report's risk, band, tier,
     loss and reasons are the weekly job's, customer by customer."""
-    from churn.report import score_latest
+    from churn.scoring.latest import score_latest
     from churn.tracking import load_registered
 
     data, uri = trained
@@ -226,13 +237,14 @@ def test_the_report_and_the_weekly_job_score_a_date_alike(trained, tmp_path):
     job = read_partition(tmp_path).set_index("customer_id")
     risk = compose_config("report", f"paths.data_dir={data}")["risk"]
     champion = load_registered("models:/churn-churn@champion", uri)
-    report = score_latest(champion.model, data, risk)
+    report = score_latest(champion.model, data, risk, lineage=champion)
     frame = report.frame.set_index("customer_id")
     assert report.cutoff == "2025-06-01" and sorted(frame.index) == sorted(job.index)
     job = job.loc[frame.index]
     assert np.allclose(frame["probability"], job["churn_probability"], rtol=0, atol=1e-12)
-    for column in ("risk_band", "value_tier"):
+    for column in ("risk_band", "value_tier", "value_segment"):
         assert (frame[column] == job[column]).all(), column
-    assert np.allclose(frame["expected_loss"], job["expected_loss"], rtol=0, atol=1e-9)
+    for column in ("expected_loss", "clv", "net_value"):
+        assert np.allclose(frame[column], job[column], rtol=0, atol=1e-9), column
     reasons = report.reasons.set_index(report.frame["customer_id"]).loc[frame.index]
     assert (reasons["reason_1"].fillna("") == job["reason_1"].fillna("")).all()

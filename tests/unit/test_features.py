@@ -132,11 +132,39 @@ def test_labels_come_from_the_window_after_the_cutoff(snap):
     assert snap.loc[3, "churn"] == 0  # the tv row ended but its upgrade runs on
 
 
+def test_future_value_is_the_revenue_of_the_window_after_the_cutoff(tmp_path):
+    """Three months from 2024-07-01: fees accrued to 2024-10-01 and purchases from the cutoff
+    on, counted as revenue_12m counts them; the label CLV forecasts are checked against."""
+    from tests.conftest import LABEL_CFG
+
+    con = ibis.duckdb.connect()
+    load_frames(con, frames(), tmp_path, LOAD_DATE)
+    snap = snapshot_frame(con, CUTOFF, LOAD_DATE, {**LABEL_CFG, "value_horizon_months": 3})
+    year = 12 / 365
+    assert snap.loc[1, "future_value"] == pytest.approx(
+        (24 * 92 + 40 * 78) * year + 999 + 999,  # mobile all along, broadband from 07-15
+        abs=1e-4,
+    )
+    cent = 1e-4  # money is summed in ten-thousandths
+    assert snap.loc[2, "future_value"] == pytest.approx(30 * 9 * year, abs=cent)  # left 07-10
+    assert snap.loc[3, "future_value"] == pytest.approx((30 * 19 + 60 * 73) * year, abs=cent)
+
+
+def test_value_window_ends_on_the_same_day_months_later():
+    import datetime as dt
+
+    from churn.labels import value_window_end
+
+    assert value_window_end(dt.date(2024, 3, 1), 12) == dt.date(2025, 3, 1)
+    assert value_window_end(dt.date(2024, 11, 30), 3) == dt.date(2025, 2, 28)
+    assert value_window_end(dt.date(2024, 1, 31), 1) == dt.date(2024, 2, 29)  # a leap year
+
+
 def test_snapshots_past_the_data_are_unlabelled(tmp_path):
     con = ibis.duckdb.connect()
     load_frames(con, frames(), tmp_path, LOAD_DATE)
     late = snapshot_frame(con, CUTOFF, data_end=CUTOFF)
-    assert late[["churn", "cross_sell", "upsell"]].isna().all().all()
+    assert late[["churn", "cross_sell", "upsell", "future_value"]].isna().all().all()
 
 
 def test_behavioural_churn_and_activity_spine(tmp_path):

@@ -65,6 +65,40 @@ def accrued_fees(ctx: Context) -> ibis.Table:
     )
 
 
+def revenue_between(tables, start: dt.date, end: dt.date) -> ibis.Table:
+    """Fees accrued and purchases made in [start, end), per customer, as `revenue_12m` counts
+    them: the realized value a CLV forecast is checked against (a label, never a feature)."""
+    parts = []
+    if "subscriptions" in tables:
+        subs = tables["subscriptions"]
+        subs = subs.filter(subs.start_date < ibis.date(end))
+        stop = ibis.ifelse(
+            subs.end_date.notnull() & (subs.end_date < ibis.date(end)),
+            subs.end_date,
+            ibis.date(end),
+        )
+        first = ibis.greatest(subs.start_date, ibis.date(start))
+        days = ibis.greatest((epoch_s(stop) - epoch_s(first)) / DAY_S, 0.0)
+        parts.append(
+            subs.group_by("customer_id").agg(
+                _fees=from_money_units(in_money_units(subs.monthly_fee * days * 12.0 / YEAR).sum())
+            )
+        )
+    if "transactions" in tables:
+        tx = tables["transactions"]
+        lo = ibis.timestamp(dt.datetime.combine(start, dt.time()))
+        hi = ibis.timestamp(dt.datetime.combine(end, dt.time()))
+        tx = tx.filter((tx.ts >= lo) & (tx.ts < hi))
+        parts.append(
+            tx.group_by("customer_id").agg(_spend=from_money_units(in_money_units(tx.amount).sum()))
+        )
+    if not parts:
+        return None
+    joined = merge_on_customer(parts)
+    total = sum(joined[c].fill_null(0.0) for c in ("_fees", "_spend") if c in joined.columns)
+    return joined.select("customer_id", future_value=total)
+
+
 class ValueTiers(BaseEstimator, TransformerMixin):
     """Platinum, Gold, Iron and Lead from quantiles of trailing value.
 

@@ -16,6 +16,8 @@ from churn.explain import Explanation, explain, reason_codes
 from churn.pipeline import model_inputs
 from churn.scoring.model import Scorer
 from churn.scoring.policy import expected_net_value, in_holdout
+from churn.value.clv import cost_to_serve, lifetime_value
+from churn.value.segments import value_segments
 
 REASON_PARTS = ("", "_feature", "_value", "_shap", "_family")
 
@@ -39,7 +41,10 @@ def output_schema(id_type: pa.DataType) -> pa.Schema:
             ("churn_probability", pa.float64()),
             ("risk_band", pa.string()),
             ("value", pa.float64()),
+            ("clv", pa.float64()),
+            ("net_value", pa.float64()),
             ("value_tier", pa.string()),
+            ("value_segment", pa.string()),
             ("expected_loss", pa.float64()),
             ("expected_net_value", pa.float64()),
             ("cross_sell_propensity", pa.float64()),
@@ -72,12 +77,6 @@ def score_chunk(
     else:
         p = scorer.churn.model.predict_proba(X)[:, 1]
     value = chunk[VALUE_COLUMN].fillna(0.0).to_numpy(dtype=float)
-    tiers = (
-        scorer.value_tiers.transform(value).ravel()
-        if scorer.value_tiers is not None
-        else np.full(len(chunk), "unknown", dtype=object)
-    )
-    loss = p * value
     out = pd.DataFrame(
         {
             "customer_id": chunk["customer_id"].to_numpy(),
@@ -85,9 +84,6 @@ def score_chunk(
             "churn_probability": p,
             "risk_band": assign_risk_bands(p, cfg["risk"]["edges"], cfg["risk"]["labels"]),
             "value": value,
-            "value_tier": tiers,
-            "expected_loss": loss,
-            "expected_net_value": expected_net_value(loss, cfg["costs"]),
         }
     )
     for name in ("cross_sell", "upsell"):
@@ -95,6 +91,8 @@ def score_chunk(
         out[f"{name}_propensity"] = (
             model.model.predict_proba(X)[:, 1] if model is not None else np.nan
         )
+    out = with_value(out, chunk, scorer, cfg.get("value") or {})
+    out["expected_net_value"] = expected_net_value(out["expected_loss"].to_numpy(), cfg["costs"])
     out["holdout"] = in_holdout(out["customer_id"], opts["holdout_salt"], opts["holdout_fraction"])
     out["treatment_group"] = TREATMENT[-1]  # none: the call list marks call and control later
     min_points = opts.get("min_reason_points", 0.5)
@@ -105,6 +103,35 @@ def score_chunk(
     out["run_id"] = scorer.churn.run_id
     out["feature_set_hash"] = scorer.feature_set_hash
     return out
+
+
+def with_value(out: pd.DataFrame, chunk: pd.DataFrame, scorer: Scorer, rules: Mapping):
+    """CLV, net value, CLV tier and segment, and the loss if the customer leaves: their CLV
+    times their risk. A model trained before CLV keeps trailing value and its tiers."""
+    p, value = out["churn_probability"].to_numpy(), out["value"].to_numpy()
+    n = len(out)
+    if scorer.clv is None:
+        tiers = (
+            scorer.value_tiers.transform(value).ravel()
+            if scorer.value_tiers is not None
+            else np.full(n, "unknown", dtype=object)
+        )
+        return out.assign(
+            clv=np.nan,
+            net_value=np.nan,
+            value_tier=tiers,
+            value_segment=None,
+            expected_loss=p * value,
+        )
+    opts = scorer.clv.options
+    clv = lifetime_value(p, value, opts)
+    net = clv - cost_to_serve(chunk, p, opts)
+    tiers = scorer.clv.tiers.transform(clv).ravel()
+    growth = out[["cross_sell_propensity", "upsell_propensity"]].max(axis=1).to_numpy()
+    segment = value_segments(net, tiers, growth, rules.get("segments") or {})
+    return out.assign(
+        clv=clv, net_value=net, value_tier=tiers, value_segment=segment, expected_loss=p * clv
+    )
 
 
 def reasons_for(

@@ -13,6 +13,7 @@ from mlflow.exceptions import MlflowException
 from churn.errors import ChurnError
 from churn.features.value import ValueTiers
 from churn.tracking import load_registered, run_artifacts
+from churn.value.clv import ValueOptions
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,23 @@ class Scorer:
     reference: dict
     propensity: dict[str, Any] = field(default_factory=dict)
     inferred: dict = field(default_factory=dict)  # a customer table's bands and costs
+    clv: StoredClv | None = None  # None: a model trained before CLV; scores carry no CLV
+
+
+@dataclass(frozen=True)
+class StoredClv:
+    """CLV's options and CLV tiers as fitted with the model (`churn.value.backtest`)."""
+
+    options: ValueOptions
+    tiers: ValueTiers
+
+
+def stored_clv(catalog: Mapping) -> StoredClv | None:
+    """The CLV stored in a run's feature_catalog.json, if the model was trained with one."""
+    clv = catalog.get("clv")
+    if not clv:
+        return None
+    return StoredClv(ValueOptions(**clv["options"]), ValueTiers.from_dict(clv["tiers"]))
 
 
 def load_scorer(cfg: Mapping) -> Scorer:
@@ -46,6 +64,7 @@ def load_scorer(cfg: Mapping) -> Scorer:
         features.get("feature_set_hash") or "",
         stored["reference.json"],
         inferred=features.get("inferred") or {},
+        clv=stored_clv(features),
     )
     prefix = cfg["mlflow"]["model_prefix"]
     for name in opts["propensity"]:
