@@ -35,9 +35,8 @@ def value_metrics(uri: str) -> dict[str, float]:
         [e.experiment_id for e in experiments], order_by=["attributes.start_time DESC"]
     )
     parent = next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
-    return {
-        k.removeprefix("value_"): v for k, v in parent.data.metrics.items() if k.startswith("value_")
-    }
+    metrics = parent.data.metrics
+    return {k.removeprefix("value_"): v for k, v in metrics.items() if k.startswith("value_")}
 
 
 def cdnow(tmp: Path) -> dict[str, float]:
