@@ -1,10 +1,12 @@
-"""Backtest plots (ROC, PR, calibration, gains, profit), one line per out-of-time fold."""
+"""Backtest plots (ROC, PR, calibration, gains, profit), one line per out-of-time fold, and the
+report's pictures (drivers, predicted against realized value)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only; no display is ever needed
 import matplotlib.pyplot as plt  # noqa: E402
@@ -135,5 +137,21 @@ def plot_dependence(values, points, label: str, categorical: bool):
         ax.set_xlabel(label)
         ax.set_ylabel("effect on churn risk (pts)")
     ax.set_title(label, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_value_deciles(deciles: Sequence[Mapping[str, float]], cutoff: str):
+    """Realized margin per decile of the CLV forecast, beside the forecast and today's value."""
+    x = np.asarray([d["decile"] for d in deciles])
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    ax.bar(x, [d["realized"] for d in deciles], color="#2c7fb8", label="realized margin")
+    ax.plot(x, [d["forecast"] for d in deciles], "o-", color="#c0392b", label="CLV forecast")
+    ax.plot(x, [d["trailing"] for d in deciles], "s--", color="#7f8c8d", label="today's value")
+    ax.set_xticks(x)
+    ax.set_xlabel("decile of the CLV forecast (1 = highest)")
+    ax.set_ylabel("mean margin per customer")
+    ax.set_title(f"predicted and realized value, customers at {cutoff}")
+    ax.legend(frameon=False)
     fig.tight_layout()
     return fig

@@ -125,7 +125,8 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
     base_rate, base_cutoff = observed_base_rate(data_dir, target)
     run = mlflow.get_run(registered.run_id)
     artifacts = run_artifacts(
-        registered.run_id, ["plots/calibration.png", "plots/profit.png", "config.json"]
+        registered.run_id,
+        ["plots/calibration.png", "plots/profit.png", "config.json", "value_backtest.json"],
     )
     views = driver_views(scored, catalog, opts["segment_column"])
     actionable = {f["driver_family"] for f in catalog if f["actionable"]}
@@ -148,6 +149,9 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
             scored.explanation.points.loc[sample], scored.X.loc[sample]
         ),
     }
+    backtest = artifacts.get("value_backtest.json") or {}
+    if backtest.get("deciles"):
+        figures["value"] = plots.plot_value_deciles(backtest["deciles"], backtest["cutoff"])
     if views["segments"] is not None:
         figures["segments"] = plots.plot_segment_families(
             views["segments"], names, f"drivers per {opts['segment_column']}"
@@ -162,6 +166,7 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
         "at_risk_band": risk["at_risk"],
         "bands": list(zip(risk["labels"], [0.0, *risk["edges"]], strict=True)),
         "matrix": risk_value_matrix(scored.frame, risk["labels"]),
+        "value": value_view(scored.frame, backtest),
         "families": [
             {"name": names[f], "pts": v, "actionable": f in actionable}
             for f, v in views["families"].items()
@@ -190,6 +195,39 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
             "git_commit": run.data.tags.get("git_commit", "unknown"),
         },
         "run_id": registered.run_id,
+    }
+
+
+SEGMENT_WORDS = {
+    "high_performance": "keep at all costs",
+    "high_potential": "develop with cross-sell and upsell",
+    "core": "serve as usual",
+    "below_zero": "margin does not cover the cost to serve",
+}
+
+
+def value_view(frame: pd.DataFrame, backtest: Mapping) -> dict[str, Any]:
+    """Value segments (customers, CLV, expected loss, at-risk share) and the value backtest's
+    headline; `clv` is False for a model trained before CLV."""
+    if frame["clv"].isna().all():
+        return {"clv": False}
+    grouped = frame.groupby("value_segment")
+    rows = [
+        {
+            "segment": name.replace("_", " "),
+            "meaning": SEGMENT_WORDS.get(name, ""),
+            "customers": int(len(group)),
+            "clv": float(group["clv"].sum()),
+            "loss": float(group["expected_loss"].sum()),
+        }
+        for name, group in grouped
+    ]
+    metrics = {k.removeprefix("value_"): v for k, v in backtest.items() if k.startswith("value_")}
+    return {
+        "clv": True,
+        "segments": sorted(rows, key=lambda r: -r["clv"]),
+        "backtest": metrics,
+        "cutoff": backtest.get("cutoff"),
     }
 
 

@@ -99,12 +99,17 @@ def test_report_renders_in_headless_chromium(reported):
         images = page.evaluate(
             "Array.from(document.images).map(i => [i.alt, i.complete && i.naturalWidth > 0])"
         )
+        segments = page.locator("#value-segments tr").all_inner_texts()
+        value_plot = page.locator("#value-plot").bounding_box()
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "retention_report.png"), full_page=True)
         browser.close()
-    assert len(images) >= 8
+    assert len(images) >= 9
     assert all(ok for _, ok in images), [alt for alt, ok in images if not ok]
     assert errors == []
+    # value segments by CLV, and predicted against realized value, are drawn on the page
+    assert len(segments) >= 3 and "high performance" in " ".join(segments)
+    assert value_plot is not None and value_plot["width"] > 300
 
 
 def test_drivers_notebook_runs_against_the_champion(reported, small_trained_world, monkeypatch):

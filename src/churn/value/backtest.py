@@ -113,6 +113,7 @@ def value_backtest(data, cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]
     if earlier is not None:  # the level as production uses it: measured a window earlier
         metrics["value_aggregate_error_leveled"] = earlier * ours.sum() / realized.sum() - 1
     details = {
+        "deciles": forecast_deciles(ours * level, forecasts["_trailing"], realized),
         "cutoff": str(at),
         "horizon_months": opts.horizon_months,
         "customers": int(len(rows)),
@@ -134,6 +135,18 @@ def value_backtest(data, cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]
         metrics["value_top20_capture_trailing"],
     )
     return metrics, details
+
+
+def forecast_deciles(forecast, trailing, realized) -> list[dict[str, float]]:
+    """Mean leveled forecast, today's value and realized margin per decile of the forecast,
+    highest first: the report's picture of predicted against realized value."""
+    frame = pd.DataFrame({"forecast": forecast, "trailing": trailing, "realized": realized})
+    ranks = frame["forecast"].rank(method="first", ascending=False)
+    frame["decile"] = np.ceil(10 * ranks / len(frame)).astype(int)
+    means = frame.groupby("decile").mean()
+    return [
+        {"decile": int(d), **{k: float(v) for k, v in row.items()}} for d, row in means.iterrows()
+    ]
 
 
 def fit_clv_tiers(model, data, cfg: Mapping, level: float = 1.0) -> dict | None:
