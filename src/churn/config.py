@@ -244,6 +244,7 @@ class ReportConfig:
     risk: RiskOptions = field(default_factory=RiskOptions)
     costs: CostsOptions = field(default_factory=CostsOptions)
     value: ValueConfig = field(default_factory=ValueConfig)
+    playbook: dict[str, Any] = field(default_factory=dict)  # configs/playbook
     report: ReportOptions = field(default_factory=ReportOptions)
 
 
@@ -277,6 +278,8 @@ class ScoreConfig:
     risk: RiskOptions = field(default_factory=RiskOptions)
     costs: CostsOptions = field(default_factory=CostsOptions)
     value: ValueConfig = field(default_factory=ValueConfig)
+    playbook: dict[str, Any] = field(default_factory=dict)  # configs/playbook
+    alerts: dict[str, Any] = field(default_factory=dict)  # configs/alerts
     score: ScoreOptions = field(default_factory=ScoreOptions)
 
 

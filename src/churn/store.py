@@ -211,6 +211,21 @@ def scores_partition(scores_dir: Path, as_of) -> Path:
     return Path(scores_dir) / f"as_of={as_of.isoformat()}"
 
 
+def previous_partition(scores_dir: Path, as_of) -> tuple[Any, Path] | None:
+    """The latest published partition dated before as_of, with its date (None when none is)."""
+    import datetime as dt
+
+    dated = []
+    for folder in Path(scores_dir).glob("as_of=*"):
+        try:
+            day = dt.date.fromisoformat(folder.name.removeprefix("as_of="))
+        except ValueError:
+            continue
+        if day < as_of and folder.is_dir():
+            dated.append((day, folder))
+    return max(dated) if dated else None
+
+
 def scores_staging(scores_dir: Path, as_of) -> Path:
     """A hidden folder beside the partition, unique to this run."""
     import uuid

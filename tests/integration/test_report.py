@@ -15,7 +15,16 @@ from tests.conftest import churn
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report")]  # one report
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SECTIONS = ["headline", "risk-value", "why", "drivers", "call-list", "quality", "lineage"]
+SECTIONS = [
+    "headline",
+    "risk-value",
+    "why",
+    "drivers",
+    "call-list",
+    "changes",
+    "quality",
+    "lineage",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts"
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-drivers.ipynb"
 
@@ -24,11 +33,25 @@ NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "01-drivers.ipynb
 def reported(small_trained_world, tmp_path_factory):
     """The shared small world's champion and its report, written into a folder of its own."""
     world = small_trained_world
-    reports = tmp_path_factory.mktemp("report") / "reports"
+    folder = tmp_path_factory.mktemp("report")
+    reports, scores = folder / "reports", folder / "scores"
+    scores.mkdir()
+    shutil.copy(Path(world["data"]) / "warehouse.duckdb", scores / "warehouse.duckdb")
+    for as_of in ("2025-05-01", "2025-06-01"):  # two weeks: what changed between them
+        out = churn(
+            "score",
+            f"paths.data_dir={world['data']}",
+            f"paths.scores_dir={scores}",
+            f"mlflow.tracking_uri={world['uri']}",
+            f"warehouse.path={scores}/warehouse.duckdb",
+            f"score.as_of={as_of}",
+        )
+        assert out.returncode == 0, out.stderr
     out = churn(
         "report",
         f"paths.data_dir={world['data']}",
         f"paths.reports_dir={reports}",
+        f"paths.scores_dir={scores}",
         f"mlflow.tracking_uri={world['uri']}",
         "report.call_list_rows=10",
     )
@@ -43,7 +66,7 @@ def test_report_has_every_section_in_order_with_lineage(reported):
     assert positions == sorted(positions)
     assert objects["run_id"] in html and f"<code>{objects['model_version']}</code>" in html
     assert "2025-06-01" in html  # the data cutoff scored
-    call_list = html[html.index('id="call-list"') : html.index('id="quality"')]
+    call_list = html[html.index('id="call-list"') : html.index('id="changes"')]
     assert call_list.count("<tr><td>") == 10
     assert re.search(r"\(\+\d+ pts risk\)", call_list)
     assert "http://" not in html and "https://" not in html  # opens with no network
@@ -100,6 +123,8 @@ def test_report_renders_in_headless_chromium(reported):
             "Array.from(document.images).map(i => [i.alt, i.complete && i.naturalWidth > 0])"
         )
         segments = page.locator("#value-segments tr").all_inner_texts()
+        jumps = page.locator("#risk-jumps tr").all_inner_texts()
+        playbook = page.locator("#playbook tr").all_inner_texts()
         value_plot = page.locator("#value-plot").bounding_box()
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "retention_report.png"), full_page=True)
@@ -110,6 +135,9 @@ def test_report_renders_in_headless_chromium(reported):
     # value segments by CLV, and predicted against realized value, are drawn on the page
     assert len(segments) >= 3 and "high performance" in " ".join(segments)
     assert value_plot is not None and value_plot["width"] > 300
+    # what changed this week: the biggest risk jumps with their reason, and the playbook
+    assert len(jumps) >= 2 and "since 2025-05-01" in jumps[1]
+    assert any("senior agent call, resolve within 48 h" in row for row in playbook)
 
 
 def test_drivers_notebook_runs_against_the_champion(reported, small_trained_world, monkeypatch):

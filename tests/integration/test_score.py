@@ -183,6 +183,30 @@ def test_a_killed_run_leaves_nothing_visible_and_a_rerun_matches_a_clean_one(tra
     assert not list(crashed.glob(".as_of=*"))
 
 
+def test_a_second_week_alerts_on_risk_jumps_bands_up_and_critical_points(trained, tmp_path):
+    """Week over week against the previous partition: alerts.csv, the warehouse `alerts` slice,
+    and a re-run of the week replaces its alerts rather than adding to them."""
+    assert run_score(trained, tmp_path, "score.as_of=2025-05-01").returncode == 0
+    for _ in range(2):
+        out = run_score(trained, tmp_path, "score.as_of=2025-06-01")
+        assert out.returncode == 0, out.stderr
+    week = tmp_path / "as_of=2025-06-01"
+    alerts = pd.read_csv(week / "alerts.csv")
+    assert set(alerts["alert"]) == {"risk_jump", "band_up", "critical_point"}
+    jumps = alerts[alerts["alert"] == "risk_jump"]
+    assert (jumps["risk_change_pts"] >= 10).all()
+    assert jumps["sentence"].str.match(r"^risk \+\d+ pts since 2025-05-01").all()
+    assert alerts["next_action"].notna().all() and (alerts["max_compensation"] >= 0).all()
+    scores = pd.concat(pd.read_parquet(p) for p in sorted(week.glob("part-*.parquet")))
+    scores = scores.set_index("customer_id")
+    assert (scores.loc[jumps["customer_id"], "churn_probability"] >= 0.10).all()
+    summary = (week / "summary.json").read_text()
+    assert '"compared_with": "2025-05-01"' in summary
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    counts = dict(con.execute("select as_of::varchar, count(*) from alerts group by 1").fetchall())
+    assert counts["2025-06-01"] == len(alerts)  # the re-run replaced the week's slice
+
+
 def test_drift_gate_writes_the_report_and_publishes_nothing(trained, tmp_path):
     out = run_score(
         trained,
@@ -233,6 +257,13 @@ def test_spark_engine_gives_the_same_scores_as_duckdb(trained, tmp_path):
         np.testing.assert_allclose(spark[column], duck[column], rtol=0, atol=1e-9, err_msg=column)
     for column in ("risk_band", "value_tier", "treatment_group", "reason_1", "reason_2"):
         assert (spark[column].astype(str) == duck[column].astype(str)).all(), column
+    # the week's alerts (critical points here: no earlier week) are the same on both engines
+    duck_alerts, spark_alerts = (
+        pd.read_parquet(next((tmp_path / engine).glob("as_of=*")) / "alerts.parquet")
+        for engine in ("duck", "spark")
+    )
+    assert len(duck_alerts) > 0 and set(duck_alerts["alert"]) == {"critical_point"}
+    pd.testing.assert_frame_equal(spark_alerts, duck_alerts, check_exact=False, atol=1e-9)
 
 
 def test_the_report_and_the_weekly_job_score_a_date_alike(trained, tmp_path):

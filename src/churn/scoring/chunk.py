@@ -14,8 +14,11 @@ from churn.columns import TREATMENT, VALUE_COLUMN
 from churn.evaluate import assign_risk_bands
 from churn.explain import Explanation, explain, reason_codes
 from churn.pipeline import model_inputs
+from churn.scoring.critical import critical_points
 from churn.scoring.model import Scorer
+from churn.scoring.playbook import next_actions
 from churn.scoring.policy import expected_net_value, in_holdout
+from churn.scoring.weekly import POINT_COLUMNS, POINTS
 from churn.value.clv import cost_to_serve, lifetime_value
 from churn.value.segments import value_segments
 
@@ -52,6 +55,10 @@ def output_schema(id_type: pa.DataType) -> pa.Schema:
             ("holdout", pa.bool_()),
             ("treatment_group", pa.string()),
             *reasons,
+            *[(c, pa.float64()) for c in POINT_COLUMNS],
+            ("critical_points", pa.string()),
+            ("next_action", pa.string()),
+            ("max_compensation", pa.float64()),
             ("model_name", pa.string()),
             ("model_version", pa.string()),
             ("run_id", pa.string()),
@@ -98,6 +105,11 @@ def score_chunk(
     min_points = opts.get("min_reason_points", 0.5)
     reasons = reasons_for(X, scorer, opts["with_reasons"], min_points, explanation)
     out = pd.concat([out, reasons], axis=1)
+    points = (cfg.get("alerts") or {}).get("critical_points") or []
+    out["critical_points"] = critical_points(chunk, [p for p in points if has_features(p, chunk)])
+    out["next_action"], out["max_compensation"] = next_actions(
+        out["reason_1_family"], out["value_tier"], cfg.get("playbook") or {}
+    )
     out["model_name"] = scorer.churn.name
     out["model_version"] = scorer.churn.version
     out["run_id"] = scorer.churn.run_id
@@ -146,7 +158,10 @@ def reasons_for(
         empty = np.full(len(X), None, dtype=object)
         columns = [f"reason_{k}{part}" for k in (1, 2, 3) for part in REASON_PARTS]
         return pd.DataFrame(
-            {c: np.full(len(X), np.nan) if c.endswith("_shap") else empty for c in columns},
+            {
+                c: np.full(len(X), np.nan) if c.endswith("_shap") else empty
+                for c in columns + list(POINT_COLUMNS)
+            },
             index=X.index,
         )
     explanation = explanation if explanation is not None else explain(scorer.churn.model, X)
@@ -154,4 +169,19 @@ def reasons_for(
     for k in (1, 2, 3):
         values = codes[f"reason_{k}_value"]
         codes[f"reason_{k}_value"] = values.astype(str).where(values.notna(), None)
-    return codes
+    return codes.join(family_points(explanation, scorer.features))
+
+
+def family_points(explanation: Explanation, catalog) -> pd.DataFrame:
+    """Risk points per actionable driver family: what week over week compares."""
+    family = {f["name"]: f["driver_family"] for f in catalog}
+    points = explanation.points
+    out = {}
+    for column in POINT_COLUMNS:
+        members = [c for c in points.columns if POINTS + family.get(c, "") == column]
+        out[column] = 100 * points[members].sum(axis=1) if members else np.nan
+    return pd.DataFrame(out, index=points.index)
+
+
+def has_features(point, chunk: pd.DataFrame) -> bool:
+    return all(c["feature"] in chunk for c in point["when"])

@@ -20,13 +20,16 @@ from churn.errors import ChurnError
 from churn.evaluate import with_economics
 from churn.pipeline import model_inputs
 from churn.scoring.chunk import output_schema, score_chunk
+from churn.scoring.critical import usable_points
 from churn.scoring.drift import DriftCounter
 from churn.scoring.inputs import check_columns, resolve_as_of, scoring_expression
 from churn.scoring.model import Scorer, load_scorer
+from churn.scoring.playbook import check_playbook
 from churn.scoring.policy import top_candidates
 from churn.scoring.publish import (
     publish_table,
     read_part,
+    write_alerts,
     write_call_list,
     write_part,
 )
@@ -58,6 +61,11 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
         raise ChurnError("score.chunk_rows must be at least 1")
     scorer = load_scorer(cfg)
     cfg = with_economics(cfg, scorer.inferred)
+    check_playbook(cfg.get("playbook") or {})
+    alerts = cfg.get("alerts") or {}
+    columns = [f["name"] for f in scorer.features]
+    usable = usable_points(alerts.get("critical_points") or [], columns)  # skipped ones named once
+    cfg = {**cfg, "alerts": {**alerts, "critical_points": usable}}
     scores_dir = Path(cfg["paths"]["scores_dir"])
     with FolderLock(scores_dir, "score"):
         for stale in stale_staging(scores_dir):
@@ -125,12 +133,14 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
     if summary["drift_blocked"]:
         return summary
     summary.update(write_call_list(staging, candidates, opts))
+    summary.update(write_alerts(staging, cfg, as_of))
     log.info(
-        "scored %s customers as of %s: %s to call, %s held out as control",
+        "scored %s customers as of %s: %s to call, %s held out as control; alerts %s",
         f"{summary['rows']:,}",
         as_of,
         f"{summary['calls']:,}",
         f"{summary['controls']:,}",
+        ", ".join(f"{k} {v:,}" for k, v in summary["alerts"].items()),
     )
     return summary
 

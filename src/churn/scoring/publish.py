@@ -17,10 +17,20 @@ import pyarrow.parquet as pq
 
 from churn.columns import TREATMENT
 from churn.scoring.policy import select_calls
-from churn.store import neutralise_cells, parts_of
+from churn.scoring.weekly import (
+    ALERT_COLUMNS,
+    NOW_COLUMNS,
+    POINT_COLUMNS,
+    PREVIOUS,
+    compare_weeks,
+    weekly_alerts,
+)
+from churn.store import neutralise_cells, parts_of, previous_partition
 
 log = logging.getLogger(__name__)
 CALL, CONTROL, NONE = TREATMENT
+ALERTS_FILE = "alerts.parquet"
+ALERT_KINDS = ("risk_jump", "band_up", "critical_point")
 
 CSV_COLUMNS = [
     "customer_id",
@@ -40,6 +50,8 @@ CSV_COLUMNS = [
     "reason_1",
     "reason_2",
     "reason_3",
+    "next_action",
+    "max_compensation",
     "model_name",
     "model_version",
     "run_id",
@@ -95,35 +107,86 @@ def write_call_list(staging: Path, candidates: list[pd.DataFrame], opts: Mapping
 
 
 def publish_table(con, staging: Path, as_of: dt.date) -> None:
-    """Replace the as_of slice of the warehouse `scores` table in one transaction."""
+    """Replace the as_of slice of the warehouse `scores` and `alerts` tables in one transaction."""
     if con.name != "duckdb":  # Spark's table is written by scoring.spark
         log.warning("scores table: DuckDB and Spark warehouses get one, not %s", con.name)
         return
     raw = con.con
-    # the path reaches DuckDB as a value of its relational API, never pasted into SQL text
-    incoming = raw.read_parquet(str(staging / "part-*.parquet"))
-    view = f"_incoming_scores_{uuid.uuid4().hex[:8]}"
-    raw.register(view, incoming)
+    # the paths reach DuckDB as values of its relational API, never pasted into SQL text
+    incoming = {
+        "scores": raw.read_parquet(str(staging / "part-*.parquet")),
+        "alerts": raw.read_parquet(str(staging / ALERTS_FILE)),
+    }
+    views = {table: f"_incoming_{table}_{uuid.uuid4().hex[:8]}" for table in incoming}
+    for table, relation in incoming.items():
+        raw.register(views[table], relation)
     try:
-        insert_scores(raw, view, as_of)
+        insert_slices(raw, views, as_of)
     finally:
-        raw.unregister(view)
+        for view in views.values():
+            raw.unregister(view)
 
 
-def insert_scores(raw, view: str, as_of: dt.date) -> None:
-    """Add new columns, replace the as_of slice, all in one transaction."""
-    raw.execute(f'CREATE TABLE IF NOT EXISTS scores AS SELECT * FROM "{view}" LIMIT 0')
-    have = {r[0] for r in raw.execute("DESCRIBE scores").fetchall()}
-    incoming = raw.execute(f'DESCRIBE SELECT * FROM "{view}"').fetchall()
+def insert_slices(raw, views: Mapping[str, str], as_of: dt.date) -> None:
+    """Per table: add new columns and replace the as_of slice, all in one transaction."""
+    for table, view in views.items():
+        raw.execute(f'CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM "{view}" LIMIT 0')
     raw.execute("BEGIN TRANSACTION")
     try:
-        for name, kind, *_ in incoming:
-            if name not in have:
-                quoted = name.replace('"', '""')
-                raw.execute(f'ALTER TABLE scores ADD COLUMN "{quoted}" {kind}')
-        raw.execute("DELETE FROM scores WHERE as_of = ?", [as_of])
-        raw.execute(f'INSERT INTO scores BY NAME SELECT * FROM "{view}"')
+        for table, view in views.items():
+            have = {r[0] for r in raw.execute(f"DESCRIBE {table}").fetchall()}
+            for name, kind, *_ in raw.execute(f'DESCRIBE SELECT * FROM "{view}"').fetchall():
+                if name not in have:
+                    quoted = name.replace('"', '""')
+                    raw.execute(f'ALTER TABLE {table} ADD COLUMN "{quoted}" {kind}')
+            raw.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+            raw.execute(f'INSERT INTO {table} BY NAME SELECT * FROM "{view}"')
         raw.execute("COMMIT")
     except Exception:
         raw.execute("ROLLBACK")
         raise
+
+
+def write_alerts(staging: Path, cfg: Mapping, as_of: dt.date) -> dict:
+    """This week's alerts against the previous partition of the scores folder: alerts.parquet
+    and alerts.csv in staging (spreadsheet-safe); returns the counts by kind."""
+    parts = [str(p) for p in parts_of(staging)]
+    schema = pq.ParquetFile(parts[0]).schema_arrow
+    now = pq.read_table(
+        parts, columns=[*NOW_COLUMNS, *POINT_COLUMNS], partitioning=None
+    ).to_pandas()
+    changes, since = None, None
+    previous = previous_partition(Path(cfg["paths"]["scores_dir"]), as_of)
+    if previous is not None:
+        since, folder = previous
+        before = read_previous(folder)
+        changes = compare_weeks(now, before, cfg["risk"]["labels"]) if before is not None else None
+    alerts = weekly_alerts(now, changes, since, cfg.get("alerts") or {})
+    fields = [
+        schema.field(c)
+        if c in schema.names
+        else pa.field(c, pa.float64() if c == "risk_change_pts" else pa.string())
+        for c in ALERT_COLUMNS
+    ]
+    table = pa.Table.from_pandas(alerts, schema=pa.schema(fields), preserve_index=False)
+    pq.write_table(table, staging / ALERTS_FILE)
+    pacsv.write_csv(neutralise_cells(table), staging / "alerts.csv")
+    counts = alerts["alert"].value_counts()
+    compared = int((changes["comparison"] == "compared").sum()) if changes is not None else 0
+    return {
+        "alerts": {kind: int(counts.get(kind, 0)) for kind in ALERT_KINDS},
+        "compared_with": str(since) if since else None,
+        "compared_customers": compared,
+    }
+
+
+def read_previous(folder: Path) -> pd.DataFrame | None:
+    """The columns week over week needs from a published partition (None if it lacks them)."""
+    parts = parts_of(folder)
+    if not parts:
+        return None
+    have = set(pq.ParquetFile(parts[0]).schema_arrow.names)
+    if not set(PREVIOUS) <= have:
+        return None
+    columns = [c for c in (*PREVIOUS, *POINT_COLUMNS) if c in have]
+    return pq.read_table([str(p) for p in parts], columns=columns, partitioning=None).to_pandas()

@@ -14,6 +14,7 @@ from churn.errors import ChurnError
 from churn.scoring.chunk import output_schema, score_chunk
 from churn.scoring.inputs import check_columns, scoring_expression
 from churn.scoring.model import Scorer
+from churn.scoring.publish import ALERTS_FILE
 from churn.store import numbered_part, parts_of
 
 
@@ -65,11 +66,14 @@ def score_on_spark(con, cfg: Mapping, scorer: Scorer, as_of: dt.date, staging: P
 
 
 def publish_spark_table(con, staging: Path, as_of: dt.date) -> None:
-    """Overwrite the as_of partition of the Spark `scores` table (dynamic partition overwrite)."""
+    """Overwrite the as_of partition of the Spark `scores` and `alerts` tables (dynamic
+    partition overwrite)."""
     spark = con._session
-    frame = spark.read.parquet(*[str(p) for p in parts_of(staging)])
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    if not spark.catalog.tableExists("scores"):
-        frame.write.partitionBy("as_of").saveAsTable("scores")
-    else:
-        frame.select(*spark.table("scores").columns).write.insertInto("scores", overwrite=True)
+    files = {"scores": [str(p) for p in parts_of(staging)], "alerts": [str(staging / ALERTS_FILE)]}
+    for table, paths in files.items():
+        frame = spark.read.parquet(*paths)
+        if not spark.catalog.tableExists(table):
+            frame.write.partitionBy("as_of").saveAsTable(table)
+        else:
+            frame.select(*spark.table(table).columns).write.insertInto(table, overwrite=True)

@@ -1,0 +1,54 @@
+"""Critical points in a relationship, declared in configs/alerts: conditions on the features at
+as_of (a complaint left open, a price rise, usage falling away). Pure."""
+
+from __future__ import annotations
+
+import logging
+import operator
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from churn.errors import ConfigError
+
+log = logging.getLogger(__name__)
+OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+OPS.update({"==": operator.eq, "!=": operator.ne})
+
+
+def usable_points(points: Sequence[Mapping], columns) -> list[Mapping]:
+    """The declared points whose features the data has; each other one is named once."""
+    usable = []
+    for point in points:
+        for key in ("name", "when"):
+            if not point.get(key):
+                raise ConfigError(f"alerts.critical_points: every point needs a {key}: {point}")
+        for condition in point["when"]:
+            if condition.get("op") not in OPS:
+                raise ConfigError(
+                    f"alerts.critical_points.{point['name']}: op {condition.get('op')!r} is not "
+                    f"one of {' '.join(OPS)}"
+                )
+        lacking = [c["feature"] for c in point["when"] if c["feature"] not in columns]
+        if lacking:
+            log.info(
+                "critical point %s skipped: the features lack %s", point["name"], ", ".join(lacking)
+            )
+            continue
+        usable.append(point)
+    return usable
+
+
+def critical_points(frame: pd.DataFrame, points: Sequence[Mapping]) -> np.ndarray:
+    """Per customer, the names of the points that fired, joined by '; ' (None when none did).
+    A missing feature value never fires a condition."""
+    fired = np.full(len(frame), "", dtype=object)
+    for point in points:
+        hit = np.ones(len(frame), dtype=bool)
+        for condition in point["when"]:
+            values = pd.to_numeric(frame[condition["feature"]], errors="coerce").to_numpy(float)
+            compare = OPS[condition["op"]]
+            hit &= ~np.isnan(values) & compare(values, float(condition["value"]))
+        fired[hit] = np.where(fired[hit] == "", point["name"], fired[hit] + "; " + point["name"])
+    return np.where(fired == "", None, fired)

@@ -1,0 +1,158 @@
+"""Week over week, critical points and recovery guidelines, on hand-made partitions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churn.cli import compose_config
+from churn.errors import ConfigError
+from churn.scoring.critical import critical_points, usable_points
+from churn.scoring.playbook import check_playbook, guideline, next_actions
+from churn.scoring.weekly import ALERT_COLUMNS, compare_weeks, weekly_alerts
+
+BANDS = ["low", "medium", "high"]
+LAST_WEEK = dt.date(2025, 11, 24)
+
+
+def week(rows) -> pd.DataFrame:
+    columns = ["customer_id", "churn_probability", "risk_band", "model_name", "feature_set_hash"]
+    frame = pd.DataFrame(rows, columns=[*columns, "points_complaints", "points_price"])
+    return frame.assign(
+        as_of=dt.date(2025, 12, 1),
+        value=100.0,
+        clv=30.0,
+        value_tier="Gold",
+        next_action="call",
+        max_compensation=10.0,
+        critical_points=None,
+    )
+
+
+@pytest.fixture
+def weeks():
+    before = week(
+        [
+            (1, 0.04, "low", "churn-churn", "h1", 1.0, 2.0),
+            (2, 0.30, "high", "churn-churn", "h1", 9.0, 0.0),
+            (4, 0.02, "low", "churn-churn", "h0", 0.0, 0.0),
+            (5, 0.02, "low", "other-churn", "h1", 0.0, 0.0),
+        ]
+    )
+    now = week(
+        [
+            (1, 0.19, "medium", "churn-churn", "h1", 10.0, 3.0),  # +15 pts, complaints +9
+            (2, 0.25, "high", "churn-churn", "h1", 9.0, 0.0),  # down 5
+            (3, 0.50, "high", "churn-churn", "h1", 20.0, 0.0),  # new to the base
+            (4, 0.40, "high", "churn-churn", "h1", 20.0, 0.0),  # last scored on other features
+            (5, 0.40, "high", "churn-churn", "h1", 20.0, 0.0),  # last scored by another model
+        ]
+    )
+    return now, before
+
+
+def test_risk_change_band_and_rising_driver_only_between_comparable_scores(weeks):
+    now, before = weeks
+    changes = compare_weeks(now, before, BANDS).set_index("customer_id")
+    assert changes["comparison"].to_dict() == {
+        1: "compared",
+        2: "compared",
+        3: "new",
+        4: "other_feature_set",
+        5: "other_model",
+    }
+    assert changes.loc[1, "risk_change_pts"] == pytest.approx(15.0)
+    assert changes.loc[2, "risk_change_pts"] == pytest.approx(-5.0)
+    assert changes.loc[[3, 4, 5], "risk_change_pts"].isna().all()
+    assert changes["band_up"].to_dict() == {1: True, 2: False, 3: False, 4: False, 5: False}
+    assert changes.loc[1, "rising_driver"] == "complaints"
+    assert changes.loc[1, "rising_pts"] == pytest.approx(9.0)
+    assert changes.loc[2, "rising_driver"] is None  # nothing rose
+
+
+def test_alerts_say_what_changed_since_last_week(weeks):
+    now, before = weeks
+    now.loc[now.customer_id == 2, "critical_points"] = "complaint_open_14d; usage_down_half"
+    points = compose_config("score")["alerts"]["critical_points"]
+    alerts = weekly_alerts(
+        now,
+        compare_weeks(now, before, BANDS),
+        LAST_WEEK,
+        {"risk_jump_points": 10, "critical_points": points},
+    )
+    said = {(r.customer_id, r.name): r.sentence for r in alerts.itertuples()}
+    assert said == {
+        (1, "band_up"): "moved from low to medium risk since 2025-11-24",
+        (1, "risk_jump"): "risk +15 pts since 2025-11-24 (complaints not followed up +9 pts)",
+        (2, "complaint_open_14d"): "a complaint has been open for more than 14 days",
+        (2, "usage_down_half"): "usage fell by more than half against the previous 90 days",
+    }
+    assert set(alerts["alert"]) == {"band_up", "risk_jump", "critical_point"}
+    assert (alerts["next_action"] == "call").all()
+    no_history = weekly_alerts(now.assign(critical_points=None), None, None, {})
+    assert no_history.empty and list(no_history) == ALERT_COLUMNS
+    assert no_history["as_of"].dtype == now["as_of"].dtype  # written with the scores' types
+
+
+def test_each_default_critical_point_fires_on_its_own_condition(caplog):
+    points = compose_config("score")["alerts"]["critical_points"]
+    frame = pd.DataFrame(
+        {
+            "complaints_unresolved": [1, 1, 0, 0, 0, np.nan],
+            "days_since_last_complaint": [20, 5, 20, 400, 400, 400],
+            "price_increase_90d": [0, 0, 0, 1, 0, 0],
+            "usage_change_90d_pct": [0, 0, 0, 0, -60, np.nan],
+        }
+    )
+    with caplog.at_level(logging.INFO):
+        usable = usable_points(points, frame.columns)
+    assert [p["name"] for p in usable] == [
+        "complaint_open_14d",
+        "price_increase_90d",
+        "usage_down_half",
+    ]
+    skipped = [r.getMessage() for r in caplog.records]
+    assert any("loyalty_points_expiring skipped" in m for m in skipped)
+    assert any("contract_ending_30d skipped" in m and "contract_days_left" in m for m in skipped)
+    fired = critical_points(frame, usable).tolist()
+    # an open complaint is only critical once it is older than 14 days; missing never fires
+    assert fired == [
+        "complaint_open_14d",
+        None,
+        None,
+        "price_increase_90d",
+        "usage_down_half",
+        None,
+    ]
+    both = critical_points(frame.assign(price_increase_90d=1), usable)
+    assert both[0] == "complaint_open_14d; price_increase_90d"
+
+
+def test_a_critical_point_with_an_unknown_operator_names_it():
+    with pytest.raises(ConfigError, match="complaint_open_14d: op '~'"):
+        usable_points([{"name": "complaint_open_14d", "when": [{"feature": "a", "op": "~"}]}], [])
+
+
+def test_playbook_looks_up_family_and_tier_then_the_familys_any_then_the_default():
+    playbook = compose_config("score")["playbook"]
+    check_playbook(playbook)
+    assert guideline(playbook, "complaints", "Platinum") == {
+        "action": "senior agent call, resolve within 48 h",
+        "max_compensation": 50,
+    }
+    assert guideline(playbook, "complaints", "Lead")["max_compensation"] == 10  # any
+    assert guideline(playbook, None, "Gold") == playbook["default"]
+    actions, money = next_actions(
+        ["complaints", "price", None, "complaints"],
+        ["Platinum", "Iron", "Gold", "Platinum"],
+        playbook,
+    )
+    assert money.tolist() == [50.0, 0.0, 0.0, 50.0]
+    assert actions[1] == "explain the price change and the cheaper plans"
+    with pytest.raises(ConfigError, match="playbook.actions.price.Gold.max_compensation"):
+        bad = {**playbook, "actions": {"price": {"Gold": {"action": "x", "max_compensation": -1}}}}
+        check_playbook(bad)
