@@ -90,8 +90,12 @@ def test_a_scores_folder_with_quotes_publishes_without_touching_other_tables(tmp
     pd.DataFrame({"customer_id": ["a"], "as_of": [as_of], "p": [np.float64(0.2)]}).to_parquet(
         staging / "part-0.parquet"
     )
+    pd.DataFrame({"customer_id": ["a", "a"], "as_of": [as_of] * 2, "alert": ["x", "y"]}).to_parquet(
+        staging / "alerts.parquet"
+    )
     raw = duckdb.connect(str(tmp_path / "w.duckdb"))
     raw.execute("CREATE TABLE customers AS SELECT 1 AS customer_id")
     publish_table(Con(raw), staging, as_of)
     assert raw.execute("SELECT count(*) FROM scores").fetchone() == (1,)
+    assert raw.execute("SELECT count(*) FROM alerts").fetchone() == (2,)
     assert raw.execute("SELECT count(*) FROM customers").fetchone() == (1,)
