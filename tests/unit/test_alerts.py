@@ -132,9 +132,18 @@ def test_each_default_critical_point_fires_on_its_own_condition(caplog):
     assert both[0] == "complaint_open_14d; price_increase_90d"
 
 
-def test_a_critical_point_with_an_unknown_operator_names_it():
-    with pytest.raises(ConfigError, match="complaint_open_14d: op '~'"):
-        usable_points([{"name": "complaint_open_14d", "when": [{"feature": "a", "op": "~"}]}], [])
+@pytest.mark.parametrize(
+    ("condition", "message"),
+    [
+        ({"feature": "a", "op": "~", "value": 1}, "op '~' is not one of"),
+        ({"feature": "a", "op": ">", "value": "lots"}, "value 'lots' is not a number"),
+        ({"op": ">", "value": 1}, "every condition needs a feature"),
+        ("a > 1", "every condition needs a feature"),
+    ],
+)
+def test_a_malformed_critical_point_names_it_and_what_is_wrong(condition, message):
+    with pytest.raises(ConfigError, match=f"complaint_open_14d: {message}"):
+        usable_points([{"name": "complaint_open_14d", "when": [condition]}], ["a"])
 
 
 def test_playbook_looks_up_family_and_tier_then_the_familys_any_then_the_default():
@@ -153,6 +162,10 @@ def test_playbook_looks_up_family_and_tier_then_the_familys_any_then_the_default
     )
     assert money.tolist() == [50.0, 0.0, 0.0, 50.0]
     assert actions[1] == "explain the price change and the cheaper plans"
-    with pytest.raises(ConfigError, match="playbook.actions.price.Gold.max_compensation"):
-        bad = {**playbook, "actions": {"price": {"Gold": {"action": "x", "max_compensation": -1}}}}
-        check_playbook(bad)
+    for money in (-1, "fifty", None):
+        bad = {
+            **playbook,
+            "actions": {"price": {"Gold": {"action": "x", "max_compensation": money}}},
+        }
+        with pytest.raises(ConfigError, match="playbook.actions.price.Gold.max_compensation"):
+            check_playbook(bad)

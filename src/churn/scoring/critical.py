@@ -25,11 +25,7 @@ def usable_points(points: Sequence[Mapping], columns) -> list[Mapping]:
             if not point.get(key):
                 raise ConfigError(f"alerts.critical_points: every point needs a {key}: {point}")
         for condition in point["when"]:
-            if condition.get("op") not in OPS:
-                raise ConfigError(
-                    f"alerts.critical_points.{point['name']}: op {condition.get('op')!r} is not "
-                    f"one of {' '.join(OPS)}"
-                )
+            check_condition(point["name"], condition)
         lacking = [c["feature"] for c in point["when"] if c["feature"] not in columns]
         if lacking:
             log.info(
@@ -38,6 +34,19 @@ def usable_points(points: Sequence[Mapping], columns) -> list[Mapping]:
             continue
         usable.append(point)
     return usable
+
+
+def check_condition(name: str, condition) -> None:
+    """A condition names a feature, one of the operators and a number."""
+    where = f"alerts.critical_points.{name}"
+    if not isinstance(condition, Mapping) or not isinstance(condition.get("feature"), str):
+        raise ConfigError(f"{where}: every condition needs a feature, e.g. {{feature: x, ...}}")
+    if condition.get("op") not in OPS:
+        raise ConfigError(f"{where}: op {condition.get('op')!r} is not one of {' '.join(OPS)}")
+    try:
+        float(condition.get("value"))
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: value {condition.get('value')!r} is not a number") from None
 
 
 def critical_points(frame: pd.DataFrame, points: Sequence[Mapping]) -> np.ndarray:

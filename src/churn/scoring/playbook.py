@@ -19,8 +19,12 @@ def check_playbook(playbook: Mapping) -> None:
     for key, entry in entries:
         if not isinstance(entry, Mapping) or not entry.get("action"):
             raise ConfigError(f"playbook.{key} needs an action")
-        if float(entry.get("max_compensation", 0)) < 0:
-            raise ConfigError(f"playbook.{key}.max_compensation must not be negative")
+        try:
+            money = float(entry.get("max_compensation", 0))
+        except (TypeError, ValueError):
+            money = float("nan")
+        if not money >= 0:  # NaN too
+            raise ConfigError(f"playbook.{key}.max_compensation must be a number, 0 or more")
 
 
 def guideline(playbook: Mapping, family: str | None, tier: str | None) -> Mapping:
