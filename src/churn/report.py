@@ -209,8 +209,8 @@ SEGMENT_WORDS = {
 
 
 def value_view(frame: pd.DataFrame, backtest: Mapping) -> dict[str, Any]:
-    """Value segments (customers, CLV, expected loss, at-risk share) and the value backtest's
-    headline; `clv` is False for a model trained before CLV."""
+    """Value segments (customers, CLV, expected loss) and the value backtest's headline; `clv`
+    is False for a model trained before CLV."""
     if frame["clv"].isna().all():
         return {"clv": False}
     grouped = frame.groupby("value_segment")

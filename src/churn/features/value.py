@@ -53,11 +53,18 @@ def build(ctx: Context) -> ibis.Table:
 
 
 def accrued_fees(ctx: Context) -> ibis.Table:
+    """Fees over the year before the cutoff, of subscriptions started before it."""
     start = ctx.cutoff - dt.timedelta(days=YEAR)
-    subs = ctx.before("subscriptions", "start_date")
-    end = ibis.ifelse(subs.end_date.notnull() & (subs.end_date < ctx.date), subs.end_date, ctx.date)
+    return fees_between(ctx.before("subscriptions", "start_date"), start, ctx.cutoff)
+
+
+def fees_between(subs: ibis.Table, start: dt.date, end: dt.date) -> ibis.Table:
+    """`_fees`: each subscription's monthly fee accrued over its days inside [start, end)."""
+    stop = ibis.ifelse(
+        subs.end_date.notnull() & (subs.end_date < ibis.date(end)), subs.end_date, ibis.date(end)
+    )
     first = ibis.greatest(subs.start_date, ibis.date(start))
-    days = (epoch_s(end) - epoch_s(first)) / DAY_S
+    days = (epoch_s(stop) - epoch_s(first)) / DAY_S
     return subs.group_by("customer_id").agg(
         _fees=from_money_units(
             in_money_units(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum()
@@ -71,19 +78,7 @@ def revenue_between(tables, start: dt.date, end: dt.date) -> ibis.Table:
     parts = []
     if "subscriptions" in tables:
         subs = tables["subscriptions"]
-        subs = subs.filter(subs.start_date < ibis.date(end))
-        stop = ibis.ifelse(
-            subs.end_date.notnull() & (subs.end_date < ibis.date(end)),
-            subs.end_date,
-            ibis.date(end),
-        )
-        first = ibis.greatest(subs.start_date, ibis.date(start))
-        days = ibis.greatest((epoch_s(stop) - epoch_s(first)) / DAY_S, 0.0)
-        parts.append(
-            subs.group_by("customer_id").agg(
-                _fees=from_money_units(in_money_units(subs.monthly_fee * days * 12.0 / YEAR).sum())
-            )
-        )
+        parts.append(fees_between(subs.filter(subs.start_date < ibis.date(end)), start, end))
     if "transactions" in tables:
         tx = tables["transactions"]
         lo = ibis.timestamp(dt.datetime.combine(start, dt.time()))

@@ -106,7 +106,7 @@ def score_chunk(
     reasons = reasons_for(X, scorer, opts["with_reasons"], min_points, explanation)
     out = pd.concat([out, reasons], axis=1)
     points = (cfg.get("alerts") or {}).get("critical_points") or []
-    out["critical_points"] = critical_points(chunk, [p for p in points if has_features(p, chunk)])
+    out["critical_points"] = critical_points(chunk, points)  # the job kept the usable ones
     out["next_action"], out["max_compensation"] = next_actions(
         out["reason_1_family"], out["value_tier"], cfg.get("playbook") or {}
     )
@@ -181,7 +181,3 @@ def family_points(explanation: Explanation, catalog) -> pd.DataFrame:
         members = [c for c in points.columns if POINTS + family.get(c, "") == column]
         out[column] = 100 * points[members].sum(axis=1) if members else np.nan
     return pd.DataFrame(out, index=points.index)
-
-
-def has_features(point, chunk: pd.DataFrame) -> bool:
-    return all(c["feature"] in chunk for c in point["when"])

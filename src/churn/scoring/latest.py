@@ -18,19 +18,14 @@ from churn.features.value import ValueTiers
 from churn.pipeline import model_inputs
 from churn.scoring.chunk import score_chunk
 from churn.scoring.model import Scorer, stored_clv
+from churn.scoring.publish import CSV_COLUMNS
 from churn.store import catalog_path, features_folder, read_catalog
 from churn.tracking import RegisteredModel, run_artifacts
 
+# the scores' own columns from the probability to the expected loss, as the report reads them
 FRAME_COLUMNS = [
     "customer_id",
-    "churn_probability",
-    "risk_band",
-    "value",
-    "clv",
-    "net_value",
-    "value_tier",
-    "value_segment",
-    "expected_loss",
+    *CSV_COLUMNS[CSV_COLUMNS.index("churn_probability") : CSV_COLUMNS.index("expected_loss") + 1],
 ]
 
 
@@ -38,7 +33,7 @@ FRAME_COLUMNS = [
 class Scored:
     """The latest cutoff's customers with risk, value, explanation and reasons."""
 
-    frame: pd.DataFrame  # customer_id, probability, risk_band, value, value_tier, expected_loss
+    frame: pd.DataFrame  # FRAME_COLUMNS, churn_probability named probability
     X: pd.DataFrame
     explanation: Explanation
     reasons: pd.DataFrame

@@ -19,6 +19,7 @@ from churn.columns import TREATMENT
 from churn.scoring.policy import select_calls
 from churn.scoring.weekly import (
     ALERT_COLUMNS,
+    ALERT_KINDS,
     NOW_COLUMNS,
     POINT_COLUMNS,
     PREVIOUS,
@@ -30,7 +31,6 @@ from churn.store import neutralise_cells, parts_of, previous_partition
 log = logging.getLogger(__name__)
 CALL, CONTROL, NONE = TREATMENT
 ALERTS_FILE = "alerts.parquet"
-ALERT_KINDS = ("risk_jump", "band_up", "critical_point")
 
 CSV_COLUMNS = [
     "customer_id",

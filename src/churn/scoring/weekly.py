@@ -14,6 +14,7 @@ from churn.drivers import DRIVER_FAMILIES, NOT_ACTIONABLE
 POINTS = "points_"  # per driver family: risk points in this week's explanation
 FAMILIES = tuple(f for f in DRIVER_FAMILIES if f not in NOT_ACTIONABLE)
 POINT_COLUMNS = tuple(f"{POINTS}{f}" for f in FAMILIES)
+ALERT_KINDS = RISK_JUMP, BAND_UP, CRITICAL_POINT = ("risk_jump", "band_up", "critical_point")
 COMPARED, NEW, OTHER_FEATURES, OTHER_MODEL = "compared", "new", "other_feature_set", "other_model"
 PREVIOUS = ["customer_id", "churn_probability", "risk_band", "model_name", "feature_set_hash"]
 ALERT_COLUMNS = [
@@ -112,14 +113,14 @@ def weekly_alerts(
     if changes is not None and len(changes):
         merged = now.merge(changes, on="customer_id", how="left")
         jump = merged["risk_change_pts"] >= float(opts.get("risk_jump_points", 10))
-        frames.append(with_sentence(merged[jump], "risk_jump", jump_sentences(merged[jump], since)))
+        frames.append(with_sentence(merged[jump], RISK_JUMP, jump_sentences(merged[jump], since)))
         up = merged["band_up"].fillna(False).astype(bool)
         band = merged[up]
         said = [
             f"moved from {b} to {a} risk since {since}"
             for a, b in zip(band["risk_band"], band["risk_band_prev"], strict=True)
         ]
-        frames.append(with_sentence(band, "band_up", said))
+        frames.append(with_sentence(band, BAND_UP, said))
     frames.append(
         critical_alerts(now, opts.get("critical_points") or []).assign(risk_change_pts=np.nan)
     )
@@ -157,4 +158,4 @@ def critical_alerts(now: pd.DataFrame, points: Sequence[Mapping]) -> pd.DataFram
     names = fired["critical_points"].str.split("; ")
     rows = fired.loc[fired.index.repeat(names.str.len())]
     flat = [n for group in names for n in group]
-    return with_sentence(rows, "critical_point", [said.get(n, n) for n in flat], flat)
+    return with_sentence(rows, CRITICAL_POINT, [said.get(n, n) for n in flat], flat)
