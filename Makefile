@@ -17,9 +17,9 @@ TRAIN_OVERRIDES := $(DATA_OVERRIDES) $(if $(target),target=$(target)) $(if $(mod
 # The demo world lives in data/; any other data config in data/<name>/, so datasets never mix.
 DATA_DIR ?= $(if $(filter-out synthetic,$(data)),data/$(data),data)
 OUT_SUFFIX := $(if $(filter-out synthetic,$(data)),/$(data))
-OUT_PATHS = paths.data_dir=$(DATA_DIR) paths.reports_dir=reports$(OUT_SUFFIX) paths.scores_dir=scores$(OUT_SUFFIX)
+OUT_PATHS = paths.data_dir=$(DATA_DIR) paths.reports_dir=reports$(OUT_SUFFIX) paths.scores_dir=scores$(OUT_SUFFIX) paths.outcomes_dir=outcomes$(OUT_SUFFIX)
 
-.PHONY: help setup setup-dev data validate features train score report bench test test-fast lint mlflow-ui clean
+.PHONY: help setup setup-dev data validate features train score outcomes report bench test test-fast lint mlflow-ui clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -63,6 +63,9 @@ train: features ## the main job: data, validate, features, train and register, r
 score: setup ## score the whole base with the champion: scores/as_of=YYYY-MM-DD/, call list, drift
 	$(CHURN) score $(OUT_PATHS) $(DATA_OVERRIDES) $(ARGS)
 
+outcomes: setup ## did the calls work? lists whose label window closed: outcomes/as_of=YYYY-MM-DD/
+	$(CHURN) outcomes $(OUT_PATHS) $(DATA_OVERRIDES) $(ARGS)
+
 report: setup ## the retention report for the champion: reports/retention_report.html
 	$(CHURN) report $(OUT_PATHS) $(DATA_OVERRIDES) $(ARGS)
 
@@ -83,5 +86,5 @@ mlflow-ui: setup ## the MLflow UI on http://127.0.0.1:5000
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --default-artifact-root mlruns --host 127.0.0.1 --port 5000
 
 clean: ## remove generated data, runs, reports, scores and caches (keeps .venv)
-	rm -rf $(DATA_DIR) reports scores mlruns mlflow.db outputs spark-warehouse metastore_db derby.log .pytest_cache
+	rm -rf $(DATA_DIR) reports scores outcomes mlruns mlflow.db outputs spark-warehouse metastore_db derby.log .pytest_cache
 	find . -name __pycache__ -type d -prune -not -path './$(VENV)/*' -exec rm -rf {} +

@@ -70,6 +70,11 @@ COMMANDS: dict[str, Command] = {
         "backtest out of time, fit and calibrate, log to MLflow and register the model",
         "train",
     ),
+    "uplift": Command(
+        "churn.uplift.job:run_uplift",
+        "fit the retention response model on past randomized calls, Qini-check it, register it",
+        "uplift",
+    ),
     "report": Command(
         "churn.report:run_report",
         "the retention report: who is at risk, why, who to call (reports/retention_report.html)",
@@ -79,6 +84,11 @@ COMMANDS: dict[str, Command] = {
         "churn.scoring.job:run_score",
         "score the whole base: risk, value, reasons, a call list with a control group",
         "score",
+    ),
+    "outcomes": Command(
+        "churn.outcomes.job:run_outcomes",
+        "did the calls work? each published list whose label window closed: call vs control",
+        "outcomes",
     ),
 }
 
@@ -116,8 +126,8 @@ def lock_outputs(name: str, cfg: DictConfig) -> Iterator[None]:
 
 def run_task(name: str, args: list[str]) -> None:
     """Hand the overrides to Hydra; turn a user error into a message and exit status 2."""
-    from churn.config import register_configs
     from churn.data_config import name_data
+    from churn.schemas import register_configs
 
     register_configs()
     task = load_task(name)
@@ -145,8 +155,8 @@ def compose_config(config_name: str, *overrides: str) -> dict:
     for notebooks, benchmarks and tests that call the pure functions directly."""
     from hydra import compose, initialize_config_dir
 
-    from churn.config import register_configs
     from churn.data_config import name_data
+    from churn.schemas import register_configs
 
     register_configs()
     with initialize_config_dir(config_dir=str(find_config_dir()), version_base="1.3"):

@@ -1,6 +1,6 @@
-"""Structured-config schemas for our own config groups.
+"""Structured-config schemas for our own config groups (each command's whole config, built
+from these, is in `churn.schemas`).
 
-Registered in Hydra's ConfigStore so a typo in a key fails at start-up and names the key.
 No paths are resolved and nothing is created here.
 """
 
@@ -9,10 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
-
-from churn.value.config import ValueConfig
 
 
 @dataclass
@@ -20,6 +17,7 @@ class PathsConfig:
     data_dir: str = "data"
     reports_dir: str = "reports"
     scores_dir: str = "scores"
+    outcomes_dir: str = "outcomes"
     models_dir: str = "models"
     log_dir: str = "${.data_dir}/logs"
     mlflow_uri: str = "sqlite:///mlflow.db"
@@ -78,45 +76,6 @@ class ValidateOptions:
 
 
 @dataclass
-class HazardConfig:
-    """Planted monthly churn drivers (log-odds per unit); ground_truth.json records them."""
-
-    base_logit: float = -4.1
-    unresolved_complaints: float = 1.0
-    repeat_complaints: float = 0.45
-    usage_decline: float = 1.5
-    phone_only: float = 1.1
-    single_channel: float = 0.3
-    price_increase: float = 0.9
-    early_life: float = 0.8
-    products: float = -0.45
-    loyalty_member: float = -0.6
-    loyalty_redemption: float = -0.4
-    referrals: float = -0.4
-    move_monthly: float = 0.004
-
-
-@dataclass
-class SimulateConfig:
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    n_customers: int = 20_000
-    start: str = "2023-01-01"
-    end: str = "2025-12-31"
-    seed: int = 42
-    existing_fraction: float = 0.5
-    hazard: HazardConfig = field(default_factory=HazardConfig)
-
-
-@dataclass
-class ValidateConfig:
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
-    data: DataConfig = MISSING
-    validate: ValidateOptions = field(default_factory=ValidateOptions)
-    force: bool = False  # rebuild even when the inputs did not change
-
-
-@dataclass
 class FeaturesOptions:
     families: list[str] = field(default_factory=list)  # empty: every family whose tables exist
     windows: list[int] = field(default_factory=lambda: [30, 90, 180, 365])
@@ -141,17 +100,6 @@ class CutoffsOptions:
     end: str = "2025-12-01"
     spine: str = "subscription"  # subscription | activity
     lookback_days: int = 90
-
-
-@dataclass
-class FeaturesJobConfig:
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
-    data: DataConfig = MISSING
-    features: FeaturesOptions = field(default_factory=FeaturesOptions)
-    labels: LabelsOptions = field(default_factory=LabelsOptions)
-    cutoffs: CutoffsOptions = field(default_factory=CutoffsOptions)
-    force: bool = False  # rebuild even when the inputs did not change
 
 
 @dataclass
@@ -198,21 +146,6 @@ class SearchOptions:
 
 
 @dataclass
-class TrainConfig:
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    data: DataConfig = MISSING
-    labels: LabelsOptions = field(default_factory=LabelsOptions)
-    target: TargetOptions = field(default_factory=TargetOptions)
-    model: Any = MISSING  # {preprocess, estimator: {_target_: ...}}
-    split: SplitOptions = field(default_factory=SplitOptions)
-    costs: CostsOptions = field(default_factory=CostsOptions)
-    value: ValueConfig = field(default_factory=ValueConfig)
-    mlflow: MlflowOptions = field(default_factory=MlflowOptions)
-    hparams_search: SearchOptions = field(default_factory=SearchOptions)
-    seed: int = 42
-
-
-@dataclass
 class RiskOptions:
     """Risk bands: a band starts at its edge, so edges has one entry fewer than labels."""
 
@@ -235,20 +168,6 @@ class ReportOptions:
 
 
 @dataclass
-class ReportConfig:
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    data: DataConfig = MISSING
-    target: TargetOptions = field(default_factory=TargetOptions)
-    labels: LabelsOptions = field(default_factory=LabelsOptions)
-    mlflow: MlflowOptions = field(default_factory=MlflowOptions)
-    risk: RiskOptions = field(default_factory=RiskOptions)
-    costs: CostsOptions = field(default_factory=CostsOptions)
-    value: ValueConfig = field(default_factory=ValueConfig)
-    playbook: dict[str, Any] = field(default_factory=dict)  # configs/playbook
-    report: ReportOptions = field(default_factory=ReportOptions)
-
-
-@dataclass
 class ScoreOptions:
     model_uri: str = "models:/${mlflow.model_prefix}-churn@champion"
     propensity: list[str] = field(default_factory=lambda: ["cross_sell", "upsell"])
@@ -263,34 +182,3 @@ class ScoreOptions:
     psi_threshold: float = 0.25
     fail_on_drift: bool = False
     publish_table: bool = True
-
-
-@dataclass
-class ScoreConfig:
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    warehouse: WarehouseConfig = field(default_factory=WarehouseConfig)
-    data: DataConfig = MISSING
-    features: FeaturesOptions = field(default_factory=FeaturesOptions)
-    labels: LabelsOptions = field(default_factory=LabelsOptions)
-    cutoffs: CutoffsOptions = field(default_factory=CutoffsOptions)
-    target: TargetOptions = field(default_factory=TargetOptions)
-    mlflow: MlflowOptions = field(default_factory=MlflowOptions)
-    risk: RiskOptions = field(default_factory=RiskOptions)
-    costs: CostsOptions = field(default_factory=CostsOptions)
-    value: ValueConfig = field(default_factory=ValueConfig)
-    playbook: dict[str, Any] = field(default_factory=dict)  # configs/playbook
-    alerts: dict[str, Any] = field(default_factory=dict)  # configs/alerts
-    score: ScoreOptions = field(default_factory=ScoreOptions)
-
-
-def register_configs() -> None:
-    """Store the schemas so YAML files can name them in their defaults list."""
-    cs = ConfigStore.instance()
-    cs.store(name="simulate_schema", node=SimulateConfig)
-    cs.store(name="validate_schema", node=ValidateConfig)
-    cs.store(name="features_schema", node=FeaturesJobConfig)
-    cs.store(name="train_schema", node=TrainConfig)
-    cs.store(name="report_schema", node=ReportConfig)
-    cs.store(name="score_schema", node=ScoreConfig)
-    cs.store(group="paths", name="paths_schema", node=PathsConfig)
-    cs.store(group="data", name="data_schema", node=DataConfig)

@@ -155,3 +155,69 @@ def plot_value_deciles(deciles: Sequence[Mapping[str, float]], cutoff: str):
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
+
+
+def plot_outcome_arms(arms: Sequence[Mapping], effect: Mapping):
+    """Realized churn of called, control and everyone else; the whisker on the called bar is
+    the 95% interval of what the call changed (control rate minus the interval)."""
+    shown = [a for a in arms if a["customers"]]
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    names = [a["treatment_group"] for a in shown]
+    rates = [100 * a["churn_rate"] for a in shown]
+    colors = {"call": "#27ae60", "control": "#c0392b", "none": "#7f8c8d"}
+    ax.bar(names, rates, color=[colors.get(n, "#7f8c8d") for n in names])
+    if effect.get("measured") and "call" in names and "control" in names:
+        control = next(a for a in shown if a["treatment_group"] == "control")["churn_rate"]
+        low, high = effect["churn_reduction_ci"]
+        at = names.index("call")
+        ax.errorbar(
+            [at],
+            [100 * (control - effect["churn_reduction"])],
+            yerr=[
+                [100 * (high - effect["churn_reduction"])],
+                [100 * (effect["churn_reduction"] - low)],
+            ],
+            color="black",
+            capsize=6,
+        )
+    ax.set_ylabel("realized churn (%)")
+    ax.set_title("churn in the label window, by treatment group")
+    fig.tight_layout()
+    return fig
+
+
+def plot_production_calibration(calibration: Sequence[Mapping]):
+    """Predicted against realized churn per risk band, customers nobody called."""
+    fig, ax = plt.subplots(figsize=(4.5, 3.2))
+    x = np.arange(len(calibration))
+    ax.bar(
+        x - 0.2,
+        [100 * c["predicted"] for c in calibration],
+        0.4,
+        label="predicted",
+        color="#f39c12",
+    )
+    ax.bar(
+        x + 0.2, [100 * c["realized"] for c in calibration], 0.4, label="realized", color="#2c7fb8"
+    )
+    ax.set_xticks(x, [c["risk_band"] for c in calibration])
+    ax.set_ylabel("churn (%)")
+    ax.set_title("risk bands in production")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def plot_qini(curves: Mapping):
+    """Churners saved per customer as more of the test is called, by each ranking."""
+    fig, ax = plt.subplots(figsize=(5, 3.4))
+    styles = {"uplift": ("#27ae60", "-"), "risk": ("#c0392b", "--"), "random": ("#7f8c8d", ":")}
+    for name, (share, saved) in curves.items():
+        color, line = styles.get(name, ("#2c7fb8", "-"))
+        ax.plot(share, 100 * saved, color=color, linestyle=line, label=f"by {name}")
+    ax.set_xlabel("share of tested customers called, best first")
+    ax.set_ylabel("churners saved per 100 tested")
+    ax.set_title("Qini curves, out of time")
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig

@@ -24,6 +24,7 @@ from churn.explain import (
 )
 from churn.fingerprint import fingerprint
 from churn.report_changes import changes_view
+from churn.report_outcomes import outcomes_view
 from churn.report_words import data_checks, quality_words, top_driver_readings
 from churn.scoring.latest import Scored, score_latest
 from churn.store import features_folder, read_catalog, write_text_atomically
@@ -176,6 +177,7 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
         "drivers": drivers,
         "call_list": call_list(scored, opts["call_list_rows"]),
         "changes": changes_view(Path(cfg["paths"]["scores_dir"]), cfg.get("playbook") or {}),
+        "outcomes": outcomes_view(Path(cfg["paths"]["outcomes_dir"])),
         "quality": quality_words(run.data.metrics, snapshot, cfg["costs"]),
         "snapshot": snapshot,
         "label_meaning": inferred.get("label_meaning", "churned"),

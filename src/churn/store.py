@@ -8,7 +8,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FOLDER_KEYS = ("data_dir", "reports_dir", "scores_dir", "models_dir", "log_dir", "mlflow_artifacts")
+FOLDER_KEYS = (
+    "data_dir",
+    "reports_dir",
+    "scores_dir",
+    "outcomes_dir",
+    "models_dir",
+    "log_dir",
+    "mlflow_artifacts",
+)
 INFERRED_SPEC = "inferred.yaml"
 VALIDATION_REPORT = "validation_report.json"
 
@@ -213,17 +221,8 @@ def scores_partition(scores_dir: Path, as_of) -> Path:
 
 def previous_partition(scores_dir: Path, as_of) -> tuple[Any, Path] | None:
     """The latest published partition dated before as_of, with its date (None when none is)."""
-    import datetime as dt
-
-    dated = []
-    for folder in Path(scores_dir).glob("as_of=*"):
-        try:
-            day = dt.date.fromisoformat(folder.name.removeprefix("as_of="))
-        except ValueError:
-            continue
-        if day < as_of and folder.is_dir():
-            dated.append((day, folder))
-    return max(dated) if dated else None
+    earlier = [(day, folder) for day, folder in scores_partitions(scores_dir) if day < as_of]
+    return earlier[-1] if earlier else None
 
 
 def scores_staging(scores_dir: Path, as_of) -> Path:
@@ -239,3 +238,31 @@ def stale_staging(scores_dir: Path) -> list[Path]:
 
 def drift_report(scores_dir: Path, as_of) -> Path:
     return Path(scores_dir) / "drift" / f"as_of={as_of.isoformat()}.json"
+
+
+def scores_partitions(scores_dir: Path) -> list[tuple[Any, Path]]:
+    """Every published partition with its date, oldest first (staging folders are hidden)."""
+    import datetime as dt
+
+    dated = []
+    for folder in Path(scores_dir).glob("as_of=*"):
+        try:
+            day = dt.date.fromisoformat(folder.name.removeprefix("as_of="))
+        except ValueError:
+            continue
+        if folder.is_dir():
+            dated.append((day, folder))
+    return sorted(dated)
+
+
+OUTCOMES_FILE = "outcomes.json"
+
+
+def outcomes_file(outcomes_dir: Path, as_of) -> Path:
+    return Path(outcomes_dir) / f"as_of={as_of.isoformat()}" / OUTCOMES_FILE
+
+
+def latest_outcomes(outcomes_dir: Path) -> Path | None:
+    """The outcomes of the latest list measured so far (None before the first)."""
+    found = sorted(Path(outcomes_dir).glob(f"as_of=*/{OUTCOMES_FILE}"))
+    return found[-1] if found else None

@@ -20,6 +20,11 @@ TRUSTED_TYPES = [
     "sklearn.frozen._frozen.FrozenEstimator",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
+    # the retention response model (churn.uplift): econml's meta-learners around boosters
+    "churn.uplift.model.RetentionUplift",
+    "econml.metalearners._metalearners.TLearner",
+    "econml.metalearners._metalearners.XLearner",
+    "xgboost.sklearn.XGBRegressor",
 ]
 
 

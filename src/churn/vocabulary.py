@@ -14,5 +14,6 @@ INTERACTION_KINDS = ("login", "visit", "service_call", "email_open")
 COMPLAINT_CATEGORIES = ("billing", "network", "service", "product", "delivery")
 OFFER_TYPES = ("cross_sell", "upsell", "retention", "loyalty")
 CAMPAIGN_CHANNELS = ("email", "sms", "phone", "app", "mail")
+TEST_ARMS = ("call", "control")  # campaigns.treatment_group: who was called, who held out
 POINT_KINDS = ("earn", "redeem")
 CHANGE_REASONS = ("new", "upgrade", "price_change")

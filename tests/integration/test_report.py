@@ -22,6 +22,7 @@ SECTIONS = [
     "drivers",
     "call-list",
     "changes",
+    "outcomes",
     "quality",
     "lineage",
 ]
@@ -47,11 +48,22 @@ def reported(small_trained_world, tmp_path_factory):
             f"score.as_of={as_of}",
         )
         assert out.returncode == 0, out.stderr
+    out = churn(  # both lists' label windows have closed by the data's last day
+        "outcomes",
+        f"paths.data_dir={world['data']}",
+        f"paths.scores_dir={scores}",
+        f"paths.outcomes_dir={folder / 'outcomes'}",
+        f"mlflow.tracking_uri={world['uri']}",
+        f"warehouse.path={scores}/warehouse.duckdb",
+        "outcomes.log_to_mlflow=false",  # the shared world's run stays as trained
+    )
+    assert out.returncode == 0, out.stderr
     out = churn(
         "report",
         f"paths.data_dir={world['data']}",
         f"paths.reports_dir={reports}",
         f"paths.scores_dir={scores}",
+        f"paths.outcomes_dir={folder / 'outcomes'}",
         f"mlflow.tracking_uri={world['uri']}",
         "report.call_list_rows=10",
     )
@@ -125,11 +137,14 @@ def test_report_renders_in_headless_chromium(reported):
         segments = page.locator("#value-segments tr").all_inner_texts()
         jumps = page.locator("#risk-jumps tr").all_inner_texts()
         playbook = page.locator("#playbook tr").all_inner_texts()
+        arms = page.locator("#outcome-arms tr").all_inner_texts()
+        headline = page.locator("#outcome-headline").inner_text()
+        outcome_plot = page.locator("#outcome-plot-arms").bounding_box()
         value_plot = page.locator("#value-plot").bounding_box()
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "retention_report.png"), full_page=True)
         browser.close()
-    assert len(images) >= 9
+    assert len(images) >= 11
     assert all(ok for _, ok in images), [alt for alt, ok in images if not ok]
     assert errors == []
     # value segments by CLV, and predicted against realized value, are drawn on the page
@@ -138,6 +153,11 @@ def test_report_renders_in_headless_chromium(reported):
     # what changed this week: the biggest risk jumps with their reason, and the playbook
     assert len(jumps) >= 2 and "since 2025-05-01" in jumps[1]
     assert any("senior agent call, resolve within 48 h" in row for row in playbook)
+    # did last month's calls work: the groups of the latest measured list, with the pictures
+    assert [row.split("\t")[0] for row in arms] == ["group", "call", "control", "none"]
+    assert "held out" in headline and "2025-06-01" in path.read_text()
+    assert outcome_plot is not None and outcome_plot["height"] > 50
+    assert any(alt == "outcomes: arms" for alt, _ in images)
 
 
 def test_drivers_notebook_runs_against_the_champion(reported, small_trained_world, monkeypatch):

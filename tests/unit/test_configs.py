@@ -9,7 +9,7 @@ from hydra import compose, initialize_config_dir
 from hydra.errors import ConfigCompositionException
 
 from churn.cli import COMMANDS, find_config_dir
-from churn.config import register_configs
+from churn.schemas import register_configs
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -144,3 +144,75 @@ def test_choose_nth_true_only_picks_true_columns():
 )
 def test_tables_carry_the_documented_columns(tiny_world, table, columns):
     assert set(columns) <= set(read(tiny_world, table).columns)
+
+
+def test_retention_calls_change_the_hazard_by_the_planted_effect_of_each_group(tmp_path):
+    """Called customers live under the called hazard, held-out and unpicked ones under the
+    untreated one; every group moves the way ground_truth.json says, sleeping dogs the wrong way."""
+    _, truth = make_world(tmp_path / "raw", n=2_000, seed=3)
+    hz = read(tmp_path, "ground_truth_hazard")
+    called = hz.treatment_group == "call"
+    assert called.sum() > 100 and (hz.treatment_group == "control").sum() > 20
+    applied = np.where(called, hz.churn_hazard_called, hz.churn_hazard_untreated)
+    assert np.array_equal(hz.churn_hazard.to_numpy(), applied)
+    effects = truth["retention_calls"]["effects"]
+    change = (hz.churn_hazard_called - hz.churn_hazard_untreated).groupby(
+        hz.response_group.astype(str)
+    )
+    for group, moved in change.agg(["min", "max"]).iterrows():
+        sign = np.sign(effects[group]["log_odds"])
+        assert (np.sign(moved) == sign).all(), group
+    assert effects["sleeping_dog"]["direction"] == "pushes to leave"
+    before = hz.month_start < pd.Timestamp(truth["retention_calls"]["program"]["start"]).date()
+    assert (hz.treatment_group[before] == "none").all()
+
+
+def test_campaigns_log_each_pick_on_the_first_of_its_month_with_its_arm(tmp_path):
+    make_world(tmp_path / "raw", n=1_000, seed=4)
+    hz = read(tmp_path, "ground_truth_hazard")
+    cp = read(tmp_path, "campaigns")
+    tests = cp[cp.treatment_group.notna()]
+    assert set(tests.offer_type) == {"retention"} and set(cp.offer_type) >= {"cross_sell"}
+    assert (tests.sent_at.dt.day == 1).all()
+    logged = tests.assign(month_start=tests.sent_at.dt.date)
+    picked = hz[hz.treatment_group != "none"].astype({"treatment_group": str})
+    key = ["customer_id", "month_start", "treatment_group"]
+    assert sorted(map(tuple, logged[key].to_numpy())) == sorted(map(tuple, picked[key].to_numpy()))
+    assert tests[tests.treatment_group == "control"].responded_at.isna().all()
+
+
+def test_a_published_list_is_called_in_its_month_and_the_world_before_it_is_unchanged(tmp_path):
+    """The closed loop: the world calls the product's own call group and holds out its control
+    group in the list's month; nothing dated before that month changes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from churn.simulate.app import write_demo_world
+    from churn.simulate.options import RetentionProgram
+
+    make_world(tmp_path / "a" / "raw", n=600, seed=9)
+    hz = read(tmp_path / "a", "ground_truth_hazard")
+    month = pd.Timestamp("2024-06-01").date()
+    at_risk = hz[hz.month_start == month].customer_id.to_numpy()
+    calls, controls = at_risk[:40], at_risk[40:50]
+    partition = tmp_path / "scores" / "as_of=2024-06-01"
+    partition.mkdir(parents=True)
+    group = ["call"] * 40 + ["control"] * 10 + ["none"] * (at_risk.size - 50)
+    frame = pa.table({"customer_id": at_risk, "treatment_group": group})  # noqa: F841
+    pq.write_table(frame, partition / "part-00000.parquet")
+    program = RetentionProgram(call_lists=str(tmp_path / "scores"))
+    write_demo_world(tmp_path / "b" / "raw", 600, "2023-01-01", "2024-12-31", 9, retention=program)
+    hz_b = read(tmp_path / "b", "ground_truth_hazard")
+    june = hz_b[hz_b.month_start == month].set_index("customer_id").treatment_group.astype(str)
+    assert set(june[june == "call"].index) == set(calls)
+    assert set(june[june == "control"].index) == set(controls)
+    for table, col in [
+        ("transactions", "ts"),
+        ("complaints", "opened_at"),
+        ("campaigns", "sent_at"),
+    ]:
+        a, b = read(tmp_path / "a", table), read(tmp_path / "b", table)
+        cut = pd.Timestamp(month)
+        earlier_a = a[a[col] < cut].reset_index(drop=True)
+        earlier_b = b[b[col] < cut].reset_index(drop=True)
+        pd.testing.assert_frame_equal(earlier_a, earlier_b, check_categorical=False)

@@ -43,6 +43,8 @@ def features(windows) -> list[Feature]:
 
 def build(ctx: Context) -> ibis.Table:
     cp = ctx.before("campaigns", "sent_at")
+    if "treatment_group" in cp.columns:  # a held-out customer was never contacted
+        cp = cp.filter(cp.treatment_group.isnull() | (cp.treatment_group != "control"))
     year = cp.sent_at >= ctx.ts_minus(365)
     answered = cp.responded_at.notnull() & (cp.responded_at < ctx.ts)
     g = cp.group_by("customer_id").agg(

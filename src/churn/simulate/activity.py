@@ -16,6 +16,9 @@ from churn.simulate.events import (
 )
 from churn.simulate.world import MonthWindow, World
 
+# cross_sell, upsell, retention, loyalty: retention calls come from the retention program only
+MARKETING_OFFER_MIX = (0.4375, 0.3125, 0.0, 0.25)
+
 
 def fill(like: np.ndarray, code: int) -> np.ndarray:
     return np.full(like.size, code, dtype=np.int8)
@@ -79,11 +82,12 @@ def step_complaints(w: World, m: MonthWindow, who, lo, hi, exposure) -> None:
 
 
 def step_campaigns(w: World, who, lo, hi, exposure) -> None:
-    """Offers go out at random; engaged customers respond more often."""
+    """Marketing offers go out at random; engaged customers respond more often. Retention
+    calls are the retention program's (`simulate.retention`), never drawn here."""
     rng = w.rng
     got = rng.random(who.size) < 0.12 * exposure
     cust, sent = draw_times(rng, who[got], np.ones(got.sum(), dtype=np.int64), lo[got], hi[got])
-    offer = rng.choice(len(C.OFFER_TYPES), cust.size, p=[0.35, 0.25, 0.2, 0.2]).astype(np.int8)
+    offer = rng.choice(len(C.OFFER_TYPES), cust.size, p=MARKETING_OFFER_MIX).astype(np.int8)
     channel = rng.choice(len(C.CAMPAIGN_CHANNELS), cust.size, p=[0.45, 0.2, 0.1, 0.15, 0.1])
     p_respond = sigmoid(-1.6 + 0.7 * np.log(w.engagement[cust]))
     responded = rng.random(cust.size) < p_respond
@@ -97,6 +101,7 @@ def step_campaigns(w: World, who, lo, hi, exposure) -> None:
         offer=offer,
         channel=channel.astype(np.int8),
         responded=responded_us,
+        group=np.zeros(cust.size, dtype=np.int8),  # not part of a retention test
     )
     w.last_response[cust[responded], offer[responded]] = responded_us[responded] // US_PER_DAY
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from churn.simulate import catalog as C
+from churn.simulate.options import RESPONSE_GROUPS
 from churn.simulate.steps import DRIVERS
 from churn.simulate.world import World
 from churn.store import staging_dir, swap_dir
 
 DAY = pa.date32()
+TREATMENT_GROUPS = (None, "call", "control")  # by contact code of simulate.retention
+RESPONSE_GROUP_WORDS = {
+    "sleeping_dog": "long-tenure (2 years or more), low-engagement customers with no loyalty "
+    "bond and no open complaint",
+    "complaint_or_price": "an unresolved complaint, or a price rise in the last 90 days",
+    "drifting": "usage drifting below the customer's own usual level",
+    "other": "everyone else",
+}
 TS = pa.timestamp("us")
 
 
@@ -116,6 +126,9 @@ def build_event_tables(w: World) -> dict[str, pa.Table]:
                 "offer_type": labels(cp["offer"], C.OFFER_TYPES),
                 "channel": labels(cp["channel"], C.CAMPAIGN_CHANNELS),
                 "responded_at": stamps(cp["responded"], cp["responded"] < 0),
+                "treatment_group": pa.array(
+                    np.array(TREATMENT_GROUPS)[cp["group"]], pa.string(), mask=cp["group"] == 0
+                ),
             }
         ),
         "loyalty_members": pa.table(
@@ -181,6 +194,12 @@ def build_ground_truth(w: World, seed: int, start: str, end: str) -> tuple[dict,
             "customer_id": ids(np.concatenate([h["customer"] for h in hz])),
             "month_start": days(np.concatenate([h["month"] for h in hz])),
             "churn_hazard": pa.array(np.concatenate([h["hazard"] for h in hz])),
+            "churn_hazard_untreated": pa.array(np.concatenate([h["untreated"] for h in hz])),
+            "churn_hazard_called": pa.array(np.concatenate([h["treated"] for h in hz])),
+            "treatment_group": labels(
+                np.concatenate([h["contact"] for h in hz]), ("none", *TREATMENT_GROUPS[1:])
+            ),
+            "response_group": labels(np.concatenate([h["group"] for h in hz]), RESPONSE_GROUPS),
         }
     )
     truth = {
@@ -202,6 +221,7 @@ def build_ground_truth(w: World, seed: int, start: str, end: str) -> tuple[dict,
             "within the month, "
             "so the daily hazard is 1 - (1 - churn_hazard) ** (1 / days_in_month)."
         ),
+        "retention_calls": retention_truth(w),
         "propensity_drivers": {
             "cross_sell": {
                 "engagement_log": 0.7,
@@ -219,6 +239,29 @@ def build_ground_truth(w: World, seed: int, start: str, end: str) -> tuple[dict,
         },
     }
     return truth, hazard
+
+
+def retention_truth(w: World) -> dict:
+    """The planted effect of a retention call per response group, and the program that called."""
+    prog = w.retention
+    effects = {}
+    for name in RESPONSE_GROUPS:
+        log_odds = float(getattr(prog.effects, name))
+        effects[name] = {
+            "log_odds": log_odds,
+            "direction": "saves" if log_odds < 0 else "pushes to leave" if log_odds > 0 else "none",
+            "who": RESPONSE_GROUP_WORDS[name],
+        }
+    return {
+        "effects": effects,
+        "movers": "a call never changes the chance of moving away (non_relational_churn)",
+        "program": {k: v for k, v in asdict(prog).items() if k != "effects"},
+        "hazard_columns": (
+            "churn_hazard_untreated and churn_hazard_called are the month's hazard without and "
+            "with a call on its first day; churn_hazard is the one that applied; "
+            "treatment_group is call, control (picked, held out) or none"
+        ),
+    }
 
 
 def write_world(tables: dict[str, pa.Table], truth: dict, hazard: pa.Table, raw_dir: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rich.progress import Progress
 
-from churn.config import HazardConfig
 from churn.simulate.activity import (
     step_campaigns,
     step_complaints,
@@ -12,6 +11,7 @@ from churn.simulate.activity import (
     step_loyalty,
     step_transactions,
 )
+from churn.simulate.options import HazardConfig, RetentionProgram
 from churn.simulate.products import close_churners, step_engagement, step_products
 from churn.simulate.steps import present_window, step_hazard, step_signups
 from churn.simulate.world import World, month_windows
@@ -25,9 +25,20 @@ def simulate_world(
     existing_fraction: float = 0.5,
     hazard: HazardConfig | None = None,
     progress: bool = True,
+    retention: RetentionProgram | None = None,
+    call_lists: dict | None = None,
 ) -> World:
     """Run the world from start to end; the same arguments always give the same world."""
-    w = World(n_customers, start, end, seed, existing_fraction, hazard or HazardConfig())
+    w = World(
+        n_customers,
+        start,
+        end,
+        seed,
+        existing_fraction,
+        hazard or HazardConfig(),
+        retention,
+        call_lists,
+    )
     months = month_windows(start, end)
     with Progress(disable=not progress, transient=True) as bar:
         task = bar.add_task("simulating months", total=len(months))

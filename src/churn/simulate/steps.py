@@ -6,10 +6,14 @@ import numpy as np
 
 from churn.simulate import catalog as C
 from churn.simulate.book import count_open, count_recent
-from churn.simulate.events import (
-    US_PER_DAY,
-    draw_days,
-    sigmoid,
+from churn.simulate.events import US_PER_DAY, draw_days
+from churn.simulate.retention import (
+    CALLED,
+    call_effects,
+    log_contacts,
+    pick_contacts,
+    response_group,
+    treated_hazard,
 )
 from churn.simulate.world import N_PRODUCTS, MonthWindow, World
 
@@ -101,8 +105,23 @@ def step_hazard(w: World, m: MonthWindow) -> None:
     x = driver_matrix(w, who, m.start)
     coef = np.array([getattr(w.hazard, name) for name in DRIVERS])
     logit = w.hazard.base_logit + x @ coef
-    p = 1.0 - (1.0 - sigmoid(logit)) * (1.0 - w.hazard.move_monthly)
-    w.hazard_rows.append({"customer": who, "month": np.full(who.size, m.start), "hazard": p})
+    group = response_group(w, who, x, m.start)
+    untreated = treated_hazard(logit, 0.0, w.hazard.move_monthly)
+    treated = treated_hazard(logit, call_effects(w, group), w.hazard.move_monthly)
+    contact = pick_contacts(w, m, who, logit)
+    log_contacts(w, m, who, contact)
+    p = np.where(contact == CALLED, treated, untreated)
+    w.hazard_rows.append(
+        {
+            "customer": who,
+            "month": np.full(who.size, m.start),
+            "hazard": p,
+            "untreated": untreated,
+            "treated": treated,
+            "contact": contact,
+            "group": group,
+        }
+    )
     w.driver_stats.add(x)
     churn = who[w.rng.random(who.size) < p]
     w.churn_day[churn] = draw_days(w.rng, np.full(churn.size, m.start), np.full(churn.size, m.end))

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from churn.config import HazardConfig
 from churn.simulate import catalog as C
 from churn.simulate.book import new_complaint_ledger, new_subscription_ledger
 from churn.simulate.events import EventLog
+from churn.simulate.options import HazardConfig, RetentionProgram
 
 N_PRODUCTS = len(C.PRODUCTS)
 N_OFFERS = len(C.OFFER_TYPES)
@@ -103,10 +103,21 @@ class World:
     """Mutable state of every customer, advanced one month at a time."""
 
     def __init__(
-        self, n: int, start: str, end: str, seed: int, existing: float, hazard: HazardConfig
+        self,
+        n: int,
+        start: str,
+        end: str,
+        seed: int,
+        existing: float,
+        hazard: HazardConfig,
+        retention: RetentionProgram | None = None,
+        call_lists: dict | None = None,
     ):
         self.rng = np.random.default_rng(seed)
+        self.retention_rng = np.random.default_rng([seed, 1])  # picking never shifts self.rng
         self.n, self.hazard = n, hazard
+        self.retention = retention or RetentionProgram()
+        self.call_lists = call_lists or {}  # month start day -> (called, held out) positions
         self.start_day, self.end_day = to_day(start), to_day(end)
         self.cust = Customers(self.rng, n, self.start_day, self.end_day, existing)
         self.log = EventLog()

@@ -121,6 +121,10 @@ CONTRACTS: tuple[TableContract, ...] = (
             ColumnRule("offer_type", "string", allowed=C.OFFER_TYPES),
             ColumnRule("channel", "string", allowed=C.CAMPAIGN_CHANNELS),
             when("responded_at", nullable=True, not_before="sent_at"),
+            # a retention test's arm: call, or control (picked, held out, never contacted)
+            ColumnRule(
+                "treatment_group", "string", nullable=True, allowed=C.TEST_ARMS, optional=True
+            ),
         ),
     ),
     TableContract(

@@ -1,0 +1,46 @@
+"""The response model: how much a retention call lowers each customer's churn probability.
+
+An econml meta-learner (named by `uplift.learner._target_`) on the same features and the same
+tree preprocessing as the churn model, fitted on randomized calls: called against held out. It is
+an sklearn estimator, so MLflow stores it with skops like every other churn model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from hydra.utils import instantiate
+from sklearn.base import BaseEstimator, clone
+
+from churn.pipeline import build_preprocessor
+
+
+class RetentionUplift(BaseEstimator):
+    """`predict` is the drop in churn probability a call brings: positive when the call saves
+    the customer, negative when it pushes them to leave (sleeping dogs)."""
+
+    def __init__(self, preprocess=None, learner=None):
+        self.preprocess = preprocess
+        self.learner = learner
+
+    def fit(self, X: pd.DataFrame, y, treatment):
+        self.preprocess_ = clone(self.preprocess).fit(X)
+        inputs = self.preprocess_.transform(X)
+        self.learner_ = clone(self.learner)
+        self.learner_.fit(np.asarray(y, dtype=float), np.asarray(treatment, dtype=int), X=inputs)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        effect = self.learner_.effect(self.preprocess_.transform(X))  # called minus not called
+        return -np.asarray(effect, dtype=float).ravel()
+
+
+def build_uplift_model(opts: Mapping, features: Sequence[Mapping]) -> RetentionUplift:
+    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
+    categorical = [f["name"] for f in features if f["kind"] != "numeric"]
+    return RetentionUplift(
+        preprocess=build_preprocessor(numeric, categorical, "tree"),
+        learner=instantiate(opts["learner"], _convert_="all"),
+    )
