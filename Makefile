@@ -19,7 +19,7 @@ DATA_DIR ?= $(if $(filter-out synthetic,$(data)),data/$(data),data)
 OUT_SUFFIX := $(if $(filter-out synthetic,$(data)),/$(data))
 OUT_PATHS = paths.data_dir=$(DATA_DIR) paths.reports_dir=reports$(OUT_SUFFIX) paths.scores_dir=scores$(OUT_SUFFIX) paths.outcomes_dir=outcomes$(OUT_SUFFIX)
 
-.PHONY: help setup setup-dev data validate features train score outcomes report bench test test-fast lint mlflow-ui clean
+.PHONY: help setup setup-dev data validate features train uplift score outcomes report bench test test-fast lint mlflow-ui clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -56,12 +56,16 @@ validate: data ## check the raw tables and load them into the warehouse, rejects
 features: validate ## build point-in-time features and labels per cutoff into data/features
 	$(CHURN) features paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES)
 
-train: features ## the main job: data, validate, features, train and register, retention report
+train: features ## the main job: data, validate, features, train and register, response model, retention report
 	$(CHURN) train paths.data_dir=$(DATA_DIR) $(TRAIN_OVERRIDES)
+	$(if $(filter-out churn,$(target)),,$(CHURN) uplift paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES))
 	$(if $(filter-out churn,$(target)),@echo "report: only for target=churn",$(CHURN) report $(OUT_PATHS) $(DATA_OVERRIDES))
 
 score: setup ## score the whole base with the champion: scores/as_of=YYYY-MM-DD/, call list, drift
 	$(CHURN) score $(OUT_PATHS) $(DATA_OVERRIDES) $(ARGS)
+
+uplift: setup ## fit the retention response model on past randomized calls (registry: <prefix>-retention_uplift)
+	$(CHURN) uplift paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES) $(ARGS)
 
 outcomes: setup ## did the calls work? lists whose label window closed: outcomes/as_of=YYYY-MM-DD/
 	$(CHURN) outcomes $(OUT_PATHS) $(DATA_OVERRIDES) $(ARGS)

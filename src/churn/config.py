@@ -177,6 +177,9 @@ class ScoreOptions:
     with_reasons: bool = True
     min_reason_points: float = 0.5  # reasons adding fewer probability points are not listed
     capacity: int = 500
+    policy: str = "expected_loss"  # expected_loss | uplift_value (churn.scoring.policy)
+    explore_fraction: float = 0.05  # uplift_value: share of the capacity called at random
+    uplift_model_uri: str = "models:/${mlflow.model_prefix}-retention_uplift@champion"
     holdout_fraction: float = 0.1
     holdout_salt: str = "churn-retention-holdout"
     psi_threshold: float = 0.25

@@ -52,7 +52,14 @@ def called_world(small_trained_world, tmp_path_factory) -> dict:
         called / "raw", 1500, "2023-01-01", "2025-06-30", 11, retention=program
     )
     assert churn("validate", f"paths.data_dir={called}").returncode == 0
-    return {"data": called, "scores": scores, "uri": uri, "root": root, "truth": truth}
+    return {
+        "data": called,
+        "trained": data,
+        "scores": scores,
+        "uri": uri,
+        "root": root,
+        "truth": truth,
+    }
 
 
 def run_outcomes(world: dict, outcomes: Path, *overrides: str):
@@ -127,3 +134,50 @@ def test_outcomes_read_only_closed_windows_and_nothing_after_them(called_world, 
         for x in ("a", "b")
     )
     assert a["arms"] == b["arms"] and a["effect"] == b["effect"]
+
+
+def test_the_response_model_is_registered_and_drives_the_uplift_value_list(called_world, tmp_path):
+    """churn uplift learns from the world's randomized calls, checks itself out of time and is
+    registered; score.policy=uplift_value then calls only predicted-positive effects, explores
+    5% of the capacity at random and keeps the holdout as control."""
+    data = Path(called_world["trained"])  # the world the model saw, with its test history
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(data / "warehouse.duckdb", warehouse)
+    tracked = [
+        f"paths.data_dir={data}",
+        f"warehouse.path={warehouse}",
+        f"mlflow.tracking_uri={called_world['uri']}",
+        f"paths.mlflow_artifacts={tmp_path}/mlruns",
+        f"paths.models_dir={tmp_path}/models",
+    ]
+    out = churn("uplift", *tracked, "uplift.min_arm_rows=15", "uplift.test_cutoffs=4")
+    assert out.returncode == 0, out.stderr
+    client = MlflowClient(called_world["uri"], registry_uri=called_world["uri"])
+    (version,) = client.search_model_versions("name='churn-retention_uplift'")
+    assert version.aliases == ["champion"]  # the first one
+    metrics = client.get_run(version.run_id).data.metrics
+    assert {"qini_uplift", "qini_risk", "qini_random"} <= set(metrics)
+    assert metrics["qini_random"] == pytest.approx(0.0, abs=1e-12)
+    scores = tmp_path / "scores"
+    out = churn(
+        "score",
+        f"paths.data_dir={data}",
+        f"paths.scores_dir={scores}",
+        f"warehouse.path={warehouse}",
+        f"mlflow.tracking_uri={called_world['uri']}",
+        "score.policy=uplift_value",
+        "score.capacity=100",
+        "score.explore_fraction=0.1",
+        "score.with_reasons=false",
+    )
+    assert out.returncode == 0, out.stderr
+    (folder,) = scores.glob("as_of=*")
+    frame = pd.concat(pq.ParquetFile(p).read().to_pandas() for p in folder.glob("part-*"))
+    assert (frame.policy == "uplift_value").all() and frame.uplift.notna().all()
+    called = frame[frame.treatment_group == "call"]
+    assert len(called) <= 100 and (called.uplift > 0).all()
+    assert called.explore.sum() == 10 and not called.holdout.any()
+    assert frame[frame.treatment_group == "control"].holdout.all()
+    ranked = called[~called.explore]
+    worth = frame[~frame.holdout & ~frame.explore & (frame.uplift > 0)]
+    assert ranked.expected_net_value.min() >= worth.expected_net_value.nlargest(len(ranked)).min()

@@ -17,7 +17,7 @@ from churn.pipeline import model_inputs
 from churn.scoring.critical import critical_points
 from churn.scoring.model import Scorer
 from churn.scoring.playbook import next_actions
-from churn.scoring.policy import expected_net_value, in_holdout
+from churn.scoring.policy import contact_value, in_holdout
 from churn.scoring.weekly import POINT_COLUMNS, POINTS
 from churn.value.clv import cost_to_serve, lifetime_value
 from churn.value.segments import value_segments
@@ -50,10 +50,13 @@ def output_schema(id_type: pa.DataType) -> pa.Schema:
             ("value_segment", pa.string()),
             ("expected_loss", pa.float64()),
             ("expected_net_value", pa.float64()),
+            ("uplift", pa.float64()),
+            ("policy", pa.string()),
             ("cross_sell_propensity", pa.float64()),
             ("upsell_propensity", pa.float64()),
             ("holdout", pa.bool_()),
             ("treatment_group", pa.string()),
+            ("explore", pa.bool_()),
             *reasons,
             *[(c, pa.float64()) for c in POINT_COLUMNS],
             ("critical_points", pa.string()),
@@ -99,9 +102,13 @@ def score_chunk(
             model.model.predict_proba(X)[:, 1] if model is not None else np.nan
         )
     out = with_value(out, chunk, scorer, cfg.get("value") or {})
-    out["expected_net_value"] = expected_net_value(out["expected_loss"].to_numpy(), cfg["costs"])
+    # the drop in churn probability a call brings, when a response model is registered
+    out["uplift"] = scorer.uplift.model.predict(X) if scorer.uplift is not None else np.nan
+    out["policy"] = opts["policy"]
+    out["expected_net_value"] = contact_value(out, cfg["costs"], opts["policy"])
     out["holdout"] = in_holdout(out["customer_id"], opts["holdout_salt"], opts["holdout_fraction"])
     out["treatment_group"] = TREATMENT[-1]  # none: the call list marks call and control later
+    out["explore"] = False
     min_points = opts.get("min_reason_points", 0.5)
     reasons = reasons_for(X, scorer, opts["with_reasons"], min_points, explanation)
     out = pd.concat([out, reasons], axis=1)

@@ -112,7 +112,7 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
         features_dir = score_on_spark(con, cfg, scorer, as_of, staging)
         features_s = scoring_s = time.perf_counter() - started
         drift = count_drift(features_dir, scorer, opts["chunk_rows"])
-        candidates = [top_candidates(read_part(p), opts["capacity"]) for p in parts_of(staging)]
+        candidates = [top_candidates(read_part(p), opts) for p in parts_of(staging)]
     else:
         features_dir = staging / "_features"
         features_dir.mkdir()
@@ -178,7 +178,7 @@ def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path, drift) ->
                 X = model_inputs(chunk, scorer.features)
                 drift.add(X)
                 scored = score_chunk(chunk, scorer, cfg, as_of, X)
-                candidates.append(top_candidates(scored, opts["capacity"]))
+                candidates.append(top_candidates(scored, opts))
                 write_part(scored, schema, numbered_part(staging, i))
                 spent += time.perf_counter() - t0
                 i += 1

@@ -79,6 +79,7 @@ def score_latest(
         "holdout_fraction": 0.0,
         "with_reasons": True,
         "min_reason_points": min_points,
+        "policy": "expected_loss",  # the report ranks by expected loss
     }
     cfg = {"score": opts, "risk": risk, "costs": costs or NO_CONTACT, "value": value or {}}
     as_of = dt.date.fromisoformat(cutoff)

@@ -30,6 +30,7 @@ class Scorer:
     propensity: dict[str, Any] = field(default_factory=dict)
     inferred: dict = field(default_factory=dict)  # a customer table's bands and costs
     clv: StoredClv | None = None  # None: a model trained before CLV; scores carry no CLV
+    uplift: Any = None  # the retention response model (tracking.RegisteredModel), if registered
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def load_scorer(cfg: Mapping) -> Scorer:
         clv=stored_clv(features),
     )
     prefix = cfg["mlflow"]["model_prefix"]
+    scorer.uplift = load_uplift(cfg, scorer)
     for name in opts["propensity"]:
         try:
             scorer.propensity[name] = load_registered(f"models:/{prefix}-{name}@champion", uri)
@@ -85,3 +87,37 @@ def check_feature_set(built: str, scorer: Scorer) -> None:
             f"{scorer.churn.name} v{scorer.churn.version} was trained on "
             f"({scorer.feature_set_hash}): score with the training run's features config"
         )
+
+
+def load_uplift(cfg: Mapping, scorer: Scorer):
+    """The `<prefix>-retention_uplift` champion: required by score.policy=uplift_value, else
+    used when there to fill `uplift`. It must read the features the churn model reads."""
+    opts, uri = cfg["score"], cfg["mlflow"]["tracking_uri"]
+    needed = opts.get("policy", "expected_loss") == "uplift_value"
+    try:
+        uplift = load_registered(opts["uplift_model_uri"], uri)
+    except ChurnError as err:
+        if needed:
+            raise ChurnError(
+                f"score.policy=uplift_value needs a response model: {err} (churn uplift fits one "
+                "from past randomized retention calls)"
+            ) from err
+        log.info("no retention response model registered: uplift left empty")
+        return None
+    trained_on = uplift_feature_set(uplift.run_id)
+    if trained_on != scorer.feature_set_hash:
+        message = (
+            f"{uplift.name} v{uplift.version} was fitted on features {trained_on}, the churn "
+            f"model reads {scorer.feature_set_hash}: refit it with churn uplift"
+        )
+        if needed:
+            raise ChurnError(message)
+        log.warning("%s; uplift left empty", message)
+        return None
+    return uplift
+
+
+def uplift_feature_set(run_id: str) -> str | None:
+    from mlflow.tracking import MlflowClient
+
+    return MlflowClient().get_run(run_id).data.params.get("feature_set_hash")

@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from churn.columns import TREATMENT
-from churn.scoring.policy import select_calls
+from churn.scoring.policy import plan_calls
 from churn.scoring.weekly import (
     ALERT_COLUMNS,
     ALERT_KINDS,
@@ -44,6 +44,8 @@ CSV_COLUMNS = [
     "value_segment",
     "expected_loss",
     "expected_net_value",
+    "uplift",
+    "policy",
     "cross_sell_propensity",
     "upsell_propensity",
     "treatment_group",
@@ -68,9 +70,10 @@ def read_part(path: Path) -> pd.DataFrame:
     return pq.ParquetFile(path).read().to_pandas()
 
 
-def finish_parts(staging: Path, calls: set, controls: set) -> int:
-    """One pass over the staged parts: mark who is called and who is control, and append each
-    part to scores.csv (the documented columns, for CRM import). Returns the rows."""
+def finish_parts(staging: Path, calls: set, controls: set, explored: set) -> int:
+    """One pass over the staged parts: mark who is called, who is control and who was drawn by
+    exploration, and append each part to scores.csv (the documented columns, for CRM import).
+    Returns the rows."""
     writer, rows = None, 0
     for part in parts_of(staging):
         table = pq.ParquetFile(part).read()
@@ -78,6 +81,8 @@ def finish_parts(staging: Path, calls: set, controls: set) -> int:
         group = np.where(ids.isin(calls), CALL, np.where(ids.isin(controls), CONTROL, NONE))
         index = table.schema.get_field_index("treatment_group")
         table = table.set_column(index, "treatment_group", pa.array(group, pa.string()))
+        index = table.schema.get_field_index("explore")
+        table = table.set_column(index, "explore", pa.array(ids.isin(explored), pa.bool_()))
         pq.write_table(table, part)
         csv_table = neutralise_cells(table.select(CSV_COLUMNS))
         if writer is None:
@@ -93,17 +98,17 @@ def write_call_list(staging: Path, candidates: list[pd.DataFrame], opts: Mapping
     """Rank the candidates, then one pass over the parts marks call and control and writes the
     CSVs."""
     pool = pd.concat(candidates, ignore_index=True)
-    calls, controls = select_calls(
-        pool["expected_net_value"].to_numpy(), pool["holdout"].to_numpy(), opts["capacity"]
-    )
+    calls, controls, explored = plan_calls(pool, opts)
+    ids = pool["customer_id"]
     rows = finish_parts(
-        staging, set(pool["customer_id"].iloc[calls]), set(pool["customer_id"].iloc[controls])
+        staging, set(ids.iloc[calls]), set(ids.iloc[controls]), set(ids.iloc[explored])
     )
     call_list = pool.iloc[calls].assign(treatment_group=CALL, rank=np.arange(1, len(calls) + 1))
     neutralise_cells(call_list[["rank", *CSV_COLUMNS]]).to_csv(
         staging / "call_list.csv", index=False
     )
-    return {"calls": len(calls), "controls": len(controls), "rows": rows}
+    n_explored = int(np.isin(calls, explored).sum())
+    return {"calls": len(calls), "controls": len(controls), "explored": n_explored, "rows": rows}
 
 
 def publish_table(con, staging: Path, as_of: dt.date) -> None:

@@ -53,9 +53,9 @@ class RetentionProgram:
     list's call group and holds out its control group instead (the product's own calls)."""
 
     start: str = "2023-07-01"
-    monthly_share: float = 0.04
+    monthly_share: float = 0.10
     explore_share: float = 0.5
-    control_fraction: float = 0.2
+    control_fraction: float = 0.3
     risk_rule_noise: float = 0.5  # log-odds noise of the risk rule's ranking
     sleeping_dog_tenure_days: int = 730
     sleeping_dog_engagement: float = 0.8  # engagement below this level

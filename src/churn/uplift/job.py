@@ -120,7 +120,9 @@ def train_uplift(cfg: Mapping) -> dict | None:
     if arms is None:
         log.info("uplift: campaigns record no retention test (treatment_group call/control)")
         return None
+    until = pd.Timestamp(opts["until"]).date() if opts.get("until") else None
     labelled = [pd.Timestamp(c).date() for c in meta["labelled_cutoffs"]]
+    labelled = [c for c in labelled if until is None or c < until]
     cutoffs = [pd.Timestamp(c).date() for c in meta["cutoffs"]]
     arms = attach_cutoffs(arms, cutoffs, opts["max_days_after_cutoff"])
     rows = tested_rows(features_dir, arms, labelled)
@@ -133,6 +135,7 @@ def train_uplift(cfg: Mapping) -> dict | None:
     with mlflow.start_run(experiment_id=experiment, run_name=MODEL):
         metrics, curves = check_out_of_time(cfg, features, fit, check)
         mlflow.log_metrics(metrics)
+        mlflow.log_param("feature_set_hash", meta["feature_set_hash"])  # scoring checks it
         mlflow.log_params(
             {"learner": opts["learner"]["_target_"], "test_cutoffs": opts["test_cutoffs"]}
         )

@@ -7,14 +7,18 @@ an sklearn estimator, so MLflow stores it with skops like every other churn mode
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
 from sklearn.base import BaseEstimator, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
 
-from churn.pipeline import build_preprocessor
+from churn.pipeline import ordinal
 
 
 class RetentionUplift(BaseEstimator):
@@ -28,7 +32,7 @@ class RetentionUplift(BaseEstimator):
     def fit(self, X: pd.DataFrame, y, treatment):
         self.preprocess_ = clone(self.preprocess).fit(X)
         inputs = self.preprocess_.transform(X)
-        self.learner_ = clone(self.learner)
+        self.learner_ = copy.deepcopy(self.learner)  # econml learners are not sklearn-clonable
         self.learner_.fit(np.asarray(y, dtype=float), np.asarray(treatment, dtype=int), X=inputs)
         return self
 
@@ -37,10 +41,26 @@ class RetentionUplift(BaseEstimator):
         return -np.asarray(effect, dtype=float).ravel()
 
 
+def finite_preprocessor(numeric: Sequence[str], categorical: Sequence[str]) -> ColumnTransformer:
+    """The churn trees' coding, made finite (econml refuses missing values): a missing number
+    becomes the median plus a missing-indicator column, a missing or unseen category code -1."""
+    return ColumnTransformer(
+        [
+            ("numeric", SimpleImputer(strategy="median", add_indicator=True), list(numeric)),
+            (
+                "categorical",
+                make_pipeline(ordinal(), SimpleImputer(strategy="constant", fill_value=-1.0)),
+                list(categorical),
+            ),
+        ],
+        verbose_feature_names_out=False,
+    )
+
+
 def build_uplift_model(opts: Mapping, features: Sequence[Mapping]) -> RetentionUplift:
     numeric = [f["name"] for f in features if f["kind"] == "numeric"]
     categorical = [f["name"] for f in features if f["kind"] != "numeric"]
     return RetentionUplift(
-        preprocess=build_preprocessor(numeric, categorical, "tree"),
+        preprocess=finite_preprocessor(numeric, categorical),
         learner=instantiate(opts["learner"], _convert_="all"),
     )
