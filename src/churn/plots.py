@@ -211,10 +211,12 @@ def plot_production_calibration(calibration: Sequence[Mapping]):
 def plot_qini(curves: Mapping):
     """Churners saved per customer as more of the test is called, by each ranking."""
     fig, ax = plt.subplots(figsize=(5, 3.4))
-    styles = {"uplift": ("#27ae60", "-"), "risk": ("#c0392b", "--"), "random": ("#7f8c8d", ":")}
+    styles = {"uplift": ("#27ae60", "-"), "risk": ("#c0392b", "--")}
     for name, (share, saved) in curves.items():
         color, line = styles.get(name, ("#2c7fb8", "-"))
         ax.plot(share, 100 * saved, color=color, linestyle=line, label=f"by {name}")
+    share, saved = next(iter(curves.values()))  # every ranking ends where calling all does
+    ax.plot([0, 1], [0, 100 * saved[-1]], color="#7f8c8d", linestyle=":", label="at random")
     ax.set_xlabel("share of tested customers called, best first")
     ax.set_ylabel("churners saved per 100 tested")
     ax.set_title("Qini curves, out of time")

@@ -154,10 +154,12 @@ def test_the_response_model_is_registered_and_drives_the_uplift_value_list(calle
     assert out.returncode == 0, out.stderr
     client = MlflowClient(called_world["uri"], registry_uri=called_world["uri"])
     (version,) = client.search_model_versions("name='churn-retention_uplift'")
-    assert version.aliases == ["champion"]  # the first one
+    champion = client.get_model_version_by_alias("churn-retention_uplift", "champion")
+    assert champion.version == version.version  # the first one
     metrics = client.get_run(version.run_id).data.metrics
-    assert {"qini_uplift", "qini_risk", "qini_random"} <= set(metrics)
-    assert metrics["qini_random"] == pytest.approx(0.0, abs=1e-12)
+    assert {"qini_uplift", "qini_risk", "check_rows", "check_ate"} <= set(metrics)
+    artifacts = [a.path for a in client.list_artifacts(version.run_id, "plots")]
+    assert artifacts == ["plots/qini.png"]
     scores = tmp_path / "scores"
     out = churn(
         "score",

@@ -60,7 +60,7 @@ def check_out_of_time(cfg: Mapping, features, fit, check) -> tuple[dict, dict]:
         model_inputs(fit, features), fit["churn"], fit["treated"]
     )
     X = model_inputs(check, features)
-    scores = {"uplift": model.predict(X), "random": np.zeros(len(check))}
+    scores = {"uplift": model.predict(X)}
     try:
         churn_model = load_registered(
             cfg["uplift"]["risk_model_uri"], cfg["mlflow"]["tracking_uri"]
