@@ -18,8 +18,8 @@ D = dt.date
 
 
 def test_qini_of_a_hand_made_test():
-    """4 called (churners: none of the first two), 4 held out (the first two churn): the ranking
-    that puts the saved first climbs to 2 saved churners, then falls back as called churners come."""
+    """4 called (none of the first two churn), 4 held out (the first two churn): the ranking
+    that puts the saved first climbs to 2 saved churners, then falls back as called ones come."""
     score = np.array([8, 7, 6, 5, 4, 3, 2, 1])
     called = np.array([1, 0, 1, 0, 1, 0, 1, 0], dtype=bool)
     churned = np.array([0, 1, 0, 1, 1, 0, 1, 0])
