@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import pyarrow.parquet as pq
 from omegaconf import DictConfig, OmegaConf
 
 from churn.simulate.options import HazardConfig, RetentionEffects, RetentionProgram
-from churn.simulate.output import build_ground_truth, build_tables, write_world
+from churn.simulate.output import write_world
 from churn.simulate.run import simulate_world
+from churn.simulate.sink import TableSink
+from churn.simulate.tables import EVENT_TABLES
 from churn.simulate.world import to_day
-from churn.store import parts_of
+from churn.store import parts_of, staging_dir, swap_dir
 
 log = logging.getLogger(__name__)
 
@@ -32,20 +35,27 @@ def write_demo_world(
 ) -> tuple[dict[str, int], dict]:
     """Simulate and write the raw tables and the ground truth; returns row counts and the truth."""
     lists = read_call_lists(retention.call_lists) if retention and retention.call_lists else None
-    world = simulate_world(
-        n_customers,
-        start,
-        end,
-        seed,
-        existing_fraction,
-        hazard,
-        retention=retention,
-        call_lists=lists,
-    )
-    tables = build_tables(world)
-    truth, hazard_table = build_ground_truth(world, seed, start, end)
-    write_world(tables, truth, hazard_table, raw_dir)
-    return {name: table.num_rows for name, table in tables.items()}, truth
+    raw_dir = Path(raw_dir)
+    tmp = staging_dir(raw_dir)  # readers never see half a world: swapped in when complete
+    sink = TableSink(tmp, EVENT_TABLES)
+    try:
+        world = simulate_world(
+            n_customers,
+            start,
+            end,
+            seed,
+            existing_fraction,
+            hazard,
+            retention=retention,
+            call_lists=lists,
+            sink=sink,
+        )
+        counts, truth = write_world(world, sink, tmp, seed, start, end)
+        swap_dir(tmp, raw_dir)
+    finally:
+        sink.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return counts, truth
 
 
 def run_simulate(cfg: DictConfig) -> dict[str, int]:

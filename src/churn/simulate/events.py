@@ -2,30 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 US_PER_DAY = 86_400_000_000
 
 
-@dataclass
 class EventLog:
-    """Chunks of columns per table, concatenated once at the end."""
+    """Where the steps put their events: straight on to the sink that writes them (see
+    `simulate.sink`), so the world never holds its whole history."""
 
-    chunks: dict[str, list[dict[str, np.ndarray]]] = field(default_factory=dict)
+    def __init__(self, sink) -> None:
+        self.sink = sink
 
     def add(self, table: str, **columns: np.ndarray) -> None:
-        self.chunks.setdefault(table, []).append(columns)
-
-    def collect(self, table: str) -> dict[str, np.ndarray]:
-        parts = self.chunks.get(table, [])
-        if not parts:
-            return {}
-        return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-
-    def count(self) -> int:
-        return sum(len(next(iter(p.values()))) for parts in self.chunks.values() for p in parts)
+        self.sink.add(table, columns)
 
 
 def draw_counts(rng: np.random.Generator, rate: np.ndarray, exposure: np.ndarray) -> np.ndarray:

@@ -27,8 +27,10 @@ def simulate_world(
     progress: bool = True,
     retention: RetentionProgram | None = None,
     call_lists: dict | None = None,
+    sink=None,
 ) -> World:
-    """Run the world from start to end; the same arguments always give the same world."""
+    """Run the world from start to end, its events going to `sink` (`simulate.sink.TableSink`)
+    month by month; the same arguments always give the same world."""
     w = World(
         n_customers,
         start,
@@ -38,6 +40,7 @@ def simulate_world(
         hazard or HazardConfig(),
         retention,
         call_lists,
+        sink,
     )
     months = month_windows(start, end)
     with Progress(disable=not progress, transient=True) as bar:

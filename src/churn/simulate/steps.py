@@ -15,6 +15,7 @@ from churn.simulate.retention import (
     response_group,
     treated_hazard,
 )
+from churn.simulate.tables import HAZARD_TABLE
 from churn.simulate.world import N_PRODUCTS, MonthWindow, World
 
 # Order matters: it is the column order of the driver matrix and of HazardConfig's coefficients.
@@ -111,16 +112,15 @@ def step_hazard(w: World, m: MonthWindow) -> None:
     contact = pick_contacts(w, m, who, logit)
     log_contacts(w, m, who, contact)
     p = np.where(contact == CALLED, treated, untreated)
-    w.hazard_rows.append(
-        {
-            "customer": who,
-            "month": np.full(who.size, m.start),
-            "hazard": p,
-            "untreated": untreated,
-            "treated": treated,
-            "contact": contact,
-            "group": group,
-        }
+    w.log.add(
+        HAZARD_TABLE,
+        customer=who,
+        month=np.full(who.size, m.start),
+        hazard=p,
+        untreated=untreated,
+        treated=treated,
+        contact=contact,
+        group=group,
     )
     w.driver_stats.add(x)
     churn = who[w.rng.random(who.size) < p]

@@ -112,6 +112,7 @@ class World:
         hazard: HazardConfig,
         retention: RetentionProgram | None = None,
         call_lists: dict | None = None,
+        sink=None,
     ):
         self.rng = np.random.default_rng(seed)
         self.retention_rng = np.random.default_rng([seed, 1])  # picking never shifts self.rng
@@ -120,7 +121,7 @@ class World:
         self.call_lists = call_lists or {}  # month start day -> (called, held out) positions
         self.start_day, self.end_day = to_day(start), to_day(end)
         self.cust = Customers(self.rng, n, self.start_day, self.end_day, existing)
-        self.log = EventLog()
+        self.log = EventLog(sink)  # events go to the sink as they happen
         self.subs = new_subscription_ledger(int(n * 2.2) + 16)
         self.complaints = new_complaint_ledger(int(n * 0.5) + 16)
         self.held = np.full((n, N_PRODUCTS), -1, dtype=np.int64)
@@ -135,7 +136,6 @@ class World:
         self.last_category = np.full(n, -1, dtype=np.int8)
         self.last_response = np.full((n, N_OFFERS), C.NO_DAY, dtype=np.int32)
         self.drift = np.zeros(n)
-        self.hazard_rows: list[dict[str, np.ndarray]] = []
         self.driver_stats = RunningMoments()
 
     @property
