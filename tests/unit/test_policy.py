@@ -104,3 +104,14 @@ def test_chunk_candidates_give_the_same_list_as_the_whole_pool():
     partial = plan_calls(kept.reset_index(drop=True), opts())
     for full, part in zip(whole, partial, strict=True):
         assert set(pool.customer_id.iloc[full]) == set(kept.customer_id.iloc[part])
+
+
+def test_an_unknown_policy_or_exploration_share_stops_before_scoring():
+    from churn.errors import ConfigError
+    from churn.scoring.model import check_policy
+
+    check_policy(opts())
+    with pytest.raises(ConfigError, match="score.policy='biggest_first'"):
+        check_policy(opts(policy="biggest_first"))
+    with pytest.raises(ConfigError, match="score.explore_fraction=1.5"):
+        check_policy(opts(explore_fraction=1.5))

@@ -10,8 +10,9 @@ from typing import Any
 
 from mlflow.exceptions import MlflowException
 
-from churn.errors import ChurnError
+from churn.errors import ChurnError, ConfigError
 from churn.features.value import ValueTiers
+from churn.scoring.policy import POLICIES
 from churn.tracking import load_registered, run_artifacts
 from churn.value.clv import ValueOptions
 
@@ -93,7 +94,8 @@ def load_uplift(cfg: Mapping, scorer: Scorer):
     """The `<prefix>-retention_uplift` champion: required by score.policy=uplift_value, else
     used when there to fill `uplift`. It must read the features the churn model reads."""
     opts, uri = cfg["score"], cfg["mlflow"]["tracking_uri"]
-    needed = opts.get("policy", "expected_loss") == "uplift_value"
+    check_policy(opts)
+    needed = opts["policy"] == "uplift_value"
     try:
         uplift = load_registered(opts["uplift_model_uri"], uri)
     except ChurnError as err:
@@ -121,3 +123,15 @@ def uplift_feature_set(run_id: str) -> str | None:
     from mlflow.tracking import MlflowClient
 
     return MlflowClient().get_run(run_id).data.params.get("feature_set_hash")
+
+
+def check_policy(opts: Mapping) -> None:
+    """A policy or exploration share that cannot work stops the job before any scoring."""
+    if opts["policy"] not in POLICIES:
+        raise ConfigError(
+            f"score.policy={opts['policy']!r} is unknown: use {' or '.join(POLICIES)}"
+        )
+    if not 0.0 <= float(opts.get("explore_fraction", 0.0)) < 1.0:
+        raise ConfigError(
+            f"score.explore_fraction={opts['explore_fraction']}: a share of the capacity in [0, 1)"
+        )
