@@ -8,10 +8,8 @@ the value-tier thresholds fitted on the labelled cutoffs only.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import shutil
-import sys
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -26,20 +24,20 @@ from churn.columns import KEY_COLUMNS, VALUE_COLUMN
 from churn.cutoffs import build_spine, cutoff_dates
 from churn.errors import ChurnError, ConfigError
 from churn.features import (
+    FAMILIES,
     Context,
     announce_skipped_features,
     available_families,
-    build_features,
     catalog,
+    join_families,
 )
 from churn.features.digest import build_digests, drop_digests, materialize_digests
 from churn.features.value import ValueTiers
-from churn.fingerprint import code_state, file_state, fingerprint, unchanged
+from churn.fingerprint import fingerprint
 from churn.labels import FUTURE_VALUE, TARGETS, LabelWindow, attach_future_value, attach_labels
 from churn.store import (
     catalog_path,
     cutoff_part,
-    features_folder,
     read_catalog,
     staging_dir,
     swap_dir,
@@ -97,20 +95,43 @@ def build_snapshot(
     data_end: dt.date,
     families: list[str],
     digests=None,
+    keep=None,
 ) -> ibis.Table:
-    """Spine at the cutoff, its features from before it, its labels from the window after it."""
+    """Spine at the cutoff, its features from before it, its labels from the window after it.
+
+    `keep(name, part)`, when given, stores each part (spine, families, labels) in the warehouse
+    and returns the stored table: the final query then joins stored tables, which compiles in a
+    fraction of the time one nested query takes (0.4 s against 2.2 s a cutoff on the demo world;
+    compiling, not running, was most of a small world's feature build).
+    """
+    keep = keep or (lambda name, part: part)
     ctx = make_context(tables, cutoff, fcfg, digests)
-    spine = build_spine(ctx, ccfg["spine"], ccfg["lookback_days"])
-    table = build_features(ctx, spine, families)
+    spine = keep("spine", build_spine(ctx, ccfg["spine"], ccfg["lookback_days"]))
+    parts = {name: keep(name, FAMILIES[name].build(ctx)) for name in families}
     window = LabelWindow(cutoff, lcfg["lead_days"], lcfg["horizon_days"])
-    table = attach_labels(ctx, table, window, data_end, lcfg["definition"], lcfg["plan_order"])
-    table = attach_future_value(ctx, table, lcfg.get("value_horizon_months", 12), data_end)
+    labels = attach_labels(ctx, spine, window, data_end, lcfg["definition"], lcfg["plan_order"])
+    labels = attach_future_value(ctx, labels, lcfg.get("value_horizon_months", 12), data_end)
+    labels = keep("labels", labels.select("customer_id", *TARGETS, FUTURE_VALUE))
+    table = join_families(ctx, spine, parts)
+    table = table.left_join(labels, "customer_id").drop("customer_id_right")
     names = [f.name for f in catalog(families, ctx.windows, tables)]
     return (
         table.mutate(cutoff=ibis.date(cutoff))
         .select(*KEY_COLUMNS, *names, *TARGETS, FUTURE_VALUE)
         .order_by("customer_id")
     )
+
+
+def stored_parts(con: BaseBackend):
+    """`build_snapshot`'s `keep` for DuckDB: each part a temporary table, replaced cutoff after
+    cutoff. Other backends plan the one nested query as it is (Spark compiles it lazily)."""
+    if con.name != "duckdb":
+        return None
+
+    def keep(name: str, part: ibis.Table) -> ibis.Table:
+        return con.create_table(f"_snapshot_{name}", part, temp=True, overwrite=True)
+
+    return keep
 
 
 def feature_set_hash(features) -> str:
@@ -151,12 +172,15 @@ def write_snapshots(
     digests = {}
     try:
         digests = materialize_digests(con, build_digests(tables, cutoffs, fcfg["windows"]))
+        keep = stored_parts(con)
         with progress_bar() as bar:
             task = bar.add_task("features per cutoff", total=len(cutoffs))
             for cutoff in cutoffs:
                 part = cutoff_part(tmp, cutoff)
                 part.parent.mkdir(parents=True)
-                expr = build_snapshot(tables, cutoff, fcfg, lcfg, ccfg, data_end, families, digests)
+                expr = build_snapshot(
+                    tables, cutoff, fcfg, lcfg, ccfg, data_end, families, digests, keep
+                )
                 con.to_parquet(expr, part)
                 rows[cutoff.isoformat()] = pq.ParquetFile(part).metadata.num_rows
                 bar.advance(task)
@@ -239,57 +263,3 @@ def load_model_table(features_dir: Path, cutoffs: list[str] | None = None) -> pd
         tiers = ValueTiers.from_dict(meta["value_tiers"])
         table["value_tier"] = tiers.transform(table[[VALUE_COLUMN]]).ravel()
     return table
-
-
-def features_inputs(plain: dict, data_dir: Path) -> str:
-    """What the snapshots depend on: the loaded warehouse, the configs and the feature code."""
-    import churn.cutoffs
-    import churn.features
-    import churn.labels
-
-    report = data_dir / "validation_report.json"
-    loaded = json.loads(report.read_text()).get("inputs") if report.exists() else None
-    return fingerprint(
-        warehouse=loaded or file_state([plain["warehouse"]["path"]]),
-        configs={k: plain[k] for k in ("features", "labels", "cutoffs", "warehouse")},
-        baseline=plain["data"].get("baseline"),
-        load_date=plain["data"].get("load_date"),
-        code=code_state([churn.features, churn.labels, churn.cutoffs, sys.modules[__name__]]),
-    )
-
-
-def run_event_features(cfg) -> dict:
-    """`churn features`: snapshots for every configured cutoff from the warehouse.
-
-    Skipped, with a log line, when the warehouse load, the configs and the code are as last time.
-    """
-    from omegaconf import OmegaConf
-
-    from churn.warehouse import connection
-
-    plain = OmegaConf.to_container(cfg, resolve=True)
-    out_dir = features_folder(cfg.paths.data_dir)
-    inputs = features_inputs(plain, Path(cfg.paths.data_dir))
-    if not cfg.force and unchanged(catalog_path(out_dir), "inputs", inputs, "features"):
-        return read_catalog(out_dir)
-    with connection(plain["warehouse"]) as con:
-        meta = write_snapshots(
-            con,
-            out_dir,
-            plain["features"],
-            plain["labels"],
-            plain["cutoffs"],
-            plain["data"].get("load_date"),
-            extra_meta={"inputs": inputs},
-            baseline=plain["data"].get("baseline"),
-        )
-    total = sum(meta["rows"].values())
-    log.info(
-        "wrote %s snapshot rows over %d cutoffs (%d labelled) with %d features to %s",
-        f"{total:,}",
-        len(meta["cutoffs"]),
-        len(meta["labelled_cutoffs"]),
-        len(meta["features"]),
-        out_dir,
-    )
-    return meta

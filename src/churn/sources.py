@@ -15,11 +15,11 @@ from churn.dataset import (
     build_snapshot,
     data_end_date,
     feature_set_hash,
-    run_event_features,
     warehouse_tables,
 )
 from churn.errors import ChurnError
 from churn.features import available_families, catalog
+from churn.features_job import run_event_features
 from churn.snapshot import (
     resolved_spec,
     run_snapshot_features,

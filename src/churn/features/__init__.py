@@ -106,12 +106,16 @@ def catalog(families, windows, tables=None) -> list[Feature]:
 
 def build_features(ctx: Context, spine: ibis.Table, families: list[str]) -> ibis.Table:
     """Spine rows with every feature of the families; counts are 0 when there were no events."""
+    return join_families(ctx, spine, {name: FAMILIES[name].build(ctx) for name in families})
+
+
+def join_families(ctx: Context, spine: ibis.Table, parts: dict[str, ibis.Table]) -> ibis.Table:
+    """Spine rows joined with each family's per-customer table (built, or already stored)."""
     out = spine
-    for name in families:
-        part = FAMILIES[name].build(ctx)
+    for part in parts.values():
         out = out.left_join(part, "customer_id").drop("customer_id_right")
     fills = {}
-    for feature in catalog(families, ctx.windows, ctx.tables):
+    for feature in catalog(list(parts), ctx.windows, ctx.tables):
         if feature.name not in out.columns:
             raise KeyError(f"family {feature.family} declares {feature.name} but does not build it")
         if feature.zero_when_absent:
@@ -127,4 +131,5 @@ __all__ = [
     "available_families",
     "build_features",
     "catalog",
+    "join_families",
 ]
