@@ -9,7 +9,10 @@ Metrics:
 - events_per_s, peak_rss_mb: every feature family (and labels) for one cutoff, written to parquet;
 - cutoffs12_cost_ratio: wall time of 12 monthly cutoffs over that of one;
 - pandas_events_per_s / speedup_vs_pandas: the RFM, complaints and channel-mix families only,
-  ours against plain pandas groupbys over the same parquet data, same cutoff, same machine.
+  ours against plain pandas groupbys over the same parquet data, same cutoff, same machine;
+- demo_features_s: `churn features`' write_snapshots on the demo world (20,000 customers, the
+  default 24 monthly cutoffs), each cutoff's parts stored before the final join; baseline in the
+  same run: demo_features_nested_s, each cutoff planned as one nested query.
 """
 
 from __future__ import annotations
@@ -132,6 +135,30 @@ def pandas_baseline(work: Path) -> dict:
     return {"wall_s": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}
 
 
+def demo(work: Path, stored: str) -> dict:
+    """write_snapshots on the demo world with the default cutoffs and configs."""
+    from churn.config import CutoffsOptions
+    from churn.dataset import write_snapshots
+    from churn.warehouse import connection
+
+    world = work / "demo"
+    if not (world / "w.duckdb").exists():
+        prepare(world, 20_000)
+    started = time.perf_counter()
+    with connection({"backend": "duckdb", "path": str(world / "w.duckdb")}) as con:
+        con.raw_sql("SET threads = 2")
+        meta = write_snapshots(
+            con,
+            world / f"features-{stored}",
+            FCFG,
+            LCFG,
+            asdict(CutoffsOptions()),
+            "2025-12-31",
+            store_parts=stored == "stored",
+        )
+    return {"wall_s": time.perf_counter() - started, "cutoffs": len(meta["cutoffs"])}
+
+
 def child(mode: str, work: Path, *args: str) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, mode, str(work), *args],
@@ -151,6 +178,8 @@ def main() -> None:
         twelve = child("ours", work, "12", "all")
         ours_three = child("ours", work, "1", ",".join(BASELINE_FAMILIES))
         base = child("pandas", work)
+        demo_nested = child("demo", work, "nested")
+        demo_stored = child("demo", work, "stored")
     counts = prep["counts"]
     events = sum(counts[t] for t in EVENT_TABLES)
     base_events = sum(counts[t] for t in ("transactions", "interactions", "complaints"))
@@ -181,6 +210,9 @@ def main() -> None:
             "pandas_events_per_s": pandas_rate,
             "speedup_vs_pandas": ours_rate / pandas_rate,
             "validate_rows_per_s": sum(counts.values()) / prep["validate_s"],
+            "demo_features_s": demo_stored["wall_s"],
+            "demo_features_nested_s": demo_nested["wall_s"],
+            "demo_cutoffs": demo_stored["cutoffs"],
         },
     )
 
@@ -192,6 +224,8 @@ if __name__ == "__main__":
         mode, work = sys.argv[1], Path(sys.argv[2])
         if mode == "prepare":
             result = prepare(work, int(sys.argv[3]))
+        elif mode == "demo":
+            result = demo(work, sys.argv[3])
         elif mode == "ours":
             families = [] if sys.argv[4] == "all" else sys.argv[4].split(",")
             result = ours(work, int(sys.argv[3]), families)

@@ -2,7 +2,7 @@
 
 Metrics:
 - make_train_wall_s and peak_rss_mb: the pipeline `make train` runs after install (simulate,
-  validate, features, train, report) in a fresh data folder, each step in its own process;
+  validate, features, train, uplift, report) in a fresh data folder, each step in its own process;
   per-step seconds and peak memory too;
 - fresh_install_s: `pip install -e .` (what `make train` installs) into a throwaway venv with no
   pip cache, from the package registry (CHURN_BENCH_INSTALL=0 skips it);
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from common import size, write_result
 
-STEPS = ("simulate", "validate", "features", "train", "report")
+STEPS = ("simulate", "validate", "features", "train", "uplift", "report")
 REPO = Path(__file__).resolve().parents[1]
 RUN_STEP = (
     "import resource, sys, json, time; from churn.cli import main; t = time.perf_counter(); "
@@ -34,7 +34,7 @@ def run_step(step: str, data: Path, *overrides: str) -> dict:
     args = [step, f"paths.data_dir={data}", *overrides]
     if step == "report":
         args += [f"paths.mlflow_uri=sqlite:///{data}/mlflow.db", f"paths.reports_dir={data}/r"]
-    if step == "train":
+    if step in ("train", "uplift"):
         args += [
             f"paths.mlflow_uri=sqlite:///{data}/mlflow.db",
             f"paths.mlflow_artifacts={data}/mlruns",

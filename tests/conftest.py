@@ -15,6 +15,7 @@ import pytest
 from churn.cli import compose_config
 from churn.config import CutoffsOptions, FeaturesOptions, LabelsOptions
 from churn.simulate.app import write_demo_world
+from churn.simulate.options import RetentionProgram
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,9 +28,19 @@ def pytest_configure(config):
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 
-def make_world(raw_dir: Path, n: int = 400, seed: int = 7, start="2023-01-01", end="2024-12-31"):
-    """A simulated world written to raw_dir; returns its row counts and ground truth."""
-    return write_demo_world(raw_dir, n, start, end, seed)
+def make_world(
+    raw_dir: Path,
+    n: int = 400,
+    seed: int = 7,
+    start="2023-01-01",
+    end="2024-12-31",
+    calls: bool = True,
+):
+    """A simulated world written to raw_dir; returns its row counts and ground truth. With
+    `calls=False` the world runs no retention program: what is observed of a churn driver is
+    then the planted driver alone, with no call (aimed at the risky) thinning its churn."""
+    program = None if calls else RetentionProgram(monthly_share=0.0)
+    return write_demo_world(raw_dir, n, start, end, seed, retention=program)
 
 
 @pytest.fixture(scope="session")
@@ -90,9 +101,11 @@ def churn(*args: str, cwd: Path | None = None):
     )
 
 
-def featured_world(data: Path, n: int, seed: int, end: str, *feature_args: str) -> Path:
+def featured_world(
+    data: Path, n: int, seed: int, end: str, *feature_args: str, calls: bool = True
+) -> Path:
     """Simulate, validate and build features into `data`, through the command line."""
-    make_world(data / "raw", n=n, seed=seed, start="2023-01-01", end=end)
+    make_world(data / "raw", n=n, seed=seed, start="2023-01-01", end=end, calls=calls)
     assert churn("validate", f"paths.data_dir={data}").returncode == 0
     out = churn("features", f"paths.data_dir={data}", *feature_args)
     assert out.returncode == 0, out.stderr

@@ -158,8 +158,10 @@ def write_snapshots(
     declared_end: str | None = None,
     extra_meta: dict | None = None,
     baseline: Mapping | None = None,
+    store_parts: bool = True,
 ) -> dict:
-    """Build every cutoff into a fresh folder and swap it in; returns a summary."""
+    """Build every cutoff into a fresh folder and swap it in; returns a summary.
+    `store_parts=False` plans each cutoff as one nested query (the benchmark's baseline)."""
     tables = warehouse_tables(con)
     if "customers" not in tables:
         raise ChurnError("the warehouse has no customers table: run `churn validate` first")
@@ -172,7 +174,7 @@ def write_snapshots(
     digests = {}
     try:
         digests = materialize_digests(con, build_digests(tables, cutoffs, fcfg["windows"]))
-        keep = stored_parts(con)
+        keep = stored_parts(con) if store_parts else None
         with progress_bar() as bar:
             task = bar.add_task("features per cutoff", total=len(cutoffs))
             for cutoff in cutoffs:

@@ -19,7 +19,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("simulated_drivers")]  #
 @pytest.fixture(scope="module")
 def raw(tmp_path_factory):
     raw_dir = tmp_path_factory.mktemp("drivers") / "raw"
-    make_world(raw_dir, n=20_000, seed=11, start="2023-01-01", end="2025-12-31")
+    # no retention calls: the risk rule calls price-rise and complaint customers first, and the
+    # calls cut their churn, which is not what these tests measure (test_outcomes does)
+    make_world(raw_dir, n=20_000, seed=11, start="2023-01-01", end="2025-12-31", calls=False)
     return {
         t: pd.read_parquet(raw_dir / f"{t}.parquet")
         for t in [
