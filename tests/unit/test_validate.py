@@ -386,3 +386,27 @@ def test_a_warehouse_held_by_another_process_is_named_with_its_pid(tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_an_optional_column_with_no_value_at_all_loads_and_a_wrong_value_is_still_rejected(
+    tmp_path,
+):
+    """A campaigns log from a business with no retention tests: treatment_group is there but
+    empty. The warehouse's all-of-nothing is null, which must not read as a broken contract."""
+    people = customers()[["customer_id", "signup_date"]]
+    sent = pd.Timestamp("2024-03-01 10:00")
+    campaigns = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "sent_at": [sent] * 3,
+            "offer_type": ["retention"] * 3,
+            "channel": ["phone"] * 3,
+            "responded_at": [pd.NaT] * 3,
+            "treatment_group": [None, None, None],
+        }
+    )
+    results = load(tmp_path, write(tmp_path, {"customers": people, "campaigns": campaigns}))
+    assert results["campaigns"].rows_loaded == 3
+    wrong = campaigns.assign(treatment_group=[None, "called", None])
+    results = load(tmp_path, write(tmp_path, {"customers": people, "campaigns": wrong}))
+    assert results["campaigns"].rejects_by_reason == {"treatment_group not one of call/control": 1}
