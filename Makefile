@@ -58,7 +58,7 @@ features: validate ## build point-in-time features and labels per cutoff into da
 
 train: features ## the main job: data, validate, features, train and register, response model, retention report
 	$(CHURN) train paths.data_dir=$(DATA_DIR) $(TRAIN_OVERRIDES)
-	$(if $(filter-out churn,$(target)),,$(CHURN) uplift paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES))
+	$(if $(filter-out churn,$(target)),,$(CHURN) uplift paths.data_dir=$(DATA_DIR) $(DATA_OVERRIDES) || echo "uplift: no response model this time (the line above says why); the churn model is trained")
 	$(if $(filter-out churn,$(target)),@echo "report: only for target=churn",$(CHURN) report $(OUT_PATHS) $(DATA_OVERRIDES))
 
 score: setup ## score the whole base with the champion: scores/as_of=YYYY-MM-DD/, call list, drift

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import ibis
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -50,7 +51,7 @@ def read_list(folder: Path) -> pd.DataFrame:
 
 def realized_churn(
     tables, ids: pd.Series, window: LabelWindow, data_end: dt.date, lcfg: Mapping
-) -> pd.Series:
+) -> np.ndarray:
     """The churn label of each listed customer over the list's window, as training defines it."""
     ctx = Context(tables=dict(tables), cutoff=window.cutoff)
     spine = ibis.memtable(pd.DataFrame({"customer_id": ids.to_numpy()}))
