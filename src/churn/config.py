@@ -82,6 +82,7 @@ class FeaturesOptions:
     own_channels: list[str] = field(default_factory=lambda: ["store", "web", "app"])
     digital_channels: list[str] = field(default_factory=lambda: ["web", "app"])
     value_tier_quantiles: list[float] = field(default_factory=lambda: [0.3, 0.8, 0.95])
+    rows_per_query: int = 2_000_000  # customer-cutoff rows built in one query (memory bound)
 
 
 @dataclass

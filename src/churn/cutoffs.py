@@ -8,7 +8,7 @@ import ibis
 import pandas as pd
 
 from churn.errors import ConfigError
-from churn.features.base import Context
+from churn.features.base import KEYS, Context
 
 FREQUENCIES = {"monthly": "MS", "weekly": "W-MON", "quarterly": "QS"}
 
@@ -24,7 +24,7 @@ def cutoff_dates(freq: str, start: str, end: str) -> list[dt.date]:
 
 
 def build_spine(ctx: Context, mode: str = "subscription", lookback_days: int = 90) -> ibis.Table:
-    """customer_id of everyone who is a customer at the cutoff.
+    """(customer_id, cutoff) of everyone who is a customer at each cutoff.
 
     subscription: an open subscription at the cutoff (started before it, not ended before it),
     so customers who had already churned are never in it. activity: any purchase or contact in
@@ -32,11 +32,11 @@ def build_spine(ctx: Context, mode: str = "subscription", lookback_days: int = 9
     """
     if mode == "subscription":
         subs = ctx.before("subscriptions", "start_date")
-        open_now = subs.end_date.isnull() | (subs.end_date >= ctx.date)
-        return subs.filter(open_now).select("customer_id").distinct()
+        open_now = subs.end_date.isnull() | (subs.end_date >= subs.cutoff)
+        return subs.filter(open_now).select(*KEYS).distinct()
     if mode == "activity":
         parts = [
-            ctx.before(t, "ts", lookback_days).select("customer_id")
+            ctx.before(t, "ts", lookback_days).select(*KEYS)
             for t in ("transactions", "interactions")
             if ctx.has(t)
         ]

@@ -12,7 +12,7 @@ from churn.drivers import DRIVER_FAMILIES
 from churn.errors import ConfigError
 from churn.features import FAMILIES, available_families, catalog
 from churn.features.base import Feature
-from churn.features.digest import Digest, boundary_days
+from churn.features.digest import Digest, boundary_days, window_offsets
 from churn.features.value import ValueTiers
 
 WINDOWS = (30, 90, 180, 365)
@@ -77,7 +77,7 @@ def test_monthly_cutoffs_and_bad_frequency():
 def test_digest_buckets_make_every_window_an_exact_union():
     cutoffs = [dt.date(2024, 6, 1), dt.date(2024, 7, 1)]
     bounds = tuple(boundary_days(cutoffs, WINDOWS))
-    digest = Digest(table=None, boundaries=bounds)
+    digest = Digest(table=None, boundaries=bounds, offsets=tuple(window_offsets(WINDOWS)))
     assert digest.index(dt.date(2024, 6, 1)) == bounds.index(dt.date(2024, 6, 1)) + 1
     with pytest.raises(ValueError, match="not a digest boundary"):
         digest.index(dt.date(2024, 6, 2))

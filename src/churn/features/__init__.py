@@ -1,7 +1,9 @@
 """Point-in-time relationship features: one Ibis definition per family, for any backend.
 
-Every family reads the warehouse only through `Context.before`, so nothing dated at or after the
-cutoff can reach a feature. Families whose tables are absent are skipped with one log line.
+Every family reads the warehouse only through `Context.before` (or a digest's buckets before the
+cutoff), so nothing dated at or after a cutoff can reach its features. A family builds every
+cutoff in one query, grouped by (customer_id, cutoff). Families whose tables are absent are
+skipped with one log line.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from churn.features import (
     tenure_rfm,
     value,
 )
-from churn.features.base import Context, Feature, buildable, has_source
+from churn.features.base import KEYS, Context, Feature, buildable, has_source
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +107,16 @@ def catalog(families, windows, tables=None) -> list[Feature]:
 
 
 def build_features(ctx: Context, spine: ibis.Table, families: list[str]) -> ibis.Table:
-    """Spine rows with every feature of the families; counts are 0 when there were no events."""
+    """Spine rows (customer_id, cutoff) with every feature of the families; counts are 0 when
+    there were no events."""
     return join_families(ctx, spine, {name: FAMILIES[name].build(ctx) for name in families})
 
 
 def join_families(ctx: Context, spine: ibis.Table, parts: dict[str, ibis.Table]) -> ibis.Table:
-    """Spine rows joined with each family's per-customer table (built, or already stored)."""
+    """Spine rows joined with each family's per-(customer, cutoff) table."""
     out = spine
     for part in parts.values():
-        out = out.left_join(part, "customer_id").drop("customer_id_right")
+        out = out.left_join(part, list(KEYS)).drop("customer_id_right", "cutoff_right")
     fills = {}
     for feature in catalog(list(parts), ctx.windows, ctx.tables):
         if feature.name not in out.columns:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import ibis
+import ibis.expr.types as ir
+import pandas as pd
 
+from churn.columns import KEY_COLUMNS
 from churn.drivers import DRIVER_FAMILIES
 
 DAY_S = 86_400.0
@@ -55,44 +59,93 @@ QUARTER = 90
 FIXED_SPANS = (QUARTER, 2 * QUARTER, YEAR)
 
 
+KEYS = KEY_COLUMNS  # what every family groups by and joins on
+
+
 @dataclass(frozen=True)
 class Context:
-    """One cutoff: every table is seen only through `before`, which hides the cutoff and after."""
+    """Every cutoff at once. A table is seen only through `before`, which pairs each row with the
+    cutoffs strictly after it, so nothing dated at or after a cutoff reaches that cutoff's
+    features; families group by (customer_id, cutoff) and one query serves all cutoffs."""
 
     tables: dict[str, ibis.Table]
-    cutoff: dt.date
+    cutoffs: tuple[dt.date, ...]
     windows: tuple[int, ...] = (30, 90, 180, 365)
     own_channels: tuple[str, ...] = ("store", "web", "app")
     digital_channels: tuple[str, ...] = ("web", "app")
     digests: dict = field(default_factory=dict)  # event table -> churn.features.digest.Digest
 
-    @property
-    def ts(self) -> ibis.Scalar:
-        return ibis.timestamp(dt.datetime.combine(self.cutoff, dt.time()))
-
-    @property
-    def date(self) -> ibis.Scalar:
-        return ibis.date(self.cutoff)
-
-    def ts_minus(self, days: int) -> ibis.Scalar:
-        return ibis.timestamp(dt.datetime.combine(self.cutoff - dt.timedelta(days=days), dt.time()))
+    @cached_property
+    def cuts(self) -> ibis.Table:
+        """One row per cutoff: the date, its midnight, and where each digest window starts."""
+        frame = pd.DataFrame({"cutoff": list(self.cutoffs)})
+        schema = {"cutoff": "date"}
+        boundaries = {d.boundaries for d in self.digests.values()}
+        if len(boundaries) > 1:
+            raise ValueError("the digests of one context must share their buckets")
+        if boundaries:
+            digest = next(iter(self.digests.values()))
+            for days in digest.offsets:
+                frame[bucket_column(days)] = [
+                    digest.index(c - dt.timedelta(days=days)) for c in self.cutoffs
+                ]
+                schema[bucket_column(days)] = "int32"
+        cuts = ibis.memtable(frame, schema=schema)
+        return cuts.mutate(_cut_ts=cuts.cutoff.cast("timestamp"), _cut_s=epoch_s(cuts.cutoff))
 
     def has(self, table: str) -> bool:
         return table in self.tables
 
     def before(self, table: str, col: str, days: int | None = None) -> ibis.Table:
-        """Rows of `table` with `col` strictly before the cutoff (and within `days` of it)."""
-        t = self.tables[table]
-        cond = t[col] < (self.date if t[col].type().is_date() else self.ts)
+        """Rows of `table` paired with each cutoff their `col` is strictly before (and, with
+        `days`, within that many days of)."""
+        t, cuts = self.tables[table], self.cuts
+        is_date = t[col].type().is_date()
+        edge = cuts.cutoff if is_date else cuts._cut_ts
+        cond = [t[col] < edge]
         if days is not None:
-            start = self.cutoff - dt.timedelta(days=days)
-            lower = ibis.date(start) if t[col].type().is_date() else self.ts_minus(days)
-            cond &= t[col] >= lower
-        return t.filter(cond)
+            cond.append(t[col] >= edge - ibis.interval(days=days))
+        return t.join(cuts, cond)
 
-    def days_since(self, col: ibis.Value) -> ibis.Value:
-        """Days from a date or timestamp to the cutoff, as a float."""
-        return (epoch_s(self.ts) - epoch_s(col)) / DAY_S
+    def at_cutoffs(self, table: str) -> ibis.Table:
+        """Every row of a table without dates (customers) at every cutoff."""
+        return self.tables[table].cross_join(self.cuts)
+
+    def digest_before(self, table: str) -> ibis.Table:
+        """The digest buckets of `table` wholly before each cutoff, paired with that cutoff."""
+        digest, cuts = self.digests[table].table, self.cuts
+        return digest.join(cuts, digest.bucket < cuts[bucket_column(0)])
+
+
+def bucket_column(days: int) -> str:
+    """The column of `Context.cuts` holding the first digest bucket of the last `days` days."""
+    return f"_bucket_{days}d"
+
+
+def since(rows: ibis.Table, days: int) -> ibis.Value:
+    """Digest rows (paired with a cutoff) in the window [cutoff - days, cutoff)."""
+    return rows.bucket >= rows[bucket_column(days)]
+
+
+def between(rows: ibis.Table, older: int, newer: int) -> ibis.Value:
+    """Digest rows in [cutoff - older, cutoff - newer)."""
+    return (rows.bucket >= rows[bucket_column(older)]) & (rows.bucket < rows[bucket_column(newer)])
+
+
+def days_ago(rows: ibis.Table, days: int) -> ibis.Value:
+    """Midnight `days` days before each row's cutoff."""
+    return rows._cut_ts - ibis.interval(days=days)
+
+
+def date_ago(rows: ibis.Table, days: int) -> ibis.Value:
+    return rows.cutoff - ibis.interval(days=days)
+
+
+def days_since(rows: ibis.Table, value: ibis.Value) -> ibis.Value:
+    """Days from a date or timestamp to the row's cutoff, as a float; an aggregate (the last
+    purchase) is measured from its group's cutoff."""
+    cut = rows._cut_s.max() if isinstance(value, ir.Scalar) else rows._cut_s
+    return (cut - epoch_s(value)) / DAY_S
 
 
 def has_source(tables, need: str) -> bool:
@@ -114,13 +167,13 @@ def epoch_s(col: ibis.Value) -> ibis.Value:
     return col.epoch_seconds().floor().cast("float64")
 
 
-def merge_on_customer(parts: list[ibis.Table]) -> ibis.Table:
-    """Full outer merge of per-customer tables: a customer in any part is in the result."""
+def merge_on_keys(parts: list[ibis.Table], keys=KEYS) -> ibis.Table:
+    """Full outer merge of per-(customer, cutoff) tables: a key in any part is in the result."""
     out = parts[0]
     for part in parts[1:]:
-        out = out.outer_join(part, "customer_id")
-        out = out.mutate(customer_id=out.customer_id.fill_null(out.customer_id_right)).drop(
-            "customer_id_right"
+        out = out.outer_join(part, list(keys))
+        out = out.mutate(**{k: out[k].fill_null(out[f"{k}_right"]) for k in keys}).drop(
+            *[f"{k}_right" for k in keys]
         )
     return out
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import Context, Feature
+from churn.features.base import KEYS, QUARTER, YEAR, Context, Feature, days_ago, days_since
 
 FAMILY = "campaigns"
 
@@ -45,13 +45,13 @@ def build(ctx: Context) -> ibis.Table:
     cp = ctx.before("campaigns", "sent_at")
     if "treatment_group" in cp.columns:  # a held-out customer was never contacted
         cp = cp.filter(cp.treatment_group.isnull() | (cp.treatment_group != "control"))
-    year = cp.sent_at >= ctx.ts_minus(365)
-    answered = cp.responded_at.notnull() & (cp.responded_at < ctx.ts)
-    g = cp.group_by("customer_id").agg(
-        offers_90d=(cp.sent_at >= ctx.ts_minus(90)).sum(),
+    year = cp.sent_at >= days_ago(cp, YEAR)
+    answered = cp.responded_at.notnull() & (cp.responded_at < cp._cut_ts)
+    g = cp.group_by(*KEYS).agg(
+        offers_90d=(cp.sent_at >= days_ago(cp, QUARTER)).sum(),
         offers_365d=year.sum(),
         _answered=(year & answered).sum(),
-        days_since_last_offer=ctx.days_since(cp.sent_at.max()),
+        days_since_last_offer=days_since(cp, cp.sent_at.max()),
     )
     rate = g._answered / g.offers_365d.nullif(0)
     return g.mutate(offer_response_rate_365d=rate).drop("_answered")

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import QUARTER, YEAR, Context, Feature
+from churn.features.base import (
+    KEYS,
+    QUARTER,
+    YEAR,
+    Context,
+    Feature,
+    between,
+    bucket_column,
+    since,
+)
 from churn.features.digest import CONTACT_CHANNELS
 
 FAMILY = "channels"
@@ -64,25 +73,21 @@ def features(windows) -> list[Feature]:
 
 
 def contacts(ctx: Context) -> ibis.Table:
-    """Purchases and service contacts per bucket (email opens are marketing reads, not service)."""
-    cols = ["customer_id", "bucket", *[f"n_{ch}" for ch in CHANNELS]]
+    """Purchases and service contacts per bucket and cutoff (email opens are marketing reads,
+    not service)."""
+    cols = ["customer_id", "cutoff", "bucket", *[f"n_{ch}" for ch in CHANNELS]]
+    cols += [bucket_column(d) for d in (WINDOW, SHIFT, 2 * SHIFT)]
     parts = [
-        ctx.digests[t].before(ctx.cutoff).select(*cols)
+        ctx.digest_before(t).select(*cols)
         for t in ("interactions", "transactions")
-        if t in ctx.digests and set(cols) <= set(ctx.digests[t].table.columns)
+        if t in ctx.digests and set(cols[3:7]) <= set(ctx.digests[t].table.columns)
     ]
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
 
 def build(ctx: Context) -> ibis.Table:
-    d = next(iter(ctx.digests[t] for t in ("interactions", "transactions") if t in ctx.digests))
-    c = ctx.cutoff
     ev = contacts(ctx)
-    year, last, prev = (
-        d.since(ev, c, WINDOW),
-        d.since(ev, c, SHIFT),
-        d.between(ev, c, 2 * SHIFT, SHIFT),
-    )
+    year, last, prev = since(ev, WINDOW), since(ev, SHIFT), between(ev, 2 * SHIFT, SHIFT)
     total = sum(ev[f"n_{ch}"] for ch in CHANNELS)
     digital = sum(ev[f"n_{ch}"] for ch in CHANNELS if ch in ctx.digital_channels)
     own = sum(ev[f"n_{ch}"] for ch in CHANNELS if ch in ctx.own_channels)
@@ -96,7 +101,7 @@ def build(ctx: Context) -> ibis.Table:
         _d_prev=digital.sum(where=prev),
         _n_prev=total.sum(where=prev),
     )
-    g = ev.group_by("customer_id").agg(**aggs)
+    g = ev.group_by(*KEYS).agg(**aggs)
     n = g._n.fill_null(0).cast("float64").nullif(0)
     counts = {ch: g[f"_n_{ch}"].fill_null(0) for ch in CHANNELS}
     shares = {f"share_{ch}_365d": counts[ch] / n for ch in CHANNELS}
@@ -112,7 +117,7 @@ def build(ctx: Context) -> ibis.Table:
         own_channel_share_365d=g._own / n,
         digital_shift_90d=g._d_last / g._n_last.nullif(0) - g._d_prev / g._n_prev.nullif(0),
     ).select(
-        "customer_id",
+        *KEYS,
         *shares,
         "channel_entropy_365d",
         "channels_used_365d",

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import DAY_S, Context, Feature, epoch_s, windowed
+from churn.features.base import (
+    DAY_S,
+    KEYS,
+    YEAR,
+    Context,
+    Feature,
+    days_ago,
+    days_since,
+    epoch_s,
+    windowed,
+)
 
 FAMILY = "complaints"
 
@@ -64,24 +74,26 @@ def features(windows) -> list[Feature]:
 
 def build(ctx: Context) -> ibis.Table:
     cp = ctx.before("complaints", "opened_at")
-    # resolutions after the cutoff are unknown at the cutoff: such a complaint is still open
-    resolved = cp.resolved_at.notnull() & (cp.resolved_at < ctx.ts)
+    # resolutions on or after the cutoff are unknown at the cutoff: such a complaint is still open
+    resolved = cp.resolved_at.notnull() & (cp.resolved_at < cp._cut_ts)
     resolve_days = (epoch_s(cp.resolved_at) - epoch_s(cp.opened_at)) / DAY_S
-    recent_resolution = resolved & (cp.resolved_at >= ctx.ts_minus(365))
-    earlier_same = ibis.window(group_by=[cp.customer_id, cp.category], order_by=cp.opened_at)
+    recent_resolution = resolved & (cp.resolved_at >= days_ago(cp, YEAR))
+    earlier_same = ibis.window(
+        group_by=[cp.customer_id, cp.cutoff, cp.category], order_by=cp.opened_at
+    )
     cp = cp.mutate(
         _resolved=resolved,
         _resolve_days=ibis.ifelse(recent_resolution, resolve_days, ibis.null("float64")),
         _is_repeat=(ibis.row_number().over(earlier_same) > 0),
     )
-    last365 = cp.opened_at >= ctx.ts_minus(365)
-    aggs = {f"complaints_{w}d": (cp.opened_at >= ctx.ts_minus(w)).sum() for w in ctx.windows}
+    last365 = cp.opened_at >= days_ago(cp, YEAR)
+    aggs = {f"complaints_{w}d": (cp.opened_at >= days_ago(cp, w)).sum() for w in ctx.windows}
     aggs.update(
         complaints_unresolved=(~cp._resolved).sum(),
         complaint_resolution_days_median=cp._resolve_days.median(),
         complaint_resolution_days_max=cp._resolve_days.max(),
         complaints_repeat_365d=(cp._is_repeat & last365).sum(),
-        days_since_last_complaint=ctx.days_since(cp.opened_at.max()),
+        days_since_last_complaint=days_since(cp, cp.opened_at.max()),
         complaint_max_severity_365d=cp.severity.max(where=last365),
     )
-    return cp.group_by("customer_id").agg(**aggs)
+    return cp.group_by(*KEYS).agg(**aggs)

@@ -36,10 +36,12 @@ def boundary_days(cutoffs: Iterable[dt.date], windows: Iterable[int]) -> list[dt
 
 @dataclass(frozen=True)
 class Digest:
-    """customer_id, bucket and summed measures; bucket i holds days in [b[i-1], b[i])."""
+    """customer_id, bucket and summed measures; bucket i holds days in [b[i-1], b[i]).
+    `offsets` are the window starts (days before a cutoff) the buckets line up with."""
 
     table: ibis.Table
     boundaries: tuple[dt.date, ...]
+    offsets: tuple[int, ...]
 
     def index(self, day: dt.date) -> int:
         """Events on days before `day` are exactly those in buckets below this index."""
@@ -47,19 +49,6 @@ class Digest:
         if pos == len(self.boundaries) or self.boundaries[pos] != day:
             raise ValueError(f"{day} is not a digest boundary; add its window to the digest")
         return pos + 1
-
-    def before(self, cutoff: dt.date) -> ibis.Table:
-        return self.table.filter(self.table.bucket < self.index(cutoff))
-
-    def since(self, rows: ibis.Table, cutoff: dt.date, days: int) -> ibis.Value:
-        """Rows in the window [cutoff - days, cutoff), for rows already before the cutoff."""
-        return rows.bucket >= self.index(cutoff - dt.timedelta(days=days))
-
-    def between(self, rows: ibis.Table, cutoff: dt.date, older: int, newer: int) -> ibis.Value:
-        """Rows in [cutoff - older, cutoff - newer)."""
-        lo = self.index(cutoff - dt.timedelta(days=older))
-        hi = self.index(cutoff - dt.timedelta(days=newer))
-        return (rows.bucket >= lo) & (rows.bucket < hi)
 
 
 def bucket_of(ts: ibis.Value, bounds: list[ibis.Scalar], lo: int, hi: int) -> ibis.Value:
@@ -118,6 +107,7 @@ def build_digests(tables: dict[str, ibis.Table], cutoffs, windows) -> dict[str, 
     customer; window counts there are 0 because no window reaches that far back.
     """
     boundaries = boundary_days(cutoffs, windows)
+    offsets = tuple(window_offsets(windows))
     first = ibis.timestamp(dt.datetime.combine(boundaries[0], dt.time()))
     out = {}
     for name, measures in MEASURES.items():
@@ -137,14 +127,16 @@ def build_digests(tables: dict[str, ibis.Table], cutoffs, windows) -> dict[str, 
             if k not in {"customer_id", "bucket", *history}
         }
         old = old.mutate(bucket=ibis.literal(0, "int32"), **zeros).select(*table.columns)
-        out[name] = Digest(ibis.union(table, old.cast(table.schema())), tuple(boundaries))
+        out[name] = Digest(ibis.union(table, old.cast(table.schema())), tuple(boundaries), offsets)
     return out
 
 
 def materialize_digests(con, digests: dict[str, Digest]) -> dict[str, Digest]:
     """Compute each digest once into a warehouse table that every cutoff then reads."""
     return {
-        name: Digest(con.create_table(f"_digest_{name}", d.table, overwrite=True), d.boundaries)
+        name: Digest(
+            con.create_table(f"_digest_{name}", d.table, overwrite=True), d.boundaries, d.offsets
+        )
         for name, d in digests.items()
     }
 

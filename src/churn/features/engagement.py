@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import Context, Feature, windowed
+from churn.features.base import KEYS, Context, Feature, between, days_since, since, windowed
 from churn.features.digest import SLOPE_MONTHS
 
 FAMILY = "engagement"
@@ -67,24 +67,21 @@ def slope_weights(n: int) -> tuple[list[int], int]:
 
 
 def build(ctx: Context) -> ibis.Table:
-    d, c = ctx.digests["interactions"], ctx.cutoff
-    it = d.before(c)
+    it = ctx.digest_before("interactions")
     usage = it.n_login + it.n_visit + it.n_call
-    aggs = {"days_since_last_interaction": ctx.days_since(it.last_ts.max())}
+    aggs = {"days_since_last_interaction": days_since(it, it.last_ts.max())}
     for w in ctx.windows:
-        aggs[f"logins_{w}d"] = it.n_login.sum(where=d.since(it, c, w))
-        aggs[f"visits_{w}d"] = it.n_visit.sum(where=d.since(it, c, w))
-    aggs["_last90"] = usage.sum(where=d.since(it, c, 90))
-    aggs["_prev90"] = usage.sum(where=d.between(it, c, 180, 90))
+        aggs[f"logins_{w}d"] = it.n_login.sum(where=since(it, w))
+        aggs[f"visits_{w}d"] = it.n_visit.sum(where=since(it, w))
+    aggs["_last90"] = usage.sum(where=since(it, 90))
+    aggs["_prev90"] = usage.sum(where=between(it, 180, 90))
     weights, divisor = slope_weights(SLOPE_MONTHS)
     slope = ibis.literal(0, "int64")
     # month k counts [cutoff - 30(k+1), cutoff - 30k); oldest month first for the slope weights
     for k, weight in zip(range(SLOPE_MONTHS - 1, -1, -1), weights, strict=True):
-        slope = slope + weight * usage.sum(where=d.between(it, c, 30 * (k + 1), 30 * k)).fill_null(
-            0
-        )
+        slope = slope + weight * usage.sum(where=between(it, 30 * (k + 1), 30 * k)).fill_null(0)
     aggs["usage_slope_6m"] = slope.cast("float64") / divisor
-    out = it.group_by("customer_id").agg(**aggs)
+    out = it.group_by(*KEYS).agg(**aggs)
     prev = out._prev90.fill_null(0)
     change = (out._last90.fill_null(0) - prev) / prev.nullif(0) * 100.0
     return out.mutate(usage_change_90d_pct=change).drop("_last90", "_prev90")

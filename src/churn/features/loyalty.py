@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import Context, Feature, merge_on_customer
+from churn.features.base import KEYS, QUARTER, YEAR, Context, Feature, days_ago, merge_on_keys
 
 FAMILY = "loyalty"
 
@@ -52,14 +52,12 @@ def build(ctx: Context) -> ibis.Table:
     parts = []
     if ctx.has("loyalty_members"):
         m = ctx.before("loyalty_members", "joined_at")
-        parts.append(
-            m.select("customer_id").distinct().mutate(loyalty_member=ibis.literal(1, "int8"))
-        )
+        parts.append(m.select(*KEYS).distinct().mutate(loyalty_member=ibis.literal(1, "int8")))
     if ctx.has("loyalty_points"):
         p = ctx.before("loyalty_points", "ts")
         earn, redeem = p.kind == "earn", p.kind == "redeem"
-        year, quarter = p.ts >= ctx.ts_minus(365), p.ts >= ctx.ts_minus(90)
-        g = p.group_by("customer_id").agg(
+        year, quarter = p.ts >= days_ago(p, YEAR), p.ts >= days_ago(p, QUARTER)
+        g = p.group_by(*KEYS).agg(
             points_balance=p.points.sum(where=earn) - p.points.sum(where=redeem).fill_null(0),
             _earned=p.points.sum(where=earn & year),
             _redeemed=p.points.sum(where=redeem & year),
@@ -72,5 +70,7 @@ def build(ctx: Context) -> ibis.Table:
         )
     if ctx.has("referrals"):
         r = ctx.before("referrals", "ts")
-        parts.append(r.group_by(customer_id=r.referrer_id).agg(referrals_made=r.count()))
-    return merge_on_customer(parts)
+        parts.append(
+            r.group_by(customer_id=r.referrer_id, cutoff=r.cutoff).agg(referrals_made=r.count())
+        )
+    return merge_on_keys(parts)

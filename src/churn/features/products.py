@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
 
-from churn.features.base import QUARTER, Context, Feature, windowed
+from churn.features.base import KEYS, QUARTER, Context, Feature, date_ago, windowed
 
 FAMILY = "products"
 PRICE_WINDOW = QUARTER
@@ -71,15 +69,22 @@ def build(ctx: Context) -> ibis.Table:
     subs = ctx.before("subscriptions", "start_date")
     # what happened on or after the cutoff is unknown: an end from then on reads as still open
     subs = subs.mutate(
-        end_date=ibis.ifelse(subs.end_date < ctx.date, subs.end_date, ibis.null("date"))
+        end_date=ibis.ifelse(subs.end_date < subs.cutoff, subs.end_date, ibis.null("date"))
     )
-    then = ibis.date(ctx.cutoff - dt.timedelta(days=PRICE_WINDOW))
-    now_on, then_on = active_at(subs, ctx.date), active_at(subs, then)
-    successors = subs.filter(subs.previous_subscription_id.notnull()).select(
-        prev_id=subs.previous_subscription_id
+    # a subscription with a successor started before the cutoff was replaced, not cancelled
+    successors = (
+        subs.filter(subs.previous_subscription_id.notnull())
+        .select(_prev_id=subs.previous_subscription_id, _succ_cutoff=subs.cutoff)
+        .distinct()
     )
-    cancelled = subs.end_date.notnull() & ~subs.subscription_id.isin(successors.prev_id)
+    subs = subs.left_join(
+        successors,
+        [subs.subscription_id == successors._prev_id, subs.cutoff == successors._succ_cutoff],
+    )
+    cancelled = subs.end_date.notnull() & subs._prev_id.isnull()
+    then = date_ago(subs, PRICE_WINDOW)
     rise = (subs.change_reason == "price_change") & (subs.start_date >= then)
+    now_on, then_on = active_at(subs, subs.cutoff), active_at(subs, then)
     aggs = {
         "active_products": now_on.sum(),
         "premium_plans": (now_on & (subs.plan == "premium")).sum(),
@@ -88,9 +93,8 @@ def build(ctx: Context) -> ibis.Table:
         "price_increase_90d": rise.max().cast("int8"),
     }
     for w in ctx.windows:
-        since = ibis.date(ctx.cutoff - dt.timedelta(days=w))
-        aggs[f"cancellations_{w}d"] = (cancelled & (subs.end_date >= since)).sum()
-    g = subs.group_by("customer_id").agg(**aggs)
+        aggs[f"cancellations_{w}d"] = (cancelled & (subs.end_date >= date_ago(subs, w))).sum()
+    g = subs.group_by(*KEYS).agg(**aggs)
     return g.mutate(
         monthly_fee=g.monthly_fee.fill_null(0.0),
         bundle=(g.active_products >= 2).cast("int8"),

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import YEAR, Context, Feature, buildable, from_money_units, windowed
+from churn.features.base import (
+    KEYS,
+    YEAR,
+    Context,
+    Feature,
+    buildable,
+    days_since,
+    from_money_units,
+    since,
+    windowed,
+)
 
 FAMILY = "tenure_rfm"
 EARLY_LIFE_DAYS = 180
@@ -151,17 +161,17 @@ def features(windows) -> list[Feature]:
 
 
 def build(ctx: Context) -> ibis.Table:
-    c = ctx.tables["customers"]
-    tenure = ctx.days_since(c.signup_date)
+    c = ctx.at_cutoffs("customers")
+    tenure = days_since(c, c.signup_date)
     attributes = {
-        "age_years": lambda: (ibis.literal(ctx.cutoff.year) - c.birth_year).cast("float64"),
+        "age_years": lambda: (c.cutoff.year() - c.birth_year).cast("float64"),
         "segment": lambda: c.segment,
         "region": lambda: c.region,
         "acquisition_channel": lambda: c.acquisition_channel,
     }
     present = {f.name for f in features(ctx.windows) if buildable(f, ctx.tables)}
     out = c.select(
-        "customer_id",
+        *KEYS,
         tenure_days=tenure,
         early_life=(tenure < EARLY_LIFE_DAYS).cast("int8"),
         signup_year=c.signup_date.year(),
@@ -170,23 +180,21 @@ def build(ctx: Context) -> ibis.Table:
     )
     if "transactions" not in ctx.digests:
         return out
-    d = ctx.digests["transactions"]
-    tx = d.before(ctx.cutoff)  # all history: recency is not capped by a window
+    tx = ctx.digest_before("transactions")  # all history: recency is not capped by a window
     aggs = {
-        "recency_days": ctx.days_since(tx.last_ts.max()),
+        "recency_days": days_since(tx, tx.last_ts.max()),
         "purchase_days": tx.n_days.sum(),
-        "first_purchase_days": ctx.days_since(tx.first_ts.min()),
+        "first_purchase_days": days_since(tx, tx.first_ts.min()),
     }
     for w in ctx.windows:
-        in_w = d.since(tx, ctx.cutoff, w)
-        aggs[f"frequency_{w}d"] = tx.n.sum(where=in_w)
-        aggs[f"monetary_{w}d"] = from_money_units(tx.amount.sum(where=in_w))
-    year = d.since(tx, ctx.cutoff, YEAR)
+        aggs[f"frequency_{w}d"] = tx.n.sum(where=since(tx, w))
+        aggs[f"monetary_{w}d"] = from_money_units(tx.amount.sum(where=since(tx, w)))
+    year = since(tx, YEAR)
     aggs["_purchases_year"] = tx.n.sum(where=year)  # whatever features.windows says
     spend = from_money_units(tx.amount.sum(where=year))
     aggs["avg_basket_365d"] = spend / aggs["_purchases_year"].nullif(0)
-    rfm = tx.group_by("customer_id").agg(**aggs)
-    out = out.left_join(rfm, "customer_id").drop("customer_id_right")
+    rfm = tx.group_by(*KEYS).agg(**aggs)
+    out = out.left_join(rfm, list(KEYS)).drop("customer_id_right", "cutoff_right")
     months = ibis.greatest(ibis.least(out.tenure_days, float(YEAR)) / 30.44, 1.0)
     per_month = out._purchases_year.fill_null(0) / months
     return out.mutate(frequency_per_month=per_month).drop("_purchases_year")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import ibis
 import numpy as np
 import pandas as pd
@@ -12,13 +10,16 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from churn.columns import TIERS, VALUE_COLUMN
 from churn.features.base import (
     DAY_S,
+    KEYS,
     YEAR,
     Context,
     Feature,
+    date_ago,
     epoch_s,
     from_money_units,
     in_money_units,
-    merge_on_customer,
+    merge_on_keys,
+    since,
 )
 
 FAMILY = "value"
@@ -43,55 +44,54 @@ def build(ctx: Context) -> ibis.Table:
     if ctx.has("subscriptions"):
         parts.append(accrued_fees(ctx))
     if "transactions" in ctx.digests:
-        d = ctx.digests["transactions"]
-        tx = d.before(ctx.cutoff)
-        tx = tx.filter(d.since(tx, ctx.cutoff, YEAR))
-        parts.append(tx.group_by("customer_id").agg(_spend=from_money_units(tx.amount.sum())))
-    joined = merge_on_customer(parts)
+        tx = ctx.digest_before("transactions")
+        tx = tx.filter(since(tx, YEAR))
+        parts.append(tx.group_by(*KEYS).agg(_spend=from_money_units(tx.amount.sum())))
+    joined = merge_on_keys(parts)
     total = sum(joined[c].fill_null(0.0) for c in ("_fees", "_spend") if c in joined.columns)
-    return joined.select("customer_id", revenue_12m=total)
+    return joined.select(*KEYS, revenue_12m=total)
 
 
 def accrued_fees(ctx: Context) -> ibis.Table:
     """Fees over the year before the cutoff, of subscriptions started before it."""
-    start = ctx.cutoff - dt.timedelta(days=YEAR)
-    return fees_between(ctx.before("subscriptions", "start_date"), start, ctx.cutoff)
+    subs = ctx.before("subscriptions", "start_date")
+    return fees_between(subs, date_ago(subs, YEAR), subs.cutoff)
 
 
-def fees_between(subs: ibis.Table, start: dt.date, end: dt.date) -> ibis.Table:
-    """`_fees`: each subscription's monthly fee accrued over its days inside [start, end)."""
-    stop = ibis.ifelse(
-        subs.end_date.notnull() & (subs.end_date < ibis.date(end)), subs.end_date, ibis.date(end)
-    )
-    first = ibis.greatest(subs.start_date, ibis.date(start))
+def fees_between(subs: ibis.Table, start: ibis.Value, end: ibis.Value) -> ibis.Table:
+    """`_fees` per (customer, cutoff): each subscription's monthly fee accrued over its days
+    inside [start, end), both dates of the row's cutoff."""
+    stop = ibis.ifelse(subs.end_date.notnull() & (subs.end_date < end), subs.end_date, end)
+    first = ibis.greatest(subs.start_date, start)
     days = (epoch_s(stop) - epoch_s(first)) / DAY_S
-    return subs.group_by("customer_id").agg(
+    return subs.group_by(*KEYS).agg(
         _fees=from_money_units(
             in_money_units(subs.monthly_fee * ibis.greatest(days, 0.0) * 12.0 / YEAR).sum()
         )
     )
 
 
-def revenue_between(tables, start: dt.date, end: dt.date) -> ibis.Table:
-    """Fees accrued and purchases made in [start, end), per customer, as `revenue_12m` counts
-    them: the realized value a CLV forecast is checked against (a label, never a feature)."""
+def revenue_between(tables, spans: ibis.Table) -> ibis.Table | None:
+    """Fees accrued and purchases made in each cutoff's [_start, _end) (dates in `spans`, one
+    row per cutoff), per customer, as `revenue_12m` counts them: the realized value a CLV
+    forecast is checked against (a label, never a feature)."""
     parts = []
     if "subscriptions" in tables:
         subs = tables["subscriptions"]
-        parts.append(fees_between(subs.filter(subs.start_date < ibis.date(end)), start, end))
+        subs = subs.join(spans, subs.start_date < spans._end)
+        parts.append(fees_between(subs, subs._start, subs._end))
     if "transactions" in tables:
         tx = tables["transactions"]
-        lo = ibis.timestamp(dt.datetime.combine(start, dt.time()))
-        hi = ibis.timestamp(dt.datetime.combine(end, dt.time()))
-        tx = tx.filter((tx.ts >= lo) & (tx.ts < hi))
+        lo, hi = spans._start.cast("timestamp"), spans._end.cast("timestamp")
+        tx = tx.join(spans, [tx.ts >= lo, tx.ts < hi])
         parts.append(
-            tx.group_by("customer_id").agg(_spend=from_money_units(in_money_units(tx.amount).sum()))
+            tx.group_by(*KEYS).agg(_spend=from_money_units(in_money_units(tx.amount).sum()))
         )
     if not parts:
         return None
-    joined = merge_on_customer(parts)
+    joined = merge_on_keys(parts)
     total = sum(joined[c].fill_null(0.0) for c in ("_fees", "_spend") if c in joined.columns)
-    return joined.select("customer_id", future_value=total)
+    return joined.select(*KEYS, future_value=total)
 
 
 class ValueTiers(BaseEstimator, TransformerMixin):

@@ -53,10 +53,17 @@ def realized_churn(
     tables, ids: pd.Series, window: LabelWindow, data_end: dt.date, lcfg: Mapping
 ) -> np.ndarray:
     """The churn label of each listed customer over the list's window, as training defines it."""
-    ctx = Context(tables=dict(tables), cutoff=window.cutoff)
+    ctx = Context(tables=dict(tables), cutoffs=(window.cutoff,))
     spine = ibis.memtable(pd.DataFrame({"customer_id": ids.to_numpy()}))
+    spine = spine.mutate(cutoff=ibis.date(window.cutoff))
     labelled = attach_labels(
-        ctx, spine, window, data_end, lcfg["definition"], lcfg["plan_order"]
+        ctx,
+        spine,
+        window.lead_days,
+        window.horizon_days,
+        data_end,
+        lcfg["definition"],
+        lcfg["plan_order"],
     ).select("customer_id", "churn")
     frame = labelled.to_pandas().set_index("customer_id")["churn"]
     return frame.reindex(ids.to_numpy()).to_numpy()
