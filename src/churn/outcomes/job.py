@@ -25,6 +25,7 @@ from churn.errors import ChurnError
 from churn.features import Context
 from churn.labels import LabelWindow, attach_labels
 from churn.outcomes.measure import flat_metrics, measure_list
+from churn.scoring.publish import insert_slices
 from churn.store import outcomes_file, parts_of, scores_partitions, write_json_atomically
 
 log = logging.getLogger(__name__)
@@ -155,14 +156,8 @@ def publish_outcomes(con, results: list[dict]) -> None:
     raw, view = con.con, f"_incoming_outcomes_{uuid.uuid4().hex[:8]}"
     raw.register(view, frame)
     try:
-        raw.execute("BEGIN TRANSACTION")
-        raw.execute(f"CREATE TABLE IF NOT EXISTS outcomes AS SELECT * FROM {view} LIMIT 0")
-        raw.execute(f"DELETE FROM outcomes WHERE as_of IN (SELECT DISTINCT as_of FROM {view})")
-        raw.execute(f"INSERT INTO outcomes BY NAME SELECT * FROM {view}")
-        raw.execute("COMMIT")
-    except Exception:
-        raw.execute("ROLLBACK")
-        raise
+        days = [dt.date.fromisoformat(r["as_of"]) for r in results]
+        insert_slices(raw, {"outcomes": view}, days)
     finally:
         raw.unregister(view)
 

@@ -132,8 +132,11 @@ def publish_table(con, staging: Path, as_of: dt.date) -> None:
             raw.unregister(view)
 
 
-def insert_slices(raw, views: Mapping[str, str], as_of: dt.date) -> None:
-    """Per table: add new columns and replace the as_of slice, all in one transaction."""
+def insert_slices(raw, views: Mapping[str, str], as_of: dt.date | list[dt.date]) -> None:
+    """Per table: add new columns and replace the as_of slice (or slices), all in one
+    transaction."""
+    days = as_of if isinstance(as_of, list) else [as_of]
+    holes = ", ".join("?" for _ in days)
     for table, view in views.items():
         raw.execute(f'CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM "{view}" LIMIT 0')
     raw.execute("BEGIN TRANSACTION")
@@ -144,7 +147,7 @@ def insert_slices(raw, views: Mapping[str, str], as_of: dt.date) -> None:
                 if name not in have:
                     quoted = name.replace('"', '""')
                     raw.execute(f'ALTER TABLE {table} ADD COLUMN "{quoted}" {kind}')
-            raw.execute(f"DELETE FROM {table} WHERE as_of = ?", [as_of])
+            raw.execute(f"DELETE FROM {table} WHERE as_of IN ({holes})", days)
             raw.execute(f'INSERT INTO {table} BY NAME SELECT * FROM "{view}"')
         raw.execute("COMMIT")
     except Exception:

@@ -29,9 +29,8 @@ def score_on_spark(con, cfg: Mapping, scorer: Scorer, as_of: dt.date, staging: P
         raise ChurnError("score.engine=spark needs warehouse.backend=pyspark")
     spark = con._session
     features_dir = staging / "_features"
-    con.raw_sql(con.compile(scoring_expression(con, cfg, as_of, scorer))).write.parquet(
-        str(features_dir)
-    )
+    # to_parquet_dir registers the in-memory tables the expression uses (the cutoff table)
+    con.to_parquet_dir(scoring_expression(con, cfg, as_of, scorer), features_dir)
     parts = parts_of(features_dir)
     check_columns(pq.ParquetFile(parts[0]).schema_arrow, scorer.features)
     from churn.trust import check_artifact
