@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import KEYS, QUARTER, YEAR, Context, Feature, days_ago, merge_on_keys
+from churn.features.base import (
+    KEYS,
+    QUARTER,
+    YEAR,
+    Context,
+    Feature,
+    days_ago,
+    from_money_units,
+    in_money_units,
+    merge_on_keys,
+)
 
 FAMILY = "loyalty"
 
@@ -57,11 +67,16 @@ def build(ctx: Context) -> ibis.Table:
         p = ctx.before("loyalty_points", "ts")
         earn, redeem = p.kind == "earn", p.kind == "redeem"
         year, quarter = p.ts >= days_ago(p, YEAR), p.ts >= days_ago(p, QUARTER)
+        points = in_money_units(p.points)  # summed exactly, in any order (see MONEY_UNITS)
+
+        def total(where: ibis.Value) -> ibis.Value:
+            return from_money_units(points.sum(where=where))
+
         g = p.group_by(*KEYS).agg(
-            points_balance=p.points.sum(where=earn) - p.points.sum(where=redeem).fill_null(0),
-            _earned=p.points.sum(where=earn & year),
-            _redeemed=p.points.sum(where=redeem & year),
-            redeemed_90d=p.points.sum(where=redeem & quarter),
+            points_balance=total(earn) - total(redeem).fill_null(0),
+            _earned=total(earn & year),
+            _redeemed=total(redeem & year),
+            redeemed_90d=total(redeem & quarter),
         )
         parts.append(
             g.mutate(redemption_rate_365d=g._redeemed.fill_null(0) / g._earned.nullif(0)).drop(

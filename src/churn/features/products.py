@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import ibis
 
-from churn.features.base import KEYS, QUARTER, Context, Feature, date_ago, windowed
+from churn.features.base import (
+    KEYS,
+    QUARTER,
+    Context,
+    Feature,
+    date_ago,
+    from_money_units,
+    in_money_units,
+    windowed,
+)
 
 FAMILY = "products"
 PRICE_WINDOW = QUARTER
@@ -85,11 +94,12 @@ def build(ctx: Context) -> ibis.Table:
     then = date_ago(subs, PRICE_WINDOW)
     rise = (subs.change_reason == "price_change") & (subs.start_date >= then)
     now_on, then_on = active_at(subs, subs.cutoff), active_at(subs, then)
+    fee = in_money_units(subs.monthly_fee)  # exact in any order: see MONEY_UNITS
     aggs = {
         "active_products": now_on.sum(),
         "premium_plans": (now_on & (subs.plan == "premium")).sum(),
-        "monthly_fee": subs.monthly_fee.sum(where=now_on),
-        "_fee_then": subs.monthly_fee.sum(where=then_on),
+        "monthly_fee": from_money_units(fee.sum(where=now_on)),
+        "_fee_then": from_money_units(fee.sum(where=then_on)),
         "price_increase_90d": rise.max().cast("int8"),
     }
     for w in ctx.windows:
