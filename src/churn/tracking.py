@@ -7,6 +7,7 @@ as a blind pickle.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import logging
 import subprocess
@@ -164,6 +165,22 @@ def log_params(params: Mapping[str, Any]) -> None:
         mlflow.log_params(dict(items[start : start + 100]))
 
 
+# what a logged model needs to load, pinned to the installed versions. Given, not inferred: MLflow
+# infers them by importing the model in a subprocess (9 s a model here) and picks up test tools.
+MODEL_LIBRARIES = ("mlflow", "numpy", "pandas", "scipy", "sklearn", "skops", "xgboost")
+
+
+def model_requirements(*modules: str) -> list[str]:
+    """`dist==version` for the distributions that provide these importable modules."""
+    provided = importlib.metadata.packages_distributions()
+    pins = set()
+    for module in modules:
+        dists = provided.get(module, [])
+        for dist in [d for d in dists if d == module] or dists:
+            pins.add(f"{dist}=={importlib.metadata.version(dist)}")
+    return sorted(pins)
+
+
 def log_and_register(cfg: Mapping, model, data, backtest, folds, backtest_fn) -> dict:
     """Register as challenger; promote to champion only if it beats it (churn.champion), and
     move the alias only once the export is complete."""
@@ -178,6 +195,7 @@ def log_and_register(cfg: Mapping, model, data, backtest, folds, backtest_fn) ->
         signature=signature,
         input_example=example,
         pyfunc_predict_fn="predict_proba",
+        pip_requirements=model_requirements(*MODEL_LIBRARIES),
         registered_model_name=name,
     )
     client = MlflowClient()

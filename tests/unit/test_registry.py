@@ -97,3 +97,18 @@ def test_value_tiers_are_fitted_once_and_only_applied_later():
     # scoring data is transformed with the stored thresholds, never re-fitted
     assert (stored.transform(richer) == tiers.transform(richer)).all()
     assert (stored.transform(richer) == "Platinum").mean() > 0.9
+
+
+def test_a_logged_model_pins_the_libraries_it_loads_with():
+    """Requirements are given to MLflow, not inferred (inference imports the model in a
+    subprocess and pinned the test tools too)."""
+    import importlib.metadata
+
+    from churn.tracking import MODEL_LIBRARIES, model_requirements
+
+    pins = model_requirements(*MODEL_LIBRARIES)
+    assert f"scikit-learn=={importlib.metadata.version('scikit-learn')}" in pins
+    assert f"mlflow=={importlib.metadata.version('mlflow')}" in pins
+    assert any(p.split("==")[0] in ("xgboost", "xgboost-cpu") for p in pins)
+    assert not any(p.startswith(("pytest", "mlflow-skinny")) for p in pins)
+    assert model_requirements("no_such_module") == []

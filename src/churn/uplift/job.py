@@ -24,7 +24,7 @@ from churn.errors import ChurnError
 from churn.pipeline import model_inputs
 from churn.registry import export_version
 from churn.store import features_folder, read_catalog
-from churn.tracking import ensure_experiment, load_registered
+from churn.tracking import MODEL_LIBRARIES, ensure_experiment, load_registered, model_requirements
 from churn.trust import check_trusted
 from churn.uplift.arms import attach_cutoffs, read_arms, tested_rows
 from churn.uplift.model import build_uplift_model
@@ -93,6 +93,7 @@ def register(cfg: Mapping, model, rows: pd.DataFrame, features, metrics: Mapping
         signature=infer_signature(example, model.predict(example)),
         input_example=example,
         pyfunc_predict_fn="predict",
+        pip_requirements=model_requirements(*MODEL_LIBRARIES, "econml"),
         registered_model_name=name,
     )
     client, version = MlflowClient(), str(info.registered_model_version)
