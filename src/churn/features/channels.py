@@ -75,12 +75,12 @@ def features(windows) -> list[Feature]:
 def contacts(ctx: Context) -> ibis.Table:
     """Purchases and service contacts per bucket and cutoff (email opens are marketing reads,
     not service)."""
-    cols = ["customer_id", "cutoff", "bucket", *[f"n_{ch}" for ch in CHANNELS]]
-    cols += [bucket_column(d) for d in (WINDOW, SHIFT, 2 * SHIFT)]
+    counts = [f"n_{ch}" for ch in CHANNELS]
+    edges = [bucket_column(d) for d in (WINDOW, SHIFT, 2 * SHIFT)]
     parts = [
-        ctx.digest_before(t).select(*cols)
+        ctx.digest_before(t).select("customer_id", "cutoff", "bucket", *counts, *edges)
         for t in ("interactions", "transactions")
-        if t in ctx.digests and set(cols[3:7]) <= set(ctx.digests[t].table.columns)
+        if t in ctx.digests and set(counts) <= set(ctx.digests[t].table.columns)
     ]
     return ibis.union(*parts) if len(parts) > 1 else parts[0]
 
