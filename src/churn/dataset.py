@@ -32,6 +32,7 @@ from churn.features import (
     catalog,
     join_families,
 )
+from churn.features.base import join_on_keys
 from churn.features.digest import build_digests, drop_digests, materialize_digests
 from churn.features.value import ValueTiers
 from churn.fingerprint import fingerprint
@@ -120,7 +121,7 @@ def build_snapshots(
     labels = attach_future_value(ctx, labels, lcfg.get("value_horizon_months", 12), data_end)
     labels = labels.select(*KEY_COLUMNS, *TARGETS, FUTURE_VALUE)
     table = join_families(ctx, spine, parts)
-    table = table.left_join(labels, list(KEY_COLUMNS)).drop("customer_id_right", "cutoff_right")
+    table = join_on_keys(table, labels)
     names = [f.name for f in catalog(families, ctx.windows, tables)]
     return table.select(*KEY_COLUMNS, *names, *TARGETS, FUTURE_VALUE)
 

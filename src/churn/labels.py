@@ -14,7 +14,7 @@ import ibis
 import pandas as pd
 
 from churn.errors import ConfigError
-from churn.features.base import KEYS, Context, merge_on_keys
+from churn.features.base import KEYS, Context, join_on_keys, merge_on_keys
 from churn.features.value import revenue_between
 
 TARGETS = ("churn", "cross_sell", "upsell")
@@ -69,7 +69,7 @@ def attach_future_value(
     realized = revenue_between(ctx.tables, spans_table(closed)) if closed else None
     if realized is None:
         return spine_features.mutate(**{FUTURE_VALUE: ibis.null("float64")})
-    out = spine_features.left_join(realized, list(KEYS)).drop("customer_id_right", "cutoff_right")
+    out = join_on_keys(spine_features, realized)
     known = out.cutoff.isin(list(closed))
     return out.mutate(
         **{FUTURE_VALUE: ibis.ifelse(known, out[FUTURE_VALUE].fill_null(0.0), ibis.null("float64"))}
@@ -157,16 +157,15 @@ def attach_labels(
     def known(value: ibis.Value) -> ibis.Value:
         return ibis.ifelse(labelled, value, ibis.null("int8"))
 
-    drop = ("customer_id_right", "cutoff_right")
     if definition == "contractual":
-        out = out.left_join(contractual_churn(ctx, spans), list(KEYS)).drop(*drop)
+        out = join_on_keys(out, contractual_churn(ctx, spans))
         out = out.mutate(churn=known(out.churn.fill_null(0)))
     else:
-        out = out.left_join(behavioural_churn(ctx, spans), list(KEYS)).drop(*drop)
+        out = join_on_keys(out, behavioural_churn(ctx, spans))
         out = out.mutate(churn=known(out._active.isnull().cast("int8"))).drop("_active")
     if ctx.has("subscriptions"):
         props = propensity_labels(ctx, spans, list(plan_order))
-        out = out.left_join(props, list(KEYS)).drop(*drop)
+        out = join_on_keys(out, props)
         out = out.mutate(
             cross_sell=known(out.cross_sell.fill_null(0)), upsell=known(out.upsell.fill_null(0))
         )

@@ -23,7 +23,7 @@ from churn.features import (
     tenure_rfm,
     value,
 )
-from churn.features.base import KEYS, Context, Feature, buildable, has_source
+from churn.features.base import Context, Feature, buildable, has_source, join_on_keys
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def join_families(ctx: Context, spine: ibis.Table, parts: dict[str, ibis.Table])
     """Spine rows joined with each family's per-(customer, cutoff) table."""
     out = spine
     for part in parts.values():
-        out = out.left_join(part, list(KEYS)).drop("customer_id_right", "cutoff_right")
+        out = join_on_keys(out, part)
     fills = {}
     for feature in catalog(list(parts), ctx.windows, ctx.tables):
         if feature.name not in out.columns:

@@ -167,6 +167,11 @@ def epoch_s(col: ibis.Value) -> ibis.Value:
     return col.epoch_seconds().floor().cast("float64")
 
 
+def join_on_keys(left: ibis.Table, right: ibis.Table) -> ibis.Table:
+    """Left join on (customer_id, cutoff), keeping one copy of each key."""
+    return left.left_join(right, list(KEYS)).drop(*[f"{k}_right" for k in KEYS])
+
+
 def merge_on_keys(parts: list[ibis.Table], keys=KEYS) -> ibis.Table:
     """Full outer merge of per-(customer, cutoff) tables: a key in any part is in the result."""
     out = parts[0]

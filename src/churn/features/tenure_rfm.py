@@ -12,6 +12,7 @@ from churn.features.base import (
     buildable,
     days_since,
     from_money_units,
+    join_on_keys,
     since,
     windowed,
 )
@@ -194,7 +195,7 @@ def build(ctx: Context) -> ibis.Table:
     spend = from_money_units(tx.amount.sum(where=year))
     aggs["avg_basket_365d"] = spend / aggs["_purchases_year"].nullif(0)
     rfm = tx.group_by(*KEYS).agg(**aggs)
-    out = out.left_join(rfm, list(KEYS)).drop("customer_id_right", "cutoff_right")
+    out = join_on_keys(out, rfm)
     months = ibis.greatest(ibis.least(out.tenure_days, float(YEAR)) / 30.44, 1.0)
     per_month = out._purchases_year.fill_null(0) / months
     return out.mutate(frequency_per_month=per_month).drop("_purchases_year")
