@@ -40,7 +40,7 @@ def load_champion(data: Path, prefix: str):
 def shap_baseline_s(model, X: pd.DataFrame) -> tuple[float, np.ndarray]:
     import shap
 
-    from churn.explain import fitted_pipeline
+    from churn.explain.explainer import fitted_pipeline
 
     pipe = fitted_pipeline(model)
     encoded = np.asarray(pipe[:-1].transform(X), dtype=np.float32)
@@ -50,9 +50,9 @@ def shap_baseline_s(model, X: pd.DataFrame) -> tuple[float, np.ndarray]:
 
 
 def main() -> None:
-    from churn.explain import fitted_pipeline, reason_codes, tree_shap
-    from churn.pipeline import model_inputs
-    from churn.shap_table import shap_by_column
+    from churn.explain.explainer import fitted_pipeline, reason_codes, tree_shap
+    from churn.explain.shap_table import shap_by_column
+    from churn.training.pipeline import model_inputs
 
     rows = size("CHURN_BENCH_EXPLAIN_ROWS", 100_000)
     with tempfile.TemporaryDirectory() as tmp:

@@ -63,7 +63,7 @@ def ours(work: Path, n_cutoffs: int, families: list[str]) -> dict:
     """`churn features` as the product runs it: digests, every cutoff to parquet, tiers, catalog."""
     import pandas as pd
 
-    from churn.dataset import write_snapshots
+    from churn.dataset.build import write_snapshots
     from churn.warehouse import connection
 
     first = (pd.Timestamp(CUTOFF) - pd.DateOffset(months=n_cutoffs - 1)).date()
@@ -138,7 +138,7 @@ def pandas_baseline(work: Path) -> dict:
 def demo(work: Path, batching: str) -> dict:
     """write_snapshots on the demo world with the default cutoffs and configs."""
     from churn.config import CutoffsOptions
-    from churn.dataset import write_snapshots
+    from churn.dataset.build import write_snapshots
     from churn.warehouse import connection
 
     world = work / "demo"

@@ -126,7 +126,7 @@ def hgb_reference(name: str, data: Path, seed: int = 42) -> dict[str, float]:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OrdinalEncoder
 
-    from churn.backtest import cv_folds
+    from churn.training.backtest import cv_folds
 
     catalog = json.loads((data / "features" / "catalog.json").read_text())
     (part,) = (data / "features").glob("cutoff=*/part-0.parquet")

@@ -45,10 +45,10 @@ def model_only_rows_per_s(data: Path, world: Path, chunk_rows: int = 100_000) ->
     import datetime as dt
 
     from churn.cli import compose_config
-    from churn.pipeline import model_inputs
+    from churn.dataset.sources import scoring_snapshot
     from churn.scoring.inputs import resolve_as_of
     from churn.scoring.model import load_scorer
-    from churn.sources import scoring_snapshot
+    from churn.training.pipeline import model_inputs
     from churn.warehouse import connection
 
     cfg = compose_config(

@@ -52,8 +52,8 @@ def run_step(step: str, data: Path, *overrides: str) -> dict:
 def train_throughput(data: Path, rows: int) -> float:
     import yaml
 
-    from churn.pipeline import build_pipeline
-    from churn.train import load_training_data
+    from churn.training.pipeline import build_pipeline
+    from churn.training.train import load_training_data
 
     table = load_training_data(data, "churn")
     sample = table.frame.sample(rows, replace=True, random_state=0)

@@ -3,7 +3,7 @@ world and on CDNOW, beside the baselines `churn train` fits in the same run.
 
 At the latest cutoff whose `labels.value_horizon_months` (12) have passed, `churn train` fits a
 churn model on the cutoffs whose churn labels had closed by then, forecasts CLV and compares it
-with the realized margin in the window (`churn.value.backtest`). Baselines: today's value
+with the realized margin in the window (`churn.training.value_backtest`). Baselines: today's value
 (trailing 12-month margin) and, for CDNOW's purchase log, BG/NBD + Gamma-Gamma (`lifetimes`).
 
 Metrics: spearman, gini (normalized), top10/top20_capture (share of realized value in the top

@@ -71,7 +71,7 @@ def load_frames(con, frames: dict, tmp_path: Path, load_date) -> None:
 
 
 def snapshot_frame(con, cutoff, data_end, label_cfg=None, feature_cfg=None) -> pd.DataFrame:
-    from churn.dataset import build_snapshot, warehouse_tables
+    from churn.dataset.build import build_snapshot, warehouse_tables
     from churn.features import available_families
 
     tables = warehouse_tables(con)
@@ -155,7 +155,7 @@ def small_trained_world(tmp_path_factory, worker_id) -> dict:
     only read it (each trains or writes into its own folders)."""
 
     def build(root: Path) -> dict:
-        from churn.train import train
+        from churn.training.train import train
 
         data = featured_world(
             root / "data",

@@ -54,19 +54,19 @@ COMMANDS: dict[str, Command] = {
         "data_dir",
     ),
     "validate": Command(
-        "churn.sources:run_validate",
+        "churn.dataset.sources:run_validate",
         "check the raw tables and load them into the warehouse (rejects kept with reasons)",
         "validate",
         "data_dir",
     ),
     "features": Command(
-        "churn.sources:run_features",
+        "churn.dataset.sources:run_features",
         "build point-in-time features and labels per cutoff into <paths.data_dir>/features",
         "build_features",
         "data_dir",
     ),
     "train": Command(
-        "churn.train:run_train",
+        "churn.training.train:run_train",
         "backtest out of time, fit and calibrate, log to MLflow and register the model",
         "train",
     ),
@@ -76,7 +76,7 @@ COMMANDS: dict[str, Command] = {
         "uplift",
     ),
     "report": Command(
-        "churn.report:run_report",
+        "churn.report.page:run_report",
         "the retention report: who is at risk, why, who to call (reports/retention_report.html)",
         "report",
     ),

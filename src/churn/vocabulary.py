@@ -1,5 +1,6 @@
 """The CRM vocabulary: the values the warehouse contracts accept for the enumerated columns, and
-the values the demo simulator draws from. Said once, so the two can never disagree."""
+the values the demo simulator draws from, and the driver families that name why customers
+leave. Said once, so the two can never disagree."""
 
 from __future__ import annotations
 
@@ -17,3 +18,21 @@ CAMPAIGN_CHANNELS = ("email", "sms", "phone", "app", "mail")
 TEST_ARMS = ("call", "control")  # campaigns.treatment_group: who was called, who held out
 POINT_KINDS = ("earn", "redeem")
 CHANGE_REASONS = ("new", "upgrade", "price_change")
+
+# Driver families: the churn causes a retention manager recognises (features declare one each,
+# explanations and reason codes sum SHAP values into them).
+DRIVER_FAMILIES: dict[str, str] = {
+    "complaints": "complaints not followed up",
+    "drifting_away": "drifting away (falling usage)",
+    "structural_bonds": "weak structural bonds (few products)",
+    "reward_bonds": "no reward bonds",
+    "social_bonds": "missing social bonds",
+    "service_bonds": "weak service bonds (no support or security add-ons)",
+    "channel_friction": "channel friction",
+    "price": "price",
+    "early_life": "early life",
+    "value_fixed": "value and fixed traits",
+    "unassigned": "not yet assigned to a driver family",
+}
+# never offered as a reason to act on: context, or a column nobody has placed yet
+NOT_ACTIONABLE = ("early_life", "value_fixed", "unassigned")

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.labels import FUTURE_VALUE, TARGETS
+from churn.dataset.labels import FUTURE_VALUE, TARGETS
 from tests.conftest import LABEL_CFG, load_frames, snapshot_frame
 
 CUTOFF = dt.date(2024, 3, 1)
@@ -143,10 +143,10 @@ def purchase_log(seed: int = 5, n: int = 400) -> pd.DataFrame:
 
 def baseline_metrics(log: pd.DataFrame, tmp_path) -> dict:
     """The BG/NBD comparison of a purchase log, through validate, features and the comparison."""
-    from churn.baseline import compare_with_baseline
     from churn.cli import compose_config
-    from churn.dataset import write_snapshots
-    from churn.train import load_training_data
+    from churn.dataset.build import write_snapshots
+    from churn.training.baseline import compare_with_baseline
+    from churn.training.train import load_training_data
     from churn.validate import load_warehouse
 
     tmp_path.mkdir(parents=True)

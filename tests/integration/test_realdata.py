@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from churn.train import train
+from churn.training.train import train
 from tests.conftest import REPO, churn, train_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]

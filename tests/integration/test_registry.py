@@ -11,7 +11,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
-from churn.registry import export_version, fail_dead_runs, repair_export
+from churn.registry.repair import export_version, fail_dead_runs, repair_export
 
 
 @pytest.fixture

@@ -269,8 +269,8 @@ def test_spark_engine_gives_the_same_scores_as_duckdb(trained, tmp_path):
 def test_the_report_and_the_weekly_job_score_a_date_alike(trained, tmp_path):
     """One way to score the base: at the features' latest cutoff, the report's risk, band, tier,
     loss and reasons are the weekly job's, customer by customer."""
+    from churn.registry.models import load_registered
     from churn.scoring.latest import score_latest
-    from churn.tracking import load_registered
 
     data, uri = trained
     out = run_score(trained, tmp_path, "score.as_of=2025-06-01")

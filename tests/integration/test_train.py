@@ -13,8 +13,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from churn.errors import ChurnError
-from churn.pipeline import model_inputs
-from churn.train import train
+from churn.training.pipeline import model_inputs
+from churn.training.train import train
 from tests.conftest import train_config
 
 pytestmark = pytest.mark.slow

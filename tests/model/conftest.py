@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from churn.train import train
+from churn.training.train import train
 from tests.conftest import featured_world, train_config
 
 

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.pipeline import model_inputs
-from churn.train import train
+from churn.training.pipeline import model_inputs
+from churn.training.train import train
 from tests.conftest import train_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_world")]

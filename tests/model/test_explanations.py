@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
-from churn.explain import driver_families, global_drivers, reason_codes, tree_shap
-from churn.pipeline import model_inputs
+from churn.explain.explainer import driver_families, global_drivers, reason_codes, tree_shap
+from churn.training.pipeline import model_inputs
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("demo_world")]
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from churn.backtest import rolling_folds
 from churn.errors import ChurnError
+from churn.training.backtest import rolling_folds
 
 MONTHS = [dt.date(2024, m, 1) for m in range(1, 13)]
 

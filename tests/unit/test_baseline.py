@@ -8,14 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.baseline import (
-    bgnbd_churn_score,
-    check_baseline,
-    comparison_fit_cutoffs,
-    fit_bgnbd,
-    rfmt_summary,
-)
 from churn.errors import ChurnError, ConfigError
+from churn.training.baseline import bgnbd_churn_score, check_baseline, comparison_fit_cutoffs
+from churn.value.bgnbd import fit_bgnbd, rfmt_summary
 
 RFMT = ["purchase_days", "first_purchase_days", "recency_days"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn import champion
+from churn.training import champion
 
 CUTOFFS = [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)]
 

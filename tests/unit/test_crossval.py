@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.crossval import fit_final_cv, run_cross_validation
 from churn.errors import ChurnError
-from churn.train import TrainingData, check_mean_probability
-from churn.tuning import draw_trials
+from churn.training.crossval import fit_final_cv, run_cross_validation
+from churn.training.train import TrainingData, check_mean_probability
+from churn.training.tuning import draw_trials
 
 MODEL = {
     "preprocess": "tree",
@@ -126,7 +126,7 @@ def test_a_model_whose_mean_is_far_from_the_base_rate_stops_with_both_numbers():
 def test_the_logistic_baseline_is_calibrated_on_the_score_sklearn_reads():
     """LogisticRegression has decision_function, which sklearn's calibrator reads: fitting the
     calibrator on probabilities instead halves every probability (0.13 for a 0.27 base rate)."""
-    from churn.explain import explain
+    from churn.explain.explainer import explain
 
     data = table()
     logistic = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from churn.evaluate import (
+from churn.training.evaluate import (
     RetentionCosts,
     best_contact_fraction,
     contact_profit,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churn.explain import Explanation, driver_families, global_drivers, reason_codes, say
+from churn.explain.explainer import Explanation, driver_families, global_drivers, reason_codes, say
 
 CATALOG = [
     {

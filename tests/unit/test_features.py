@@ -153,7 +153,7 @@ def test_future_value_is_the_revenue_of_the_window_after_the_cutoff(tmp_path):
 def test_value_window_ends_on_the_same_day_months_later():
     import datetime as dt
 
-    from churn.labels import value_window_end
+    from churn.dataset.labels import value_window_end
 
     assert value_window_end(dt.date(2024, 3, 1), 12) == dt.date(2025, 3, 1)
     assert value_window_end(dt.date(2024, 11, 30), 3) == dt.date(2025, 2, 28)
@@ -168,7 +168,7 @@ def test_snapshots_past_the_data_are_unlabelled(tmp_path):
 
 
 def test_behavioural_churn_and_activity_spine(tmp_path):
-    from churn.dataset import build_snapshot, warehouse_tables
+    from churn.dataset.build import build_snapshot, warehouse_tables
     from churn.features import available_families
     from tests.conftest import CUTOFF_CFG, FEATURE_CFG, LABEL_CFG
 
@@ -200,7 +200,7 @@ def purchase_log_tables(con, tmp_path):
     """A transactions-only log (no channel, no customer file): customers from the first purchase."""
     import pandas as pd
 
-    from churn.dataset import warehouse_tables
+    from churn.dataset.build import warehouse_tables
     from churn.validate import load_warehouse
 
     log = pd.DataFrame(
@@ -224,7 +224,7 @@ def purchase_log_tables(con, tmp_path):
 
 
 def test_purchase_log_skips_missing_families_and_builds_rfmt(tmp_path, caplog):
-    from churn.dataset import build_snapshot
+    from churn.dataset.build import build_snapshot
     from churn.features import announce_skipped_features, available_families, catalog
     from tests.conftest import CUTOFF_CFG, FEATURE_CFG, LABEL_CFG
 

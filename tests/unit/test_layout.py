@@ -1,5 +1,6 @@
-"""The package's shape: imports point one way (no cycles, lazy imports included), every module
-imports on its own in any order, and no module grows past 300 lines."""
+"""The package's shape: the packages follow the data's path and imports point one way along it,
+back to the shared floor, never forward (lazy imports included); no module cycles; every module
+imports on its own in any order; no module grows past 300 lines."""
 
 from __future__ import annotations
 
@@ -12,6 +13,25 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 MAX_LINES = 300
+# The data's path. A package may import the shared floor (the loose modules at the top) and the
+# packages before it, never one after it. value and registry come before training: training fits
+# and backtests CLV in its run and ends by registering the model it made.
+PATH = (
+    "simulate",
+    "validate",
+    "features",
+    "snapshot",
+    "dataset",
+    "value",
+    "registry",
+    "training",
+    "explain",
+    "scoring",
+    "uplift",
+    "outcomes",
+    "report",
+)
+ON_TOP = ("cli", "schemas")  # the `churn` command and the configs it registers: they see it all
 
 
 def module_name(path: Path) -> str:
@@ -72,6 +92,45 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         if node not in state and (cycle := visit(node)):
             return cycle
     return None
+
+
+def stage(module: str) -> int:
+    """0 for the shared floor, then the place on the path, then the command on top."""
+    parts = module.split(".")
+    if len(parts) < 2:
+        return 0
+    if parts[1] in PATH:
+        return 1 + PATH.index(parts[1])
+    return 1 + len(PATH) if parts[1] in ON_TOP else 0
+
+
+def forward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import from one stage into a later one (the floor importing a package included)."""
+    return sorted(f"{a} -> {b}" for a, deps in graph.items() for b in deps if stage(b) > stage(a))
+
+
+def test_every_package_has_its_place_on_the_path():
+    packages = {p.parent.name for p in (SRC / "churn").glob("*/__init__.py")}
+    assert packages == set(PATH)
+    loose = {p.stem for p in (SRC / "churn").glob("*.py")} - {"__init__"}
+    assert set(ON_TOP) <= loose
+
+
+def test_the_path_check_sees_a_planted_back_import():
+    graph = import_graph()
+    assert forward_imports(graph) == []
+    planted = {**graph, "churn.features.base": graph["churn.features.base"] | {"churn.report.page"}}
+    assert forward_imports(planted) == ["churn.features.base -> churn.report.page"]
+    floor = {**graph, "churn.store": graph["churn.store"] | {"churn.dataset.build"}}
+    assert forward_imports(floor) == ["churn.store -> churn.dataset.build"]
+    assert (
+        forward_imports({"churn.cli": {"churn.report.page"}, "churn.report.page": {"churn.store"}})
+        == []
+    )
+
+
+def test_packages_import_only_back_along_the_path():
+    assert forward_imports(import_graph()) == []
 
 
 def test_the_walk_sees_a_cycle_when_there_is_one():

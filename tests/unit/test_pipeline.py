@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.pipeline import build_pipeline
+from churn.training.pipeline import build_pipeline
 
 XGB = {
     "preprocess": "tree",
@@ -57,7 +57,7 @@ def test_unknown_preprocessing_names_the_key():
 
 
 def test_search_params_replace_estimator_settings_without_touching_the_input():
-    from churn.search import suggest, with_params
+    from churn.training.search import suggest, with_params
 
     cfg = {"model": {"estimator": {"max_depth": 4, "n_estimators": 10}}}
     out = with_params(cfg, {"max_depth": 2})

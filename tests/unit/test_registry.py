@@ -7,13 +7,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from churn.cutoffs import cutoff_dates
-from churn.drivers import DRIVER_FAMILIES
+from churn.dataset.cutoffs import cutoff_dates
 from churn.errors import ConfigError
 from churn.features import FAMILIES, available_families, catalog
 from churn.features.base import Feature
 from churn.features.digest import Digest, boundary_days, window_offsets
 from churn.features.value import ValueTiers
+from churn.vocabulary import DRIVER_FAMILIES
 
 WINDOWS = (30, 90, 180, 365)
 
@@ -104,7 +104,7 @@ def test_a_logged_model_pins_the_libraries_it_loads_with():
     subprocess and pinned the test tools too)."""
     import importlib.metadata
 
-    from churn.tracking import MODEL_LIBRARIES, model_requirements
+    from churn.registry.models import MODEL_LIBRARIES, model_requirements
 
     pins = model_requirements(*MODEL_LIBRARIES)
     assert f"scikit-learn=={importlib.metadata.version('scikit-learn')}" in pins

@@ -8,10 +8,10 @@ import pyarrow as pa
 import pytest
 
 from churn.errors import ChurnError
-from churn.pipeline import model_inputs
 from churn.scoring.drift import DriftCounter, population_stability
 from churn.scoring.inputs import check_columns
 from churn.scoring.policy import in_holdout, select_calls
+from churn.training.pipeline import model_inputs
 
 FEATURES = [{"name": "tenure_days", "kind": "numeric"}, {"name": "region", "kind": "categorical"}]
 

@@ -15,8 +15,8 @@ import yaml
 from sklearn.linear_model import LogisticRegression
 
 from churn.errors import ChurnError
+from churn.registry.trust import load_trusted
 from churn.store import neutralise_cells
-from churn.trust import load_trusted
 
 
 class Payload:
@@ -99,3 +99,35 @@ def test_a_scores_folder_with_quotes_publishes_without_touching_other_tables(tmp
     assert raw.execute("SELECT count(*) FROM scores").fetchone() == (1,)
     assert raw.execute("SELECT count(*) FROM alerts").fetchone() == (2,)
     assert raw.execute("SELECT count(*) FROM customers").fetchone() == (1,)
+
+
+BEFORE_THE_MOVE = Path(__file__).resolve().parents[1] / "data" / "model_before_package_move"
+
+
+def test_a_model_saved_before_the_package_move_still_loads():
+    """A calibrated churn pipeline saved by the code before training/, registry/ and the other
+    stage packages existed: it holds only sklearn and xgboost types, so it loads and scores the
+    same. A churn type saved with a model must keep its path or the model is refused."""
+    model = load_trusted(str(BEFORE_THE_MOVE))
+    rows = pd.read_csv(BEFORE_THE_MOVE / "rows.csv")
+    expected = np.loadtxt(BEFORE_THE_MOVE / "proba.txt")
+    np.testing.assert_allclose(model.predict_proba(rows)[:, 1], expected, rtol=1e-9)
+
+
+def test_every_trusted_churn_type_is_where_its_name_says():
+    import importlib
+
+    from churn.registry.trust import TRUSTED_TYPES
+
+    for name in [t for t in TRUSTED_TYPES if t.startswith("churn.")]:
+        module, _, attr = name.rpartition(".")
+        assert hasattr(importlib.import_module(module), attr), name
+
+
+def test_a_churn_type_at_a_path_it_no_longer_has_is_refused(tmp_path):
+    path = saved_model(tmp_path / "model")
+    description = yaml.safe_load((path / "MLmodel").read_text())
+    description["flavors"]["sklearn"]["skops_trusted_types"] = ["churn.pipeline.Anything"]
+    (path / "MLmodel").write_text(yaml.safe_dump(description))
+    with pytest.raises(ChurnError, match="trusted types beyond churn's list"):
+        load_trusted(str(path))

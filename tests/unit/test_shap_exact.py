@@ -8,9 +8,9 @@ import pytest
 import xgboost as xgb
 from sklearn.linear_model import LogisticRegression
 
-from churn.explain import explain, top_columns
-from churn.pipeline import build_pipeline
-from churn.shap_table import ShapTable, shap_by_column
+from churn.explain.explainer import explain, top_columns
+from churn.explain.shap_table import ShapTable, shap_by_column
+from churn.training.pipeline import build_pipeline
 
 
 def toy(n: int = 4000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,7 @@ skipped with one log line.
 from __future__ import annotations
 
 import logging
+from dataclasses import asdict
 from types import ModuleType
 
 import ibis
@@ -24,6 +25,7 @@ from churn.features import (
     value,
 )
 from churn.features.base import Context, Feature, buildable, has_source, join_on_keys
+from churn.fingerprint import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,11 @@ def announce_skipped_features(tables, families, windows) -> None:
         log.info(
             "features: family %s without %s (%s)", name, ", ".join(f.name for f in skipped), said
         )
+
+
+def feature_set_hash(features) -> str:
+    """Identifies the feature definitions a model was trained on."""
+    return fingerprint(features=[asdict(f) for f in features])
 
 
 def catalog(families, windows, tables=None) -> list[Feature]:

@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from churn.columns import KEY_COLUMNS
-from churn.drivers import DRIVER_FAMILIES
+from churn.vocabulary import DRIVER_FAMILIES
 
 DAY_S = 86_400.0
 # money is summed in whole ten-thousandths: integer sums are exact in any order, so the same

@@ -20,10 +20,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from churn.dataset import data_end_date, warehouse_tables
+from churn.dataset.build import data_end_date, warehouse_tables
+from churn.dataset.labels import LabelWindow, attach_labels
 from churn.errors import ChurnError
 from churn.features import Context
-from churn.labels import LabelWindow, attach_labels
 from churn.outcomes.measure import flat_metrics, measure_list
 from churn.scoring.publish import insert_slices
 from churn.store import outcomes_file, parts_of, scores_partitions, write_json_atomically

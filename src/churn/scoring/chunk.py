@@ -11,14 +11,14 @@ import pandas as pd
 import pyarrow as pa
 
 from churn.columns import TREATMENT, VALUE_COLUMN
-from churn.evaluate import assign_risk_bands
-from churn.explain import Explanation, explain, reason_codes
-from churn.pipeline import model_inputs
+from churn.explain.explainer import Explanation, explain, reason_codes
 from churn.scoring.critical import critical_points
 from churn.scoring.model import Scorer
 from churn.scoring.playbook import next_actions
 from churn.scoring.policy import contact_value, in_holdout
 from churn.scoring.weekly import POINT_COLUMNS, POINTS
+from churn.training.evaluate import assign_risk_bands
+from churn.training.pipeline import model_inputs
 from churn.value.clv import cost_to_serve, lifetime_value
 from churn.value.segments import value_segments
 

@@ -10,9 +10,9 @@ from collections.abc import Mapping, Sequence
 import pyarrow as pa
 
 from churn.columns import VALUE_COLUMN
+from churn.dataset.sources import default_as_of, scoring_snapshot
 from churn.errors import ChurnError
 from churn.scoring.model import Scorer, check_feature_set
-from churn.sources import default_as_of, scoring_snapshot
 
 
 def resolve_as_of(con, cfg: Mapping) -> dt.date:

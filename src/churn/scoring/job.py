@@ -17,8 +17,6 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from churn.errors import ChurnError
-from churn.evaluate import with_economics
-from churn.pipeline import model_inputs
 from churn.scoring.chunk import output_schema, score_chunk
 from churn.scoring.critical import usable_points
 from churn.scoring.drift import DriftCounter
@@ -47,6 +45,8 @@ from churn.store import (
     write_json_atomically,
     write_owner,
 )
+from churn.training.evaluate import with_economics
+from churn.training.pipeline import model_inputs
 
 log = logging.getLogger(__name__)
 

@@ -10,17 +10,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from churn.dataset import load_model_table
+from churn.dataset.build import load_model_table
 from churn.errors import ChurnError
-from churn.evaluate import with_economics
-from churn.explain import Explanation, explain
+from churn.explain.explainer import Explanation, explain
 from churn.features.value import ValueTiers
-from churn.pipeline import model_inputs
+from churn.registry.models import RegisteredModel, run_artifacts
 from churn.scoring.chunk import score_chunk
 from churn.scoring.model import Scorer, stored_clv
 from churn.scoring.publish import CSV_COLUMNS
 from churn.store import catalog_path, features_folder, read_catalog
-from churn.tracking import RegisteredModel, run_artifacts
+from churn.training.evaluate import with_economics
+from churn.training.pipeline import model_inputs
 
 # the scores' own columns from the probability to the expected loss, as the report reads them
 FRAME_COLUMNS = [

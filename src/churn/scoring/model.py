@@ -12,8 +12,8 @@ from mlflow.exceptions import MlflowException
 
 from churn.errors import ChurnError, ConfigError
 from churn.features.value import ValueTiers
+from churn.registry.models import load_registered, run_artifacts
 from churn.scoring.policy import POLICIES
-from churn.tracking import load_registered, run_artifacts
 from churn.value.clv import ValueOptions
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ class Scorer:
 
 @dataclass(frozen=True)
 class StoredClv:
-    """CLV's options and CLV tiers as fitted with the model (`churn.value.backtest`)."""
+    """CLV's options and CLV tiers as fitted with the model (`churn.training.value_backtest`)."""
 
     options: ValueOptions
     tiers: ValueTiers

@@ -33,7 +33,7 @@ def score_on_spark(con, cfg: Mapping, scorer: Scorer, as_of: dt.date, staging: P
     con.to_parquet_dir(scoring_expression(con, cfg, as_of, scorer), features_dir)
     parts = parts_of(features_dir)
     check_columns(pq.ParquetFile(parts[0]).schema_arrow, scorer.features)
-    from churn.trust import check_artifact
+    from churn.registry.trust import check_artifact
 
     check_artifact(f"models:/{scorer.churn.name}/{scorer.churn.version}")
     predict = mlflow.pyfunc.spark_udf(

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from churn.drivers import DRIVER_FAMILIES, NOT_ACTIONABLE
+from churn.vocabulary import DRIVER_FAMILIES, NOT_ACTIONABLE
 
 POINTS = "points_"  # per driver family: risk points in this week's explanation
 FAMILIES = tuple(f for f in DRIVER_FAMILIES if f not in NOT_ACTIONABLE)

@@ -24,7 +24,7 @@ RESPONSE_GROUP_WORDS = {
 }
 
 
-# planted driver -> its family in churn.drivers.DRIVER_FAMILIES
+# planted driver -> its family in churn.vocabulary.DRIVER_FAMILIES
 PLANTED_FAMILIES = {
     "unresolved_complaints": "complaints",
     "repeat_complaints": "complaints",

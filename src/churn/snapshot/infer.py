@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn.drivers import DRIVER_FAMILIES
 from churn.errors import ConfigError
 from churn.snapshot.economics import economics, infer_value
 from churn.snapshot.vocabulary import (
@@ -29,6 +28,7 @@ from churn.snapshot.vocabulary import (
     normal_label,
     parse_numbers,
 )
+from churn.vocabulary import DRIVER_FAMILIES
 
 KINDS = ("numeric", "categorical")
 BLANK_RULES = ("missing", "zero", "reject")

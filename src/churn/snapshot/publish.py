@@ -19,6 +19,7 @@ import yaml
 
 from churn.columns import VALUE_COLUMN
 from churn.errors import ChurnError, ConfigError
+from churn.features import feature_set_hash
 from churn.features.base import Feature
 from churn.features.value import ValueTiers
 from churn.snapshot.infer import infer_spec
@@ -149,8 +150,6 @@ def run_snapshot_features(cfg) -> dict:
 def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -> dict:
     """One 'cutoff' (the table's date) in the same layout and catalogue as event features."""
     import json
-
-    from churn.dataset import feature_set_hash
 
     if TABLE not in con.list_tables():
         raise ChurnError("the warehouse has no snapshot table: run `churn validate` first")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from churn.dataset import load_model_table
+from churn.dataset.build import load_model_table
 
 ARMS = {"call": 1, "control": 0}
 

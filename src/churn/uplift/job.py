@@ -18,17 +18,21 @@ import pandas as pd
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from churn import plots
-from churn.dataset import warehouse_tables
+from churn.dataset.build import warehouse_tables
 from churn.errors import ChurnError
-from churn.pipeline import model_inputs
-from churn.registry import export_version
+from churn.registry.models import (
+    MODEL_LIBRARIES,
+    ensure_experiment,
+    load_registered,
+    model_requirements,
+)
+from churn.registry.repair import export_version
+from churn.registry.trust import check_trusted
 from churn.store import features_folder, read_catalog
-from churn.tracking import MODEL_LIBRARIES, ensure_experiment, load_registered, model_requirements
-from churn.trust import check_trusted
+from churn.training.pipeline import model_inputs
 from churn.uplift.arms import attach_cutoffs, read_arms, tested_rows
 from churn.uplift.model import build_uplift_model
-from churn.uplift.qini import qini_coefficient, qini_curve
+from churn.uplift.qini import plot_qini, qini_coefficient, qini_curve
 
 log = logging.getLogger(__name__)
 MODEL = "retention_uplift"
@@ -140,7 +144,7 @@ def train_uplift(cfg: Mapping) -> dict | None:
         mlflow.log_params(
             {"learner": opts["learner"]["_target_"], "test_cutoffs": opts["test_cutoffs"]}
         )
-        mlflow.log_figure(plots.plot_qini(curves), "plots/qini.png")
+        mlflow.log_figure(plot_qini(curves), "plots/qini.png")
         model = build_uplift_model(opts, features).fit(
             model_inputs(rows, features), rows["churn"], rows["treated"]
         )

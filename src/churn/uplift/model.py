@@ -18,7 +18,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 
-from churn.pipeline import ordinal
+from churn.training.pipeline import ordinal
 
 
 class RetentionUplift(BaseEstimator):

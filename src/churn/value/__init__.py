@@ -1,2 +1,3 @@
-"""Customer value: CLV from the churn model's hazard, cost to serve, value tiers and segments,
-and the backtest that checks CLV forecasts against the revenue that came."""
+"""Customer value: takes the churn hazard and purchases and gives CLV (`clv`, with expected
+purchases from BG/NBD in `purchases`, `bgnbd`), value tiers and segments (`segments`) and the
+measures a CLV backtest reports (`metrics`)."""

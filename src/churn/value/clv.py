@@ -7,8 +7,8 @@ h = 1 - (1 - p) ** (month / horizon_days), and survival after t months is (1 - h
 margin counts with the chance of being a customer through the middle of it; months are
 discounted at `value.discount_rate` a year. A constant hazard overstates loss for customers whose
 risk falls as they settle in, and trailing revenue misses growth; the value backtest
-(`churn.value.backtest`) measures how far, and its ratio of realized to forecast margin is the
-`level` every forecast is scaled by (ranks are unchanged).
+(`churn.training.value_backtest`) measures how far, and its ratio of realized to forecast margin
+is the `level` every forecast is scaled by (ranks are unchanged).
 """
 
 from __future__ import annotations

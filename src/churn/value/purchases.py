@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churn.baseline import WEEK, fit_bgnbd, rfmt_summary
+from churn.value.bgnbd import WEEK, fit_bgnbd, rfmt_summary
 from churn.value.clv import MONTH_DAYS, ValueOptions
 
 NEEDS = ("purchase_days", "first_purchase_days", "recency_days", "avg_basket_365d")

@@ -14,7 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn.backtest import (
+from churn.columns import VALUE_COLUMN
+from churn.dataset.build import load_model_table
+from churn.dataset.labels import TARGETS
+from churn.errors import ChurnError
+from churn.store import catalog_path, features_folder, read_catalog
+from churn.training.backtest import (
     BacktestResult,
     Fold,
     best_profit,
@@ -24,19 +29,14 @@ from churn.backtest import (
     oracle_auc,
     rolling_folds,
 )
-from churn.baseline import compare_with_baseline
-from churn.columns import VALUE_COLUMN
-from churn.crossval import fit_final_cv, run_cross_validation
-from churn.dataset import load_model_table
-from churn.errors import ChurnError
-from churn.evaluate import RetentionCosts, score_fold, with_economics
-from churn.labels import TARGETS
-from churn.pipeline import build_pipeline, model_inputs
-from churn.search import run_search, with_params
-from churn.store import catalog_path, features_folder, read_catalog
-from churn.tracking import track_training
-from churn.tuning import with_estimator
-from churn.value.backtest import value_for_training
+from churn.training.baseline import compare_with_baseline
+from churn.training.crossval import fit_final_cv, run_cross_validation
+from churn.training.evaluate import RetentionCosts, score_fold, with_economics
+from churn.training.pipeline import build_pipeline, model_inputs
+from churn.training.search import run_search, with_params
+from churn.training.tracking import track_training
+from churn.training.tuning import with_estimator
+from churn.training.value_backtest import value_for_training
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,11 @@
 """Cross-validation for a table without a time axis (a customer table with a churn flag).
 
 Stratified k-fold repeated (`split.cv_folds` x `split.cv_repeats`). When the model declares
-`tune`, a small search runs first inside the first repeat's training folds (`churn.tuning`). Each
-fold's model is fitted once; its test scores are calibrated by a map learned on the other folds'
-out-of-fold scores of the same repeat, and the shipped model is calibrated on the first repeat's
-out-of-fold scores: one fit per fold, never an inner cross-validation per fold.
+`tune`, a small search runs first inside the first repeat's training folds
+(`churn.training.tuning`). Each fold's model is fitted once; its test scores are calibrated by a
+map learned on the other folds' out-of-fold scores of the same repeat, and the shipped model is
+calibrated on the first repeat's out-of-fold scores: one fit per fold, never an inner
+cross-validation per fold.
 """
 
 from __future__ import annotations
@@ -15,17 +16,17 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from churn.backtest import (
+from churn.dataset.build import progress_bar
+from churn.training.backtest import (
     BacktestResult,
     calibrate_out_of_fold,
     cv_folds,
     fit_score_calibrator,
     score_response,
 )
-from churn.dataset import progress_bar
-from churn.evaluate import RetentionCosts, score_fold
-from churn.pipeline import build_pipeline
-from churn.tuning import draw_trials, tune_in_folds, with_estimator
+from churn.training.evaluate import RetentionCosts, score_fold
+from churn.training.pipeline import build_pipeline
+from churn.training.tuning import draw_trials, tune_in_folds, with_estimator
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from churn.store import latest_outcomes
 
 def outcomes_view(outcomes_dir: Path) -> dict[str, Any]:
     """The latest measured list with its two pictures; `measured` is False before the first."""
-    from churn import plots
+    from churn.report import plots
 
     latest = latest_outcomes(outcomes_dir)
     if latest is None:

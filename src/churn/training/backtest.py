@@ -19,7 +19,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import roc_auc_score
 
 from churn.errors import ChurnError
-from churn.evaluate import summarize_folds
+from churn.training.evaluate import summarize_folds
 
 
 @dataclass

@@ -16,13 +16,13 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from churn.drivers import (  # noqa: F401 - driver views are read from here too
+from churn.explain.drivers import (  # noqa: F401 - driver views are read from here too
     actionable_columns,
     driver_families,
     global_drivers,
     segment_drivers,
 )
-from churn.shap_table import shap_by_column
+from churn.explain.shap_table import shap_by_column
 
 
 @dataclass

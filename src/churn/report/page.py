@@ -15,20 +15,20 @@ from typing import Any
 import pandas as pd
 
 from churn.columns import TIER_ORDER
-from churn.dataset import load_model_table
-from churn.drivers import DRIVER_FAMILIES
-from churn.evaluate import with_economics
-from churn.explain import (
+from churn.dataset.build import load_model_table
+from churn.explain.explainer import (
     driver_families,
     segment_drivers,
 )
 from churn.fingerprint import fingerprint
-from churn.report_changes import changes_view
-from churn.report_outcomes import outcomes_view
-from churn.report_words import data_checks, quality_words, top_driver_readings
+from churn.registry.models import load_registered, run_artifacts
+from churn.report.changes import changes_view
+from churn.report.outcomes import outcomes_view
+from churn.report.words import data_checks, quality_words, top_driver_readings
 from churn.scoring.latest import Scored, score_latest
 from churn.store import features_folder, read_catalog, write_text_atomically
-from churn.tracking import load_registered, run_artifacts
+from churn.training.evaluate import with_economics
+from churn.vocabulary import DRIVER_FAMILIES
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
     """Everything the template shows, computed from the registered model and the features."""
     import mlflow
 
-    from churn import plots
+    from churn.report import plots
 
     data_dir = Path(cfg["paths"]["data_dir"])
     registered = load_registered(cfg["report"]["model_uri"], cfg["mlflow"]["tracking_uri"])
@@ -239,7 +239,8 @@ def render_report(context: Mapping[str, Any]) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
-        loader=PackageLoader("churn", "templates"), autoescape=select_autoescape(["html", "j2"])
+        loader=PackageLoader("churn.report", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
     )
     return env.get_template("retention_report.html.j2").render(**context)
 

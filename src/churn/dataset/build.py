@@ -22,7 +22,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from churn.columns import KEY_COLUMNS, VALUE_COLUMN
 from churn.config import FeaturesOptions
-from churn.cutoffs import build_spine, cutoff_dates
+from churn.dataset.cutoffs import build_spine, cutoff_dates
+from churn.dataset.labels import (
+    FUTURE_VALUE,
+    TARGETS,
+    LabelWindow,
+    attach_future_value,
+    attach_labels,
+)
 from churn.errors import ChurnError, ConfigError
 from churn.features import (
     FAMILIES,
@@ -30,13 +37,12 @@ from churn.features import (
     announce_skipped_features,
     available_families,
     catalog,
+    feature_set_hash,
     join_families,
 )
 from churn.features.base import join_on_keys
 from churn.features.digest import build_digests, drop_digests, materialize_digests
 from churn.features.value import ValueTiers
-from churn.fingerprint import fingerprint
-from churn.labels import FUTURE_VALUE, TARGETS, LabelWindow, attach_future_value, attach_labels
 from churn.store import (
     catalog_path,
     cutoff_part,
@@ -150,11 +156,6 @@ def cutoff_batches(cutoffs: list[dt.date], n_customers: int, rows_per_query: int
     cutoff each), so a large base is not aggregated all at once."""
     size = max(1, rows_per_query // max(n_customers, 1))
     return [cutoffs[i : i + size] for i in range(0, len(cutoffs), size)]
-
-
-def feature_set_hash(features) -> str:
-    """Identifies the feature definitions a model was trained on."""
-    return fingerprint(features=[asdict(f) for f in features])
 
 
 def progress_bar() -> Progress:

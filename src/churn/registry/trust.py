@@ -35,7 +35,9 @@ def check_trusted(model) -> list[str]:
     needed = get_untrusted_types(data=dumps(model))
     unknown = sorted(set(needed) - set(TRUSTED_TYPES))
     if unknown:
-        raise ChurnError(f"the model holds types not in churn.trust.TRUSTED_TYPES: {unknown}")
+        raise ChurnError(
+            f"the model holds types not in churn.registry.trust.TRUSTED_TYPES: {unknown}"
+        )
     return sorted(needed)
 
 
@@ -67,7 +69,7 @@ def check_artifact(uri: str) -> None:
     if problems:
         raise ChurnError(
             f"refusing to load {uri}: its MLmodel says {'; '.join(problems)}. churn loads only "
-            "sklearn models serialised with skops and churn.trust.TRUSTED_TYPES"
+            "sklearn models serialised with skops and churn.registry.trust.TRUSTED_TYPES"
         )
 
 

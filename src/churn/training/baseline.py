@@ -19,17 +19,17 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from churn.dataset import load_model_table
+from churn.dataset.build import load_model_table
 from churn.errors import ChurnError, ConfigError
-from churn.pipeline import build_pipeline, model_inputs
 from churn.store import cutoff_part
+from churn.training.pipeline import build_pipeline, model_inputs
+from churn.value.bgnbd import WEEK, fit_bgnbd, rfmt_summary
 
 log = logging.getLogger(__name__)
 
 KINDS = ("bgnbd",)
 RANKINGS = ("expected_purchases", "p_alive")
 RFMT_FEATURES = ("purchase_days", "first_purchase_days", "recency_days")
-WEEK = 7.0
 
 
 def check_baseline(baseline: Mapping, feature_names) -> None:
@@ -46,31 +46,6 @@ def check_baseline(baseline: Mapping, feature_names) -> None:
             f"data.baseline: BG/NBD needs the RFM(T) features {', '.join(missing)}, which come "
             "from a transactions table with customer_id and ts"
         )
-
-
-def rfmt_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """BG/NBD's inputs in weeks, from our point-in-time features at the cutoff.
-
-    frequency: repeat purchase days; recency: age at the last purchase; T: age at the cutoff.
-    """
-    age_days = frame["first_purchase_days"].to_numpy(dtype=float)
-    since_last = frame["recency_days"].to_numpy(dtype=float)
-    frequency = frame["purchase_days"].to_numpy(dtype=float) - 1.0
-    # purchases on one day at different hours are one purchase day: no repeat, recency 0
-    recency = np.where(frequency > 0, np.clip(age_days - since_last, 0.0, age_days), 0.0)
-    return pd.DataFrame(
-        {"frequency": frequency, "recency": recency / WEEK, "T": age_days / WEEK},
-        index=frame.index,
-    )
-
-
-def fit_bgnbd(summary: pd.DataFrame, penalizer: float = 0.0):
-    """BetaGeoFitter on the calibration summary (buyers with at least one purchase)."""
-    from lifetimes import BetaGeoFitter
-
-    model = BetaGeoFitter(penalizer_coef=penalizer)
-    model.fit(summary["frequency"], summary["recency"], summary["T"])
-    return model
 
 
 def bgnbd_churn_score(model, summary: pd.DataFrame, rank_by: str, horizon_days: int) -> np.ndarray:

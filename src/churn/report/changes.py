@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 
 from churn.columns import TIER_ORDER
-from churn.drivers import DRIVER_FAMILIES
 from churn.scoring.playbook import playbook_table
 from churn.scoring.publish import ALERTS_FILE
 from churn.store import previous_partition
+from churn.vocabulary import DRIVER_FAMILIES
 
 
 def changes_view(scores_dir: Path, playbook: Mapping, top: int = 10) -> dict[str, Any]:

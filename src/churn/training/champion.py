@@ -21,7 +21,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from sklearn.metrics import roc_auc_score
 
-from churn.trust import load_trusted
+from churn.registry.trust import load_trusted
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from churn.backtest import calibrate, closed_before
 from churn.columns import VALUE_COLUMN
-from churn.labels import FUTURE_VALUE, value_window_end
-from churn.pipeline import build_pipeline
+from churn.dataset.labels import FUTURE_VALUE, value_window_end
+from churn.training.backtest import calibrate, closed_before
+from churn.training.pipeline import build_pipeline
 from churn.value import purchases
 from churn.value.clv import ValueOptions, lifetime_value
 from churn.value.metrics import value_metrics

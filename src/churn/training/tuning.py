@@ -21,7 +21,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from churn.pipeline import build_pipeline
+from churn.training.pipeline import build_pipeline
 
 log = logging.getLogger(__name__)
 

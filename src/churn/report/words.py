@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from churn.drivers import DRIVER_FAMILIES, global_drivers
-from churn.explain import dependence_direction
+from churn.explain.drivers import global_drivers
+from churn.explain.explainer import dependence_direction
+from churn.vocabulary import DRIVER_FAMILIES
 
 
 def top_driver_readings(scored, catalog: Sequence[dict], k: int) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""Backtest plots (ROC, PR, calibration, gains, profit), one line per out-of-time fold, and the
-report's pictures (drivers, predicted against realized value)."""
+"""The report's pictures: driver families, SHAP beeswarm and dependence, predicted against
+realized value, and what last month's calls did; each embedded in the page as a PNG."""
 
 from __future__ import annotations
 
@@ -10,52 +10,6 @@ import numpy as np
 
 matplotlib.use("Agg")  # files only; no display is ever needed
 import matplotlib.pyplot as plt  # noqa: E402
-import mlflow  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
-
-from churn.columns import VALUE_COLUMN  # noqa: E402
-from churn.evaluate import RetentionCosts, calibration_bins, gains_curve, profit_curve  # noqa: E402
-
-
-def draw(kind: str, predictions, costs: RetentionCosts):
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
-    for frame in predictions:
-        y, p, label = frame["y"].to_numpy(), frame["p"].to_numpy(), frame["label"].iloc[0]
-        if kind == "roc":
-            fpr, tpr, _ = roc_curve(y, p)
-            ax.plot(fpr, tpr, label=label)
-            ax.set(xlabel="false positive rate", ylabel="true positive rate")
-        elif kind == "pr":
-            precision, recall, _ = precision_recall_curve(y, p)
-            ax.plot(recall, precision, label=label)
-            ax.set(xlabel="recall", ylabel="precision")
-        elif kind == "calibration":
-            mean_p, rate, _ = calibration_bins(y, p)
-            ax.plot(mean_p, rate, marker="o", label=label)
-            ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
-            ax.set(xlabel="predicted churn probability", ylabel="observed churn rate")
-        elif kind == "gains":
-            x, reached = gains_curve(y, p)
-            ax.plot(x, reached, label=label)
-            ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
-            ax.set(xlabel="share of customers contacted", ylabel="share of churners reached")
-        else:
-            x, profit = profit_curve(y, p, frame[VALUE_COLUMN].to_numpy(), costs)
-            ax.plot(x, profit, label=label)
-            ax.set(xlabel="share of customers contacted", ylabel="expected profit")
-    ax.set_title(kind)
-    if len(predictions) <= 6:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    return fig
-
-
-def log_backtest_plots(predictions, costs: Mapping) -> None:
-    retention = RetentionCosts(**costs)
-    for kind in ("roc", "pr", "calibration", "gains", "profit"):
-        fig = draw(kind, predictions, retention)
-        mlflow.log_figure(fig, f"plots/{kind}.png")
-        plt.close(fig)
 
 
 def to_data_uri(fig) -> str:
@@ -203,23 +157,6 @@ def plot_production_calibration(calibration: Sequence[Mapping]):
     ax.set_xticks(x, [c["risk_band"] for c in calibration])
     ax.set_ylabel("churn (%)")
     ax.set_title("risk bands in production")
-    ax.legend(frameon=False)
-    fig.tight_layout()
-    return fig
-
-
-def plot_qini(curves: Mapping):
-    """Churners saved per customer as more of the test is called, by each ranking."""
-    fig, ax = plt.subplots(figsize=(5, 3.4))
-    styles = {"uplift": ("#27ae60", "-"), "risk": ("#c0392b", "--")}
-    for name, (share, saved) in curves.items():
-        color, line = styles.get(name, ("#2c7fb8", "-"))
-        ax.plot(share, 100 * saved, color=color, linestyle=line, label=f"by {name}")
-    share, saved = next(iter(curves.values()))  # every ranking ends where calling all does
-    ax.plot([0, 1], [0, 100 * saved[-1]], color="#7f8c8d", linestyle=":", label="at random")
-    ax.set_xlabel("share of tested customers called, best first")
-    ax.set_ylabel("churners saved per 100 tested")
-    ax.set_title("Qini curves, out of time")
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig

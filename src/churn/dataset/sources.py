@@ -11,15 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from churn.data_config import data_mode
-from churn.dataset import (
+from churn.dataset.build import (
     build_snapshot,
     data_end_date,
-    feature_set_hash,
     warehouse_tables,
 )
+from churn.dataset.features_job import run_event_features
 from churn.errors import ChurnError
-from churn.features import available_families, catalog
-from churn.features_job import run_event_features
+from churn.features import available_families, catalog, feature_set_hash
 from churn.snapshot import (
     resolved_spec,
     run_snapshot_features,

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from churn.dataset import write_snapshots
+from churn.dataset.build import write_snapshots
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.store import catalog_path, features_folder, read_catalog
 
@@ -17,10 +17,10 @@ log = logging.getLogger(__name__)
 
 def features_inputs(plain: dict, data_dir: Path) -> str:
     """What the snapshots depend on: the loaded warehouse, the configs and the feature code."""
-    import churn.cutoffs
-    import churn.dataset
+    import churn.dataset.build
+    import churn.dataset.cutoffs
+    import churn.dataset.labels
     import churn.features
-    import churn.labels
 
     report = data_dir / "validation_report.json"
     loaded = json.loads(report.read_text()).get("inputs") if report.exists() else None
@@ -30,7 +30,13 @@ def features_inputs(plain: dict, data_dir: Path) -> str:
         baseline=plain["data"].get("baseline"),
         load_date=plain["data"].get("load_date"),
         code=code_state(
-            [churn.features, churn.labels, churn.cutoffs, churn.dataset, sys.modules[__name__]]
+            [
+                churn.features,
+                churn.dataset.labels,
+                churn.dataset.cutoffs,
+                churn.dataset.build,
+                sys.modules[__name__],
+            ]
         ),
     )
 
