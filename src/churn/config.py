@@ -49,6 +49,53 @@ class TableSource:
 
 
 @dataclass
+class SnapshotLabel:
+    column: str | None = None  # the column that says who churned
+    positive: Any = None  # its value for a leaver; default: a churn word, else the minority
+    negative: Any = None
+    meaning: str | None = None  # what the positive value means, in words ("cancelled")
+
+
+@dataclass
+class SnapshotValue:
+    """What a customer is worth a year; all null: inferred (churn.snapshot.money)."""
+
+    column: str | None = None  # the value column; "none": no value (value unknown)
+    columns: list[str] | None = None  # or the parts of one bill, summed
+    multiplier: float | None = None  # to a yearly value (12 for a monthly fee); default 1
+
+
+@dataclass
+class CsvOptions:
+    """How pandas reads a customer table's CSV; null: pandas' own default (the separator of a
+    .txt file is sniffed)."""
+
+    sep: str | None = None
+    encoding: str | None = None
+    decimal: str | None = None
+    thousands: str | None = None
+    quotechar: str | None = None
+    skiprows: int | None = None
+
+
+@dataclass
+class SnapshotOptions:
+    """One customer table with a churn flag (configs/data/custom.yaml lists every key)."""
+
+    path: str | None = None  # CSV (or .txt, separator sniffed) or parquet
+    csv_options: CsvOptions = field(default_factory=CsvOptions)  # passed to pandas.read_csv
+    id: str | None = None  # default: a unique column named like an id, else row numbers
+    label: SnapshotLabel = field(default_factory=SnapshotLabel)
+    value: SnapshotValue = field(default_factory=SnapshotValue)
+    missing_tokens: list[str] | None = None  # read as missing, never rejected
+    duplicates: str = "keep_one"  # exact duplicate rows: keep_one | keep_all | reject
+    exclude: list[str] = field(default_factory=list)  # columns that are never features
+    allow_leaky: list[str] = field(default_factory=list)  # kept although they predict the label
+    near_empty_fraction: float = 0.95  # columns missing this often are dropped
+    features: dict[str, Any] = field(default_factory=dict)  # <column>: {kind, driver_family, ...}
+
+
+@dataclass
 class DataConfig:
     name: str = MISSING  # filled from the data config's file name when left out
     # events: CRM tables | snapshot: one customer table with a churn flag | auto: snapshot when a
@@ -56,7 +103,7 @@ class DataConfig:
     mode: str = "auto"
     model_prefix: str = "${.name}"  # registered models are <model_prefix>-<target>
     # snapshot mode: path and label.column are enough; see configs/data/custom.yaml
-    snapshot: Any = None
+    snapshot: SnapshotOptions | None = None
     # what this dataset brings to other groups, read there with oc.select (e.g. labels.yaml)
     labels: dict[str, Any] = field(default_factory=dict)
     cutoffs: dict[str, Any] = field(default_factory=dict)
@@ -169,6 +216,22 @@ class ReportOptions:
 
 
 @dataclass
+class DoNotContactSource:
+    path: str | None = None  # a CSV or parquet file of customer ids
+    table: str | None = None  # or a warehouse table
+    column: str = "customer_id"
+
+
+@dataclass
+class ContactOptions:
+    """Contact rules for the call list (churn.scoring.contact); null turns a rule off."""
+
+    cooldown_days: int | None = 30  # not called again within this many days of a contact
+    max_contacts_365d: int | None = 4  # at most this many contacts in a year
+    do_not_contact: DoNotContactSource = field(default_factory=DoNotContactSource)
+
+
+@dataclass
 class ScoreOptions:
     model_uri: str = "models:/${mlflow.model_prefix}-churn@champion"
     propensity: list[str] = field(default_factory=lambda: ["cross_sell", "upsell"])
@@ -178,7 +241,7 @@ class ScoreOptions:
     with_reasons: bool = True
     min_reason_points: float = 0.5  # reasons adding fewer probability points are not listed
     capacity: int = 500
-    policy: str = "expected_loss"  # expected_loss | uplift_value (churn.scoring.policy)
+    policy: str = "auto"  # auto | expected_loss | uplift_value (churn.scoring.economics)
     explore_fraction: float = 0.05  # uplift_value: share of the capacity called at random
     uplift_model_uri: str = "models:/${mlflow.model_prefix}-retention_uplift@champion"
     holdout_fraction: float = 0.1

@@ -10,6 +10,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
 from churn.config import (
+    ContactOptions,
     CostsOptions,
     CutoffsOptions,
     DataConfig,
@@ -108,6 +109,7 @@ class ScoreConfig:
     value: ValueConfig = field(default_factory=ValueConfig)
     playbook: dict[str, Any] = field(default_factory=dict)  # configs/playbook
     alerts: dict[str, Any] = field(default_factory=dict)  # configs/alerts
+    contact: ContactOptions = field(default_factory=ContactOptions)
     score: ScoreOptions = field(default_factory=ScoreOptions)
 
 

@@ -11,11 +11,13 @@ import pytest
 
 from churn.cli import compose_config
 from churn.errors import ConfigError
+from churn.features import FAMILIES, catalog
 from churn.scoring.critical import critical_points, usable_points
 from churn.scoring.playbook import check_playbook, guideline, next_actions
-from churn.scoring.weekly import ALERT_COLUMNS, compare_weeks, weekly_alerts
+from churn.scoring.weekly import ALERT_COLUMNS, compare_weeks, track_alerts, weekly_alerts
 
 BANDS = ["low", "medium", "high"]
+BUILT = [f.name for f in catalog(list(FAMILIES), (30, 90, 180))]
 LAST_WEEK = dt.date(2025, 11, 24)
 
 
@@ -27,6 +29,7 @@ def week(rows) -> pd.DataFrame:
         value=100.0,
         clv=30.0,
         value_tier="Gold",
+        expected_loss=5.0,
         next_action="call",
         max_compensation=10.0,
         critical_points=None,
@@ -108,16 +111,17 @@ def test_each_default_critical_point_fires_on_its_own_condition(caplog):
             "usage_change_90d_pct": [0, 0, 0, 0, -60, np.nan],
         }
     )
-    with caplog.at_level(logging.INFO):
-        usable = usable_points(points, frame.columns)
+    usable = usable_points(points, frame.columns)
     assert [p["name"] for p in usable] == [
         "complaint_open_14d",
         "price_increase_90d",
         "usage_down_half",
     ]
+    with caplog.at_level(logging.INFO):  # a family that does not run on this data: skipped
+        fewer = usable_points(points, frame.columns.drop("usage_change_90d_pct"), BUILT)
+    assert [p["name"] for p in fewer] == ["complaint_open_14d", "price_increase_90d"]
     skipped = [r.getMessage() for r in caplog.records]
-    assert any("loyalty_points_expiring skipped" in m for m in skipped)
-    assert any("contract_ending_30d skipped" in m and "contract_days_left" in m for m in skipped)
+    assert any("usage_down_half skipped" in m and "usage_change_90d_pct" in m for m in skipped)
     fired = critical_points(frame, usable).tolist()
     # an open complaint is only critical once it is older than 14 days; missing never fires
     assert fired == [
@@ -144,6 +148,52 @@ def test_each_default_critical_point_fires_on_its_own_condition(caplog):
 def test_a_malformed_critical_point_names_it_and_what_is_wrong(condition, message):
     with pytest.raises(ConfigError, match=f"complaint_open_14d: {message}"):
         usable_points([{"name": "complaint_open_14d", "when": [condition]}], ["a"])
+
+
+def test_a_critical_point_no_family_builds_is_refused_naming_it():
+    defaults = compose_config("score")["alerts"]["critical_points"]
+    usable_points(defaults, [], BUILT)  # every shipped point has a family that builds it
+    contract = {
+        "name": "contract_ending_30d",
+        "when": [{"feature": "contract_days_left", "op": "<=", "value": 30}],
+    }
+    with pytest.raises(
+        ConfigError, match="contract_ending_30d: no feature family builds contract_days_left"
+    ):
+        usable_points([*defaults, contract], ["tenure_days"], BUILT)
+    # a customer table's own column is built: the model reads it
+    assert usable_points([contract], ["contract_days_left"], BUILT) == [contract]
+
+
+def test_alerts_are_new_then_ongoing_with_their_first_week_and_a_budget_by_expected_loss():
+    week1, week2 = dt.date(2025, 12, 1), dt.date(2025, 12, 8)
+
+    def alerts(ids, loss):
+        frame = pd.DataFrame(
+            {
+                "customer_id": ids,
+                "alert": "critical_point",
+                "name": "usage_down_half",
+                "expected_loss": loss,
+                "churn_probability": 0.3,
+            }
+        )
+        return frame.assign(status=None, first_seen=None, weeks_open=np.nan)
+
+    first = track_alerts(alerts([1, 2, 3], [50.0, 10.0, 30.0]), None, week1, budget=2)
+    assert dict(zip(first.customer_id, first.status, strict=True)) == {
+        1: "new",
+        2: "over_budget",
+        3: "new",
+    }
+    assert (first.first_seen == week1).all() and (first.weeks_open == 0).all()
+    second = track_alerts(alerts([1, 2, 3, 4], [50.0, 10.0, 30.0, 5.0]), first, week2, budget=2)
+    said = second.set_index("customer_id")
+    assert list(said.status) == ["ongoing", "new", "ongoing", "new"]  # 2 was never shown
+    assert said.first_seen[1] == week1 and said.weeks_open[1] == 1 and said.first_seen[4] == week2
+    assert said.first_seen[2] == week1  # over budget last week: first seen then all the same
+    third = track_alerts(alerts([4], [5.0]), second, dt.date(2025, 12, 15), budget=None)
+    assert list(third.status) == ["ongoing"] and list(third.weeks_open) == [1]
 
 
 def test_playbook_looks_up_family_and_tier_then_the_familys_any_then_the_default():

@@ -90,3 +90,60 @@ def test_notebooks_are_committed_without_outputs():
         for cell in notebook.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs and cell.execution_count is None, path.name
+
+
+# Every key an error or log message tells the user to set, as a plain command-line override
+# (no Hydra `+`), with the command and data config where the message can come up.
+NAMED_KEYS = [
+    ("validate", "data=telco", "data.snapshot.exclude=[gender,Partner]"),
+    ("validate", "data=telco", "data.snapshot.allow_leaky=[TotalCharges]"),
+    ("validate", "data=telco", "data.snapshot.value.column=TotalCharges"),
+    ("validate", "data=telco", "data.snapshot.value.columns=[MonthlyCharges,TotalCharges]"),
+    ("validate", "data=telco", "data.snapshot.value.column=none"),
+    ("validate", "data=telco", "data.snapshot.id=CustomerNo"),
+    ("validate", "data=telco", "data.snapshot.label.column=Exited"),
+    ("validate", "data=telco", "data.snapshot.label.positive=No"),
+    ("validate", "data=telco", "data.snapshot.path=elsewhere.csv"),
+    ("validate", "data=telco", "data.snapshot.duplicates=reject"),
+    ("validate", "data=telco", "data.snapshot.missing_tokens=[NA,'?']"),
+    ("validate", "data=telco", "data.snapshot.csv_options={sep:'|'}"),
+    ("validate", "data=telco", "data.snapshot.features.tenure.kind=categorical"),
+    ("validate", "data=telco", "data.snapshot.features.tenure.driver_family=price"),
+    ("validate", "data=telco", "data.snapshot.features.TotalCharges.blank=reject"),
+    ("validate", "data=telco", "validate.max_reject_fraction=0.2"),
+    ("report", "data=telco", "risk.edges=[0.1,0.3]"),
+    ("score", "data=telco", "costs.contact_cost=2.5"),
+    ("score", "data=telco", "costs.acceptance_rate=0.5"),
+    ("score", "data=telco", "costs.incentive_cost=10"),
+    ("score", "data=telco", "playbook.actions.price.Gold.max_compensation=5"),
+    ("score", "data=telco", "score.policy=uplift_value"),
+    ("score", "data=telco", "score.explore_fraction=0.1"),
+    ("score", "data=telco", "contact.cooldown_days=14"),
+    ("score", "data=telco", "contact.max_contacts_365d=null"),
+    ("score", "data=telco", "contact.do_not_contact.path=dnc.csv"),
+    ("score", "data=telco", "contact.do_not_contact.table=dnc"),
+    ("score", "data=telco", "contact.do_not_contact.column=id"),
+    ("score", "data=telco", "alerts.max_per_week=50"),
+]
+
+
+@pytest.mark.parametrize(("command", "data", "override"), NAMED_KEYS)
+def test_a_key_a_message_names_works_as_a_plain_override(command, data, override):
+    from omegaconf import OmegaConf
+
+    key = override.partition("=")[0]
+    before = compose(config_name=COMMANDS[command].config, overrides=[data])
+    after = compose(config_name=COMMANDS[command].config, overrides=[data, override])
+    assert OmegaConf.select(after, key) != OmegaConf.select(before, key), override
+
+
+def test_every_snapshot_key_a_message_names_is_in_the_override_list():
+    import re
+
+    src = Path(__file__).resolve().parents[2] / "src" / "churn"
+    named = set()
+    for path in src.rglob("*.py"):
+        named |= set(re.findall(r"data\.snapshot\.([a-z_]+(?:\.[a-z_]+)*)", path.read_text()))
+    covered = {o.partition("=")[0].removeprefix("data.snapshot.") for _, _, o in NAMED_KEYS}
+    covered |= {k.split(".")[0] for k in covered}
+    assert {k for k in named if k.split(".")[0] != "features"} <= covered

@@ -9,9 +9,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churn.scoring.policy import contact_value, explore_key, plan_calls, top_candidates
+from churn.scoring.economics import Decision, call_economics
+from churn.scoring.policy import explore_key, plan_calls, top_candidates
 
-COSTS = {"contact_cost": 5.0, "acceptance_rate": 0.3}
+COSTS = {"contact_cost": 5.0, "acceptance_rate": 0.3, "incentive_cost": 0.0}
+UPLIFT = Decision("uplift_value", False, True, "test")
+EXPECTED_LOSS = Decision("expected_loss", False, True, "test")
+
+
+def with_economics(frame: pd.DataFrame, decision: Decision = UPLIFT) -> pd.DataFrame:
+    full = frame.assign(
+        churn_probability=frame.get("churn_probability", 0.2),
+        max_compensation=np.nan,
+        value_segment="core",
+    )
+    return frame.join(call_economics(full, COSTS, decision))
 
 
 def hand_pool(n: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -28,8 +40,7 @@ def hand_pool(n: int = 1000, seed: int = 0) -> pd.DataFrame:
             "holdout": rng.random(n) < 0.1,
         }
     )
-    frame["expected_net_value"] = contact_value(frame, COSTS, "uplift_value")
-    return frame
+    return with_economics(frame)
 
 
 def opts(**kw) -> dict:
@@ -46,12 +57,11 @@ def test_uplift_value_is_the_effect_times_clv_less_the_cost_and_empty_when_not_p
     frame = pd.DataFrame(
         {"uplift": [0.1, 0.0, -0.2, 0.05], "clv": [1000.0, 500.0, 800.0, np.nan], "value": 300.0}
     )
-    net = contact_value(frame, COSTS, "uplift_value")
-    assert net[0] == pytest.approx(95.0)
-    assert np.isnan(net[1]) and np.isnan(net[2])  # never called
+    out = with_economics(frame)
+    net, priority = out["expected_net_value"].to_numpy(), out["call_priority"].to_numpy()
+    assert net[0] == pytest.approx(95.0) and priority[0] == pytest.approx(95.0)
+    assert np.isnan(priority[1]) and np.isnan(priority[2])  # never called
     assert net[3] == pytest.approx(0.05 * 300 - 5)  # no CLV: today's value
-    with pytest.raises(ValueError, match="score.policy"):
-        contact_value(frame, COSTS, "biggest_first")
 
 
 def test_capacity_is_kept_and_five_percent_of_it_is_exploration():
@@ -62,7 +72,7 @@ def test_capacity_is_kept_and_five_percent_of_it_is_exploration():
     assert len(explored_calls) == 5
     ranked = np.setdiff1d(calls, explored)
     # the ranked 95 are the best net values among non-holdout customers
-    best = pool[~pool.holdout].nlargest(95, "expected_net_value").index
+    best = pool[~pool.holdout].nlargest(95, "call_priority").index
     assert set(ranked) == set(best)
 
 
@@ -83,8 +93,10 @@ def test_holdout_customers_reached_are_control_never_called():
 
 
 def test_expected_loss_policy_explores_nothing():
-    pool = hand_pool()
-    pool["expected_net_value"] = contact_value(pool, COSTS, "expected_loss")
+    pool = hand_pool()[["customer_id", "as_of", "uplift", "clv", "value", "holdout"]]
+    pool = with_economics(
+        pool.assign(churn_probability=np.linspace(0.01, 0.9, len(pool))), EXPECTED_LOSS
+    )
     calls, _, explored = plan_calls(pool, opts(policy="expected_loss"))
     assert len(calls) == 100 and len(explored) == 0
 
@@ -108,10 +120,13 @@ def test_chunk_candidates_give_the_same_list_as_the_whole_pool():
 
 def test_an_unknown_policy_or_exploration_share_stops_before_scoring():
     from churn.errors import ConfigError
-    from churn.scoring.model import check_policy
+    from churn.scoring.economics import check_policy
 
     check_policy(opts())
-    with pytest.raises(ConfigError, match="score.policy='biggest_first'"):
+    with pytest.raises(
+        ConfigError,
+        match="score.policy='biggest_first' is unknown: use auto, expected_loss, uplift_value",
+    ):
         check_policy(opts(policy="biggest_first"))
     with pytest.raises(ConfigError, match="score.explore_fraction=1.5"):
         check_policy(opts(explore_fraction=1.5))

@@ -28,9 +28,11 @@ def test_every_feature_is_declared_once_with_a_known_driver_family():
 
 @pytest.mark.parametrize("feature", catalog(list(FAMILIES), WINDOWS), ids=lambda f: f.name)
 def test_reason_templates_format_with_a_value(feature):
+    from churn.explain.explainer import say
+
     value = "north" if feature.kind == "categorical" else 3.0
-    sentence = feature.template.format(value=value)
-    assert sentence and "{" not in sentence
+    sentence = say(feature.template, value, feature.description)
+    assert sentence and "{" not in sentence and "|" not in sentence
 
 
 def test_fixed_traits_are_never_actionable():
@@ -112,3 +114,26 @@ def test_a_logged_model_pins_the_libraries_it_loads_with():
     assert any(p.split("==")[0] in ("xgboost", "xgboost-cpu") for p in pins)
     assert not any(p.startswith(("pytest", "mlflow-skinny")) for p in pins)
     assert model_requirements("no_such_module") == []
+
+
+NOUNS = "days|offers|complaints|logins|visits|points|customers|products|plans|purchases|channels"
+
+
+@pytest.mark.parametrize("feature", catalog(list(FAMILIES), WINDOWS), ids=lambda f: f.name)
+def test_every_sentence_reads_right_at_zero_one_many_and_missing(feature):
+    import re
+
+    from churn.explain.explainer import say
+
+    if feature.kind == "categorical":
+        return
+    said = {v: say(feature.template, v, feature.description) for v in (0.0, 1.0, 2.0, np.nan)}
+    for value, sentence in said.items():
+        assert "(s)" not in sentence and "{" not in sentence and "|" not in sentence, sentence
+        assert "nan" not in sentence.lower().split(), sentence
+    # nothing counted as "0 things" or "only 0"; one thing is never plural
+    assert not re.search(r"(?<![\d.+-])0 [a-z]|only 0\b", said[0.0]), said[0.0]
+    assert not re.search(rf"(?<![\d.])1 (?:[a-z-]+ )?(?:{NOUNS})\b", said[1.0]), said[1.0]
+    assert "not known" in said[np.nan] or "unknown" in said[np.nan]
+    if feature.name in ("loyalty_member", "in_first_6_months"):  # yes/no: both ways round
+        assert said[0.0] != said[1.0]

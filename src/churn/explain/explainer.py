@@ -263,12 +263,32 @@ def say_all(spec: Mapping, values: np.ndarray, points: np.ndarray) -> np.ndarray
 
 
 def say(template: str, value, description: str = "") -> str:
-    """The feature's sentence; a missing value is said as not known, never as a number."""
+    """The feature's sentence; a missing value is said as not known, never as a number.
+
+    A template may hold forms split by `|`: `zero|one|many` ("no unresolved complaints|1
+    unresolved complaint|{value:.0f} unresolved complaints") or `zero|other` for a yes/no
+    feature ("not in the loyalty programme|in the loyalty programme"), so 0 and 1 read right."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         if description:
             return f"{description}: not known"
-        return template.split("{")[0].strip() + " unknown"
+        return template.split("|")[-1].split("{")[0].strip() + " unknown"
+    chosen = form_for(template.split("|"), value)
     try:
-        return template.format(value=value)
+        return chosen.format(value=value)
     except (ValueError, TypeError):
-        return template.format(value=str(value))
+        return chosen.format(value=str(value))
+
+
+def form_for(forms: list[str], value) -> str:
+    """The form a value takes: the first at zero, the second at one (of three), else the last."""
+    if len(forms) == 1:
+        return forms[0]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return forms[-1]
+    if round(number, 9) == 0:
+        return forms[0]
+    if len(forms) == 3 and round(number, 9) == 1:
+        return forms[1]
+    return forms[-1]

@@ -15,13 +15,13 @@ def features(windows) -> list[Feature]:
         Feature(
             "offers_90d",
             description="offers sent in the last 90 days",
-            template="{value:.0f} offers in 90 days",
+            template="no offers in 90 days|1 offer in 90 days|{value:.0f} offers in 90 days",
             **kw,
         ),
         Feature(
             "offers_365d",
             description="offers sent in the last 365 days",
-            template="{value:.0f} offers this year",
+            template="no offers this year|1 offer this year|{value:.0f} offers this year",
             **kw,
         ),
         Feature(
@@ -34,7 +34,7 @@ def features(windows) -> list[Feature]:
         Feature(
             "days_since_last_offer",
             description="days since the last offer",
-            template="no offer for {value:.0f} days",
+            template="an offer today|no offer for 1 day|no offer for {value:.0f} days",
             zero_when_absent=False,
             **kw,
         ),

@@ -48,7 +48,7 @@ def features(windows) -> list[Feature]:
             driver_family="channel_friction",
             actionable=True,
             description="distinct channels used in the last 365 days",
-            template="uses only {value:.0f} channel(s)",
+            template="uses no channel|uses only 1 channel|uses only {value:.0f} channels",
         ),
         Feature(
             "digital_share_365d",

@@ -26,26 +26,31 @@ def features(windows) -> list[Feature]:
             "complaints_{w}d",
             windows,
             description="complaints opened in the last {w} days",
-            template="{value:.0f} complaints in the last {w} days",
+            template="no complaints in the last {w} days|1 complaint in the last {w} days|"
+            "{value:.0f} complaints in the last {w} days",
             **kw,
         ),
         Feature(
             "complaints_unresolved",
             description="complaints still open at the cutoff",
-            template="{value:.0f} unresolved complaints",
+            template=(
+                "no unresolved complaints|1 unresolved complaint|{value:.0f} unresolved complaints"
+            ),
             **kw,
         ),
         Feature(
             "complaint_resolution_days_median",
             description="median days to resolve the complaints resolved in the last 365 days",
-            template="complaints take {value:.0f} days to resolve",
+            template="complaints resolved the same day|complaints take 1 day to resolve|"
+            "complaints take {value:.0f} days to resolve",
             zero_when_absent=False,
             **kw,
         ),
         Feature(
             "complaint_resolution_days_max",
             description="longest resolution among complaints resolved in the last 365 days",
-            template="a complaint took {value:.0f} days to resolve",
+            template="a complaint resolved the same day|a complaint took 1 day to resolve|"
+            "a complaint took {value:.0f} days to resolve",
             zero_when_absent=False,
             **kw,
         ),
@@ -53,20 +58,21 @@ def features(windows) -> list[Feature]:
             "complaints_repeat_365d",
             description="complaints in the last 365 days in a "
             "category the customer had complained about before",
-            template="{value:.0f} repeat complaints about the same problem",
+            template="no repeat complaints|1 repeat complaint about the same problem|"
+            "{value:.0f} repeat complaints about the same problem",
             **kw,
         ),
         Feature(
             "days_since_last_complaint",
             description="days since the last complaint",
-            template="complained {value:.0f} days ago",
+            template="complained today|complained 1 day ago|complained {value:.0f} days ago",
             zero_when_absent=False,
             **kw,
         ),
         Feature(
             "complaint_max_severity_365d",
             description="highest severity in the last 365 days",
-            template="a severity-{value:.0f} complaint this year",
+            template="no complaint this year|a severity-{value:.0f} complaint this year",
             **kw,
         ),
     ]

@@ -23,20 +23,20 @@ def features(windows) -> list[Feature]:
             "usage_change_90d_pct",
             description="contacts (logins, visits, calls) in the last 90 days against the 90 "
             "before, in percent",
-            template="usage down {value:.0f}% on the previous 90 days",
+            template="usage changed {value:+.0f}% on the previous 90 days",
             zero_when_absent=False,
             **drift,
         ),
         Feature(
             "usage_slope_6m",
             description="slope of monthly contacts (logins, visits, calls) over 6 months",
-            template="usage falling by {value:.1f} a month",
+            template="usage trend {value:+.1f} a month",
             **drift,
         ),
         Feature(
             "days_since_last_interaction",
             description="days since the last login, visit, call or email open",
-            template="no contact for {value:.0f} days",
+            template="a contact today|no contact for 1 day|no contact for {value:.0f} days",
             zero_when_absent=False,
             **drift,
         ),
@@ -44,14 +44,16 @@ def features(windows) -> list[Feature]:
             "logins_{w}d",
             windows,
             description="logins in the last {w} days",
-            template="only {value:.0f} logins in the last {w} days",
+            template="no logins in the last {w} days|only 1 login in the last {w} days|"
+            "only {value:.0f} logins in the last {w} days",
             **channel,
         ),
         *windowed(
             "visits_{w}d",
             windows,
             description="visits in the last {w} days",
-            template="only {value:.0f} visits in the last {w} days",
+            template="no visits in the last {w} days|only 1 visit in the last {w} days|"
+            "only {value:.0f} visits in the last {w} days",
             **channel,
         ),
     ]

@@ -25,13 +25,15 @@ def features(windows) -> list[Feature]:
         Feature(
             "loyalty_member",
             description="1 if in the loyalty programme",
-            template="not in the loyalty programme",
+            template="not in the loyalty programme|in the loyalty programme",
             **reward,
         ),
         Feature(
             "points_balance",
             description="loyalty points earned minus redeemed",
-            template="{value:.0f} unused loyalty points",
+            template=(
+                "no unused loyalty points|1 unused loyalty point|{value:.0f} unused loyalty points"
+            ),
             **reward,
         ),
         Feature(
@@ -44,7 +46,10 @@ def features(windows) -> list[Feature]:
         Feature(
             "redeemed_90d",
             description="points redeemed in the last 90 days",
-            template="no reward redeemed in 90 days ({value:.0f} points)",
+            template=(
+                "no reward redeemed in 90 days|redeemed 1 point in 90 days|"
+                "redeemed {value:.0f} points in 90 days"
+            ),
             **reward,
         ),
         Feature(
@@ -53,7 +58,9 @@ def features(windows) -> list[Feature]:
             driver_family="social_bonds",
             actionable=True,
             description="customers referred so far",
-            template="has referred {value:.0f} customers",
+            template=(
+                "has referred no one|has referred 1 customer|has referred {value:.0f} customers"
+            ),
         ),
     ]
 

@@ -26,44 +26,50 @@ def features(windows) -> list[Feature]:
         Feature(
             "active_products",
             description="products held at the cutoff",
-            template="holds only {value:.0f} product(s)",
+            template="holds no product|holds only 1 product|holds only {value:.0f} products",
             **bond,
         ),
         Feature(
             "bundle",
             description="1 when two or more products are held",
-            template="no bundle of products",
+            template="no bundle of products|a bundle of products",
             **bond,
         ),
         Feature(
             "premium_plans",
             description="held products on the premium plan",
-            template="{value:.0f} premium plan(s)",
+            template="no premium plan|1 premium plan|{value:.0f} premium plans",
             **bond,
         ),
         Feature(
             "monthly_fee",
             description="total monthly fee at the cutoff",
-            template="pays {value:.0f} a month",
+            template="pays nothing a month|pays {value:.0f} a month",
             **price,
         ),
         Feature(
             "fee_change_90d",
             description="monthly fee now minus 90 days ago",
-            template="monthly fee changed by {value:+.0f} in 90 days",
+            template=(
+                "monthly fee unchanged in 90 days|monthly fee changed by {value:+.0f} in 90 days"
+            ),
             **price,
         ),
         Feature(
             "price_increase_90d",
             description="1 if a price rise took effect in the last 90 days",
-            template="a price increase in the last 90 days",
+            template="no price increase in the last 90 days|a price increase in the last 90 days",
             **price,
         ),
         *windowed(
             "cancellations_{w}d",
             windows,
             description="products cancelled in the last {w} days",
-            template="cancelled {value:.0f} product(s) in the last {w} days",
+            template=(
+                "cancelled no product in the last {w} days|"
+                "cancelled 1 product in the last {w} days|"
+                "cancelled {value:.0f} products in the last {w} days"
+            ),
             **bond,
         ),
     ]

@@ -30,7 +30,7 @@ def features(windows) -> list[Feature]:
             "tenure_days",
             driver_family="early_life",
             description="days since signup",
-            template="{value:.0f} days as a customer",
+            template="a customer since today|1 day as a customer|{value:.0f} days as a customer",
             zero_when_absent=False,
             **fixed,
         ),
@@ -38,7 +38,7 @@ def features(windows) -> list[Feature]:
             "early_life",
             driver_family="early_life",
             description=f"1 in the first {EARLY_LIFE_DAYS} days of the relationship",
-            template="in the first 6 months as a customer",
+            template="past the first 6 months as a customer|in the first 6 months as a customer",
             **fixed,
         ),
         Feature(
@@ -101,7 +101,7 @@ def features(windows) -> list[Feature]:
             driver_family="drifting_away",
             actionable=True,
             description="days since the last purchase",
-            template="no purchase for {value:.0f} days",
+            template="bought today|no purchase for 1 day|no purchase for {value:.0f} days",
             zero_when_absent=False,
             **bought,
         ),
@@ -110,7 +110,7 @@ def features(windows) -> list[Feature]:
             driver_family="drifting_away",
             actionable=True,
             description="days with a purchase, over the whole relationship (RFM(T) frequency + 1)",
-            template="bought on {value:.0f} days so far",
+            template="never bought|bought on 1 day so far|bought on {value:.0f} days so far",
             **bought,
         ),
         Feature(
@@ -118,7 +118,9 @@ def features(windows) -> list[Feature]:
             driver_family="early_life",
             actionable=False,
             description="days since the first purchase (RFM(T) T)",
-            template="first purchase {value:.0f} days ago",
+            template=(
+                "first purchase today|first purchase 1 day ago|first purchase {value:.0f} days ago"
+            ),
             zero_when_absent=False,
             **bought,
         ),
@@ -128,7 +130,8 @@ def features(windows) -> list[Feature]:
             driver_family="drifting_away",
             actionable=True,
             description="purchases in the last {w} days",
-            template="only {value:.0f} purchases in the last {w} days",
+            template="no purchases in the last {w} days|only 1 purchase in the last {w} days|"
+            "only {value:.0f} purchases in the last {w} days",
             **bought,
         ),
         *windowed(
@@ -137,7 +140,7 @@ def features(windows) -> list[Feature]:
             driver_family="value_fixed",
             actionable=False,
             description="spend in the last {w} days",
-            template="spent {value:.0f} in the last {w} days",
+            template="spent nothing in the last {w} days|spent {value:.0f} in the last {w} days",
             **bought,
         ),
         Feature(
@@ -145,7 +148,7 @@ def features(windows) -> list[Feature]:
             driver_family="value_fixed",
             actionable=False,
             description="average purchase amount in the last 365 days",
-            template="average purchase of {value:.0f}",
+            template="no purchase yet|average purchase of {value:.0f}",
             zero_when_absent=False,
             **bought,
         ),
@@ -154,7 +157,7 @@ def features(windows) -> list[Feature]:
             driver_family="drifting_away",
             actionable=True,
             description="purchases per month of tenure over the last 365 days",
-            template="{value:.1f} purchases a month",
+            template="no purchases a month|{value:.1f} purchases a month",
             zero_when_absent=False,
             **bought,
         ),

@@ -33,7 +33,7 @@ def features(windows) -> list[Feature]:
             driver_family="value_fixed",
             actionable=False,
             description="fees and purchases in the last 365 days",
-            template="worth {value:.0f} a year",
+            template="worth nothing a year|worth {value:.0f} a year",
         ),
     ]
 

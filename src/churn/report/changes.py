@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 
 from churn.columns import TIER_ORDER
+from churn.scoring.alerts import ALERTS_FILE
 from churn.scoring.playbook import playbook_table
-from churn.scoring.publish import ALERTS_FILE
 from churn.store import previous_partition
 from churn.vocabulary import DRIVER_FAMILIES
 
@@ -37,11 +37,18 @@ def changes_view(scores_dir: Path, playbook: Mapping, top: int = 10) -> dict[str
     else:
         jumps = jumps.head(0)
     columns = ["customer_id", "sentence", "churn_probability", "value_tier", "next_action"]
+    counts = summary.get("alerts") or {}
+    if "status" in alerts:  # tracked alerts: the team's list is what is new this week
+        jumps = jumps[jumps["status"] == "new"] if len(jumps) else jumps
     return {
         **view,
         "published": True,
         "as_of": str(as_of),
         "since": summary.get("compared_with"),
-        "counts": summary.get("alerts") or {},
+        "counts": counts.get("new_by_kind", counts),
+        "tracked": {k: counts[k] for k in ("new", "ongoing", "over_budget") if k in counts},
+        "budget": counts.get("max_per_week"),
+        "plan": summary.get("call_list"),
+        "calls": summary.get("calls"),
         "jumps": jumps[[*columns, "max_compensation"]].to_dict("records"),
     }

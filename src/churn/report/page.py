@@ -81,8 +81,10 @@ def driver_views(scored: Scored, catalog: Sequence[dict], segment: str | None) -
 
 
 def call_list(scored: Scored, rows: int) -> list[dict[str, Any]]:
-    """The customers with the most expected loss, with their reasons."""
-    top = scored.frame.nlargest(rows, "expected_loss")
+    """The customers with the most expected loss (the most risk when value is unknown), with
+    their reasons."""
+    known = scored.frame["expected_loss"].notna().any()
+    top = scored.frame.nlargest(rows, "expected_loss" if known else "probability")
     out = []
     for i, row in top.iterrows():
         reasons = [scored.reasons.at[i, f"reason_{k}"] for k in (1, 2, 3)]

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from churn.explain.drivers import global_drivers
-from churn.explain.explainer import dependence_direction
+from churn.explain.explainer import dependence_direction, say
 from churn.vocabulary import DRIVER_FAMILIES
 
 
@@ -31,8 +31,10 @@ def top_driver_readings(scored, catalog: Sequence[dict], k: int) -> list[dict[st
         elif values.nunique() <= 2:
             means = points.groupby(values).mean()
             reading = (
-                f"{spec['description']}: "
-                + ", ".join(f"at {v:g} customers carry {m:+.1f} pts" for v, m in means.items())
+                "; ".join(
+                    f"customers {say(spec['template'], v)} carry {m:+.1f} pts"
+                    for v, m in means.items()
+                )
                 + " on average."
             )
         else:

@@ -13,9 +13,15 @@ import pyarrow as pa
 from churn.columns import TREATMENT, VALUE_COLUMN
 from churn.explain.explainer import Explanation, explain, reason_codes
 from churn.scoring.critical import critical_points
+from churn.scoring.economics import (
+    BELOW_ZERO,
+    COST_TO_SERVE_ACTION,
+    call_economics,
+    choose_policy,
+)
 from churn.scoring.model import Scorer
 from churn.scoring.playbook import next_actions
-from churn.scoring.policy import contact_value, in_holdout
+from churn.scoring.policy import in_holdout
 from churn.scoring.weekly import POINT_COLUMNS, POINTS
 from churn.training.evaluate import assign_risk_bands
 from churn.training.pipeline import model_inputs
@@ -49,7 +55,11 @@ def output_schema(id_type: pa.DataType) -> pa.Schema:
             ("value_tier", pa.string()),
             ("value_segment", pa.string()),
             ("expected_loss", pa.float64()),
+            ("expected_saved_value", pa.float64()),
+            ("offer_cost", pa.float64()),
             ("expected_net_value", pa.float64()),
+            ("call_priority", pa.float64()),
+            ("contact_rule", pa.string()),
             ("uplift", pa.float64()),
             ("policy", pa.string()),
             ("cross_sell_propensity", pa.float64()),
@@ -104,8 +114,10 @@ def score_chunk(
     out = with_value(out, chunk, scorer, cfg.get("value") or {})
     # the drop in churn probability a call brings, when a response model is registered
     out["uplift"] = scorer.uplift.model.predict(X) if scorer.uplift is not None else np.nan
-    out["policy"] = opts["policy"]
-    out["expected_net_value"] = contact_value(out, cfg["costs"], opts["policy"])
+    decision = scorer.decision or choose_policy(
+        opts.get("policy", "auto"), scorer.uplift_evidence, scorer.value_known
+    )
+    out["policy"] = decision.policy
     out["holdout"] = in_holdout(out["customer_id"], opts["holdout_salt"], opts["holdout_fraction"])
     out["treatment_group"] = TREATMENT[-1]  # none: the call list marks call and control later
     out["explore"] = False
@@ -117,6 +129,12 @@ def score_chunk(
     out["next_action"], out["max_compensation"] = next_actions(
         out["reason_1_family"], out["value_tier"], cfg.get("playbook") or {}
     )
+    below_zero = out["value_segment"].to_numpy(dtype=object) == BELOW_ZERO
+    out.loc[below_zero, ["next_action", "max_compensation"]] = [COST_TO_SERVE_ACTION, 0.0]
+    economics = call_economics(out, cfg["costs"], decision)
+    out[list(economics.columns)] = economics
+    if not decision.value_known:  # no money column: no money figure, rather than a made-up 0
+        out[["value", "expected_loss", "max_compensation"]] = np.nan
     out["model_name"] = scorer.churn.name
     out["model_version"] = scorer.churn.version
     out["run_id"] = scorer.churn.run_id

@@ -17,15 +17,24 @@ OPS = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
 OPS.update({"==": operator.eq, "!=": operator.ne})
 
 
-def usable_points(points: Sequence[Mapping], columns) -> list[Mapping]:
-    """The declared points whose features the data has; each other one is named once."""
+def usable_points(points: Sequence[Mapping], columns, buildable=()) -> list[Mapping]:
+    """The declared points whose features the data has. A point naming a feature that no family
+    builds (nor the model reads) can never fire: refused, naming it. One whose family does not
+    run on this data is named once in the log and skipped."""
     usable = []
+    known = set(columns) | set(buildable)
     for point in points:
         for key in ("name", "when"):
             if not point.get(key):
                 raise ConfigError(f"alerts.critical_points: every point needs a {key}: {point}")
         for condition in point["when"]:
             check_condition(point["name"], condition)
+        never = [c["feature"] for c in point["when"] if c["feature"] not in known]
+        if never:
+            raise ConfigError(
+                f"alerts.critical_points.{point['name']}: no feature family builds "
+                f"{', '.join(never)}, so the point could never fire; fix its feature or remove it"
+            )
         lacking = [c["feature"] for c in point["when"] if c["feature"] not in columns]
         if lacking:
             log.info(

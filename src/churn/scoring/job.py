@@ -17,7 +17,15 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from churn.errors import ChurnError
+from churn.features import FAMILIES, catalog
+from churn.scoring.alerts import write_alerts
 from churn.scoring.chunk import output_schema, score_chunk
+from churn.scoring.contact import (
+    ContactRules,
+    apply_contact_rules,
+    check_contact,
+    load_contact_rules,
+)
 from churn.scoring.critical import usable_points
 from churn.scoring.drift import DriftCounter
 from churn.scoring.inputs import check_columns, resolve_as_of, scoring_expression
@@ -27,11 +35,11 @@ from churn.scoring.policy import top_candidates
 from churn.scoring.publish import (
     publish_table,
     read_part,
-    write_alerts,
     write_call_list,
     write_part,
 )
 from churn.scoring.spark import publish_spark_table, score_on_spark
+from churn.scoring.summary import say_summary
 from churn.store import (
     FolderLock,
     drift_report,
@@ -59,13 +67,24 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
         raise ChurnError(f"score.engine={opts['engine']!r}: use duckdb or spark")
     if opts["chunk_rows"] < 1:
         raise ChurnError("score.chunk_rows must be at least 1")
+    check_contact(cfg.get("contact") or {})
     scorer = load_scorer(cfg)
     cfg = with_economics(cfg, scorer.inferred)
     check_playbook(cfg.get("playbook") or {})
     alerts = cfg.get("alerts") or {}
     columns = [f["name"] for f in scorer.features]
-    usable = usable_points(alerts.get("critical_points") or [], columns)  # skipped ones named once
-    cfg = {**cfg, "alerts": {**alerts, "critical_points": usable}}
+    windows = tuple((cfg.get("features") or {}).get("windows") or ())
+    built = [f.name for f in catalog(list(FAMILIES), windows)]
+    usable = usable_points(alerts.get("critical_points") or [], columns, built)
+    decision = scorer.decision
+    log.info(
+        "call list: policy %s, ranked by %s (%s)", decision.policy, decision.ranked_by, decision.why
+    )
+    cfg = {
+        **cfg,
+        "alerts": {**alerts, "critical_points": usable},
+        "score": {**opts, "policy": decision.policy, "policy_asked": opts["policy"]},
+    }
     scores_dir = Path(cfg["paths"]["scores_dir"])
     with FolderLock(scores_dir, "score"):
         for stale in stale_staging(scores_dir):
@@ -108,18 +127,26 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
     """Build and score the features into staging parts, then drift, call list and CSVs."""
     opts = cfg["score"]
     started = time.perf_counter()
+    rules = load_contact_rules(
+        con, cfg.get("contact") or {}, Path(cfg["paths"]["scores_dir"]), as_of
+    )
+    if rules.rejects is not None:
+        rules.rejects.to_csv(staging / "do_not_contact_rejects.csv", index=False)
     if opts["engine"] == "spark":
         features_dir = score_on_spark(con, cfg, scorer, as_of, staging)
         features_s = scoring_s = time.perf_counter() - started
         drift = count_drift(features_dir, scorer, opts["chunk_rows"])
-        candidates = [top_candidates(read_part(p), opts) for p in parts_of(staging)]
+        candidates = [
+            top_candidates(apply_contact_rules(read_part(p), rules), opts)
+            for p in parts_of(staging)
+        ]
     else:
         features_dir = staging / "_features"
         features_dir.mkdir()
         con.to_parquet(scoring_expression(con, cfg, as_of, scorer), features_dir / "part-0.parquet")
         features_s = time.perf_counter() - started
         drift = DriftCounter(scorer.reference)
-        scoring_s, candidates = score_parts(features_dir, scorer, cfg, as_of, staging, drift)
+        scoring_s, candidates = score_parts(features_dir, scorer, cfg, as_of, staging, drift, rules)
     summary = {
         "as_of": as_of.isoformat(),
         "engine": opts["engine"],
@@ -132,16 +159,9 @@ def score_into(con, cfg, scorer, as_of, staging: Path) -> dict:
     shutil.rmtree(features_dir)
     if summary["drift_blocked"]:
         return summary
-    summary.update(write_call_list(staging, candidates, opts))
+    summary.update(write_call_list(staging, candidates, cfg, scorer.decision, rules))
     summary.update(write_alerts(staging, cfg, as_of))
-    log.info(
-        "scored %s customers as of %s: %s to call, %s held out as control; alerts %s",
-        f"{summary['rows']:,}",
-        as_of,
-        f"{summary['calls']:,}",
-        f"{summary['controls']:,}",
-        ", ".join(f"{k} {v:,}" for k, v in summary["alerts"].items()),
-    )
+    say_summary(summary, as_of)
     return summary
 
 
@@ -158,7 +178,9 @@ def scoring_bar():
     )
 
 
-def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path, drift) -> tuple:
+def score_parts(
+    features_dir: Path, scorer, cfg, as_of, staging: Path, drift, rules: ContactRules
+) -> tuple:
     """Stream the feature parquet through the model chunk by chunk into staged parts; returns
     the seconds spent and the rows that could make the call list."""
     opts = cfg["score"]
@@ -177,7 +199,7 @@ def score_parts(features_dir: Path, scorer, cfg, as_of, staging: Path, drift) ->
                 chunk = batch.to_pandas()
                 X = model_inputs(chunk, scorer.features)
                 drift.add(X)
-                scored = score_chunk(chunk, scorer, cfg, as_of, X)
+                scored = apply_contact_rules(score_chunk(chunk, scorer, cfg, as_of, X), rules)
                 candidates.append(top_candidates(scored, opts))
                 write_part(scored, schema, numbered_part(staging, i))
                 spent += time.perf_counter() - t0

@@ -40,7 +40,8 @@ class Scored:
     cutoff: str
 
 
-NO_CONTACT = {"acceptance_rate": 0.0, "contact_cost": 0.0}  # the report ranks on expected loss
+# the report ranks on expected loss (on risk when value is unknown), not on a call's economics
+NO_CONTACT = {"acceptance_rate": 0.0, "contact_cost": 0.0, "incentive_cost": 0.0}
 
 
 def score_latest(

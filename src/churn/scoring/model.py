@@ -10,10 +10,10 @@ from typing import Any
 
 from mlflow.exceptions import MlflowException
 
-from churn.errors import ChurnError, ConfigError
+from churn.errors import ChurnError
 from churn.features.value import ValueTiers
 from churn.registry.models import load_registered, run_artifacts
-from churn.scoring.policy import POLICIES
+from churn.scoring.economics import Decision, check_policy, choose_policy
 from churn.value.clv import ValueOptions
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,15 @@ class Scorer:
     propensity: dict[str, Any] = field(default_factory=dict)
     inferred: dict = field(default_factory=dict)  # a customer table's bands and costs
     clv: StoredClv | None = None  # None: a model trained before CLV; scores carry no CLV
-    uplift: Any = None  # the retention response model (tracking.RegisteredModel), if registered
+    uplift: Any = None  # the retention response model (registry.models.RegisteredModel)
+    uplift_evidence: dict | None = None  # its out-of-time Qini against ranking by risk
+    decision: Decision | None = None  # the policy that ranks this run's calls, and why
+
+    @property
+    def value_known(self) -> bool:
+        """Money to weigh: CLV, or value tiers from a value column (a customer table without
+        one has neither)."""
+        return self.clv is not None or self.value_tiers is not None
 
 
 @dataclass(frozen=True)
@@ -70,6 +78,7 @@ def load_scorer(cfg: Mapping) -> Scorer:
     )
     prefix = cfg["mlflow"]["model_prefix"]
     scorer.uplift = load_uplift(cfg, scorer)
+    scorer.decision = choose_policy(opts["policy"], scorer.uplift_evidence, scorer.value_known)
     for name in opts["propensity"]:
         try:
             scorer.propensity[name] = load_registered(f"models:/{prefix}-{name}@champion", uri)
@@ -92,7 +101,8 @@ def check_feature_set(built: str, scorer: Scorer) -> None:
 
 def load_uplift(cfg: Mapping, scorer: Scorer):
     """The `<prefix>-retention_uplift` champion: required by score.policy=uplift_value, else
-    used when there to fill `uplift`. It must read the features the churn model reads."""
+    used when there (`uplift`, and the evidence score.policy=auto weighs). It must read the
+    features the churn model reads."""
     opts, uri = cfg["score"], cfg["mlflow"]["tracking_uri"]
     check_policy(opts)
     needed = opts["policy"] == "uplift_value"
@@ -106,7 +116,7 @@ def load_uplift(cfg: Mapping, scorer: Scorer):
             ) from err
         log.info("no retention response model registered: uplift left empty")
         return None
-    trained_on = uplift_feature_set(uplift.run_id)
+    trained_on, scorer.uplift_evidence = uplift_run(uplift.run_id)
     if trained_on != scorer.feature_set_hash:
         message = (
             f"{uplift.name} v{uplift.version} was fitted on features {trained_on}, the churn "
@@ -115,23 +125,16 @@ def load_uplift(cfg: Mapping, scorer: Scorer):
         if needed:
             raise ChurnError(message)
         log.warning("%s; uplift left empty", message)
+        scorer.uplift_evidence = None
         return None
     return uplift
 
 
-def uplift_feature_set(run_id: str) -> str | None:
+def uplift_run(run_id: str) -> tuple[str | None, dict]:
+    """The feature set the response model read, and its out-of-time Qini (by its own ranking and
+    by risk)."""
     from mlflow.tracking import MlflowClient
 
-    return MlflowClient().get_run(run_id).data.params.get("feature_set_hash")
-
-
-def check_policy(opts: Mapping) -> None:
-    """A policy or exploration share that cannot work stops the job before any scoring."""
-    if opts["policy"] not in POLICIES:
-        raise ConfigError(
-            f"score.policy={opts['policy']!r} is unknown: use {' or '.join(POLICIES)}"
-        )
-    if not 0.0 <= float(opts.get("explore_fraction", 0.0)) < 1.0:
-        raise ConfigError(
-            f"score.explore_fraction={opts['explore_fraction']}: a share of the capacity in [0, 1)"
-        )
+    data = MlflowClient().get_run(run_id).data
+    qini = {k: data.metrics[k] for k in ("qini_uplift", "qini_risk") if k in data.metrics}
+    return data.params.get("feature_set_hash"), qini

@@ -1,11 +1,12 @@
-"""Who is called: a stable hashed control group, the net value of a contact under the chosen
-policy, and the walk down the ranking to capacity. Pure functions on arrays, no I/O.
+"""Who is called: a stable hashed control group and the walk down the ranking to capacity.
+Pure functions on arrays, no I/O.
 
-Policies (`score.policy`): `expected_loss` ranks by what a leaver would cost, times the share of
-would-be leavers a call keeps; `uplift_value` ranks by what the call itself changes (the response
-model's drop in churn probability) times CLV, never calls a customer whose predicted effect is
-not positive, and spends `score.explore_fraction` of the capacity on random calls across the rest
-of the base, so the response model keeps learning where the ranking does not reach.
+The ranking is `call_priority` (churn.scoring.economics: the net value of a call, or with value
+unknown the churn it prevents; NaN for a customer a rule keeps off the list). Under
+`uplift_value` the job spends `score.explore_fraction` of the capacity on random calls across the
+rest of the ranked base (a positive predicted effect, however small; never a customer a contact
+rule or a below-zero margin keeps out), so the response model keeps learning where the ranking
+does not reach.
 """
 
 from __future__ import annotations
@@ -27,27 +28,6 @@ def in_holdout(customer_ids, salt: str, fraction: float) -> np.ndarray:
     else:
         hashed = pd.util.hash_array(ids.astype(str).astype(object), hash_key=key)
     return (hashed % np.uint64(1_000_000)) < np.uint64(round(fraction * 1_000_000))
-
-
-POLICIES = ("expected_loss", "uplift_value")
-
-
-def expected_net_value(expected_loss: np.ndarray, costs: Mapping) -> np.ndarray:
-    """What a contact is worth: the loss it saves if the customer accepts, less what it costs."""
-    return expected_loss * costs["acceptance_rate"] - costs["contact_cost"]
-
-
-def contact_value(scored: pd.DataFrame, costs: Mapping, policy: str) -> np.ndarray:
-    """The net value of calling each customer under the policy; empty (NaN) where uplift_value
-    never calls: a predicted effect that is not positive, or none."""
-    if policy == "expected_loss":
-        return expected_net_value(scored["expected_loss"].to_numpy(), costs)
-    if policy != "uplift_value":
-        raise ValueError(f"score.policy={policy!r} is unknown: use {' or '.join(POLICIES)}")
-    uplift = scored["uplift"].to_numpy(dtype=float)
-    worth = scored["clv"].fillna(scored["value"]).to_numpy(dtype=float)
-    net = uplift * worth - costs["contact_cost"]
-    return np.where(uplift > 0, net, np.nan)
 
 
 def explore_key(customer_ids, as_of, salt: str) -> np.ndarray:
@@ -81,15 +61,21 @@ def explore_calls(
     return order[within & callable_], order[within & ~callable_]
 
 
+def explorable(frame: pd.DataFrame) -> np.ndarray:
+    """Who exploration may draw: anyone with a ranking (a positive predicted effect, no contact
+    rule, not below zero), however low."""
+    return np.isfinite(frame["call_priority"].to_numpy(dtype=float))
+
+
 def plan_calls(pool: pd.DataFrame, opts: Mapping) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(calls, controls, explored) row positions in the pool: the ranking fills the capacity
     less the exploration share; exploration then draws from the callable rest."""
-    net, holdout = pool["expected_net_value"].to_numpy(), pool["holdout"].to_numpy()
+    net, holdout = pool["call_priority"].to_numpy(dtype=float), pool["holdout"].to_numpy()
     n_explore = explore_budget(opts)
     calls, controls = select_calls(net, holdout, opts["capacity"] - n_explore)
     if n_explore == 0:
         return calls, controls, np.array([], dtype=np.int64)
-    eligible = np.isfinite(net)  # uplift_value never calls a non-positive predicted effect
+    eligible = explorable(pool)
     eligible[np.concatenate([calls, controls])] = False
     key = explore_key(pool["customer_id"], pool["as_of"].iloc[0], opts["holdout_salt"])
     more_calls, more_controls = explore_calls(key, holdout, eligible, n_explore)
@@ -98,6 +84,7 @@ def plan_calls(pool: pd.DataFrame, opts: Mapping) -> tuple[np.ndarray, np.ndarra
 
 
 def explore_budget(opts: Mapping) -> int:
+    """Calls drawn at random: a share of the capacity, when the response model ranks."""
     if opts.get("policy", "expected_loss") != "uplift_value":
         return 0
     return int(round(opts["capacity"] * opts.get("explore_fraction", 0.0)))
@@ -106,10 +93,13 @@ def explore_budget(opts: Mapping) -> int:
 def top_candidates(scored: pd.DataFrame, opts: Mapping) -> pd.DataFrame:
     """The rows of a chunk that could make the global call list, its control group or its
     exploration draw (a full capacity of the chunk's lowest keys: enough whatever the ranking
-    took)."""
-    net, holdout = scored["expected_net_value"].to_numpy(), scored["holdout"].to_numpy()
+    took), and the customer a call would save most for (to say why when nobody is worth it)."""
+    net, holdout = scored["call_priority"].to_numpy(dtype=float), scored["holdout"].to_numpy()
     keep = list(select_calls(net, holdout, opts["capacity"]))
     if explore_budget(opts):
         key = explore_key(scored["customer_id"], scored["as_of"].iloc[0], opts["holdout_salt"])
-        keep += list(explore_calls(key, holdout, np.isfinite(net), opts["capacity"]))
+        keep += list(explore_calls(key, holdout, explorable(scored), opts["capacity"]))
+    saved = scored["expected_saved_value"].to_numpy(dtype=float)
+    if np.isfinite(saved).any():
+        keep.append(np.array([np.nanargmax(saved)]))
     return scored.iloc[np.unique(np.concatenate(keep))]

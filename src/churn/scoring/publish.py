@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,21 +17,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from churn.columns import TREATMENT
+from churn.scoring.alerts import ALERTS_FILE
+from churn.scoring.economics import no_call_pays
 from churn.scoring.policy import plan_calls
-from churn.scoring.weekly import (
-    ALERT_COLUMNS,
-    ALERT_KINDS,
-    NOW_COLUMNS,
-    POINT_COLUMNS,
-    PREVIOUS,
-    compare_weeks,
-    weekly_alerts,
-)
-from churn.store import neutralise_cells, parts_of, previous_partition
+from churn.store import neutralise_cells, parts_of
 
 log = logging.getLogger(__name__)
 CALL, CONTROL, NONE = TREATMENT
-ALERTS_FILE = "alerts.parquet"
 
 CSV_COLUMNS = [
     "customer_id",
@@ -43,12 +36,15 @@ CSV_COLUMNS = [
     "value_tier",
     "value_segment",
     "expected_loss",
+    "expected_saved_value",
+    "offer_cost",
     "expected_net_value",
     "uplift",
     "policy",
     "cross_sell_propensity",
     "upsell_propensity",
     "treatment_group",
+    "contact_rule",
     "reason_1",
     "reason_2",
     "reason_3",
@@ -59,6 +55,17 @@ CSV_COLUMNS = [
     "run_id",
     "feature_set_hash",
 ]
+# money a call list does not show when value is unknown (a customer table without a money column)
+MONEY_COLUMNS = (
+    "value",
+    "clv",
+    "net_value",
+    "expected_loss",
+    "expected_saved_value",
+    "offer_cost",
+    "expected_net_value",
+    "max_compensation",
+)
 
 
 def write_part(frame: pd.DataFrame, schema: pa.Schema, path: Path) -> None:
@@ -70,45 +77,77 @@ def read_part(path: Path) -> pd.DataFrame:
     return pq.ParquetFile(path).read().to_pandas()
 
 
-def finish_parts(staging: Path, calls: set, controls: set, explored: set) -> int:
-    """One pass over the staged parts: mark who is called, who is control and who was drawn by
-    exploration, and append each part to scores.csv (the documented columns, for CRM import).
-    Returns the rows."""
-    writer, rows = None, 0
+def finish_parts(staging: Path, calls: set, controls: set, explored: set, rules) -> Counter:
+    """One pass over the staged parts: mark who is called, who is control, who was drawn by
+    exploration and which contact rule keeps a customer out, and append each part to scores.csv
+    (the documented columns, for CRM import). Returns the rows and the customers per rule."""
+    writer, counts = None, Counter()
     for part in parts_of(staging):
         table = pq.ParquetFile(part).read()
         ids = table.column("customer_id").to_pandas()
         group = np.where(ids.isin(calls), CALL, np.where(ids.isin(controls), CONTROL, NONE))
-        index = table.schema.get_field_index("treatment_group")
-        table = table.set_column(index, "treatment_group", pa.array(group, pa.string()))
-        index = table.schema.get_field_index("explore")
-        table = table.set_column(index, "explore", pa.array(ids.isin(explored), pa.bool_()))
+        barred = rules.rule_for(ids)
+        rule = table.column("contact_rule").to_pandas().to_numpy(dtype=object)
+        rule = np.where(pd.notna(barred), barred, rule)
+        for name, column in (
+            ("treatment_group", pa.array(group, pa.string())),
+            ("explore", pa.array(ids.isin(explored), pa.bool_())),
+            ("contact_rule", pa.array(rule, pa.string())),
+        ):
+            table = table.set_column(table.schema.get_field_index(name), name, column)
         pq.write_table(table, part)
         csv_table = neutralise_cells(table.select(CSV_COLUMNS))
         if writer is None:
             writer = pacsv.CSVWriter(staging / "scores.csv", csv_table.schema)
         writer.write_table(csv_table)
-        rows += table.num_rows
+        counts["rows"] += table.num_rows
+        counts.update(f"rule:{r}" for r in rule[pd.notna(rule)])
     if writer is not None:
         writer.close()
-    return rows
+    return counts
 
 
-def write_call_list(staging: Path, candidates: list[pd.DataFrame], opts: Mapping) -> dict:
-    """Rank the candidates, then one pass over the parts marks call and control and writes the
-    CSVs."""
+def write_call_list(
+    staging: Path, candidates: list[pd.DataFrame], cfg: Mapping, decision, rules
+) -> dict:
+    """Rank the candidates, then one pass over the parts marks call, control and the rules and
+    writes the CSVs; the summary says how the list was made and, when empty, why."""
+    opts = cfg["score"]
     pool = pd.concat(candidates, ignore_index=True)
     calls, controls, explored = plan_calls(pool, opts)
     ids = pool["customer_id"]
-    rows = finish_parts(
-        staging, set(ids.iloc[calls]), set(ids.iloc[controls]), set(ids.iloc[explored])
+    counts = finish_parts(
+        staging, set(ids.iloc[calls]), set(ids.iloc[controls]), set(ids.iloc[explored]), rules
     )
     call_list = pool.iloc[calls].assign(treatment_group=CALL, rank=np.arange(1, len(calls) + 1))
-    neutralise_cells(call_list[["rank", *CSV_COLUMNS]]).to_csv(
-        staging / "call_list.csv", index=False
-    )
-    n_explored = int(np.isin(calls, explored).sum())
-    return {"calls": len(calls), "controls": len(controls), "explored": n_explored, "rows": rows}
+    shown = [c for c in CSV_COLUMNS if decision.value_known or c not in MONEY_COLUMNS]
+    neutralise_cells(call_list[["rank", *shown]]).to_csv(staging / "call_list.csv", index=False)
+    plan = {
+        "policy": decision.policy,
+        "policy_asked": opts.get("policy_asked", opts["policy"]),
+        "why": decision.why,
+        "ranked_by": decision.ranked_by,
+        "value_known": decision.value_known,
+        "capacity": opts["capacity"],
+        "kept_out": {
+            k.removeprefix("rule:"): int(v)
+            for k, v in sorted(counts.items())
+            if k.startswith("rule:")
+        },
+    }
+    if len(calls) == 0:
+        plan["empty_because"] = (
+            no_call_pays(pool, cfg["costs"])
+            if decision.value_known
+            else {"reason": "no customer is eligible: every one is kept out by a rule"}
+        )
+    return {
+        "calls": len(calls),
+        "controls": len(controls),
+        "explored": int(np.isin(calls, explored).sum()),
+        "rows": counts["rows"],
+        "call_list": plan,
+    }
 
 
 def publish_table(con, staging: Path, as_of: dt.date) -> None:
@@ -153,48 +192,3 @@ def insert_slices(raw, views: Mapping[str, str], as_of: dt.date | list[dt.date])
     except Exception:
         raw.execute("ROLLBACK")
         raise
-
-
-def write_alerts(staging: Path, cfg: Mapping, as_of: dt.date) -> dict:
-    """This week's alerts against the previous partition of the scores folder: alerts.parquet
-    and alerts.csv in staging (spreadsheet-safe); returns the counts by kind."""
-    parts = [str(p) for p in parts_of(staging)]
-    schema = pq.ParquetFile(parts[0]).schema_arrow
-    now = pq.read_table(
-        parts, columns=[*NOW_COLUMNS, *POINT_COLUMNS], partitioning=None
-    ).to_pandas()
-    changes, since = None, None
-    previous = previous_partition(Path(cfg["paths"]["scores_dir"]), as_of)
-    if previous is not None:
-        since, folder = previous
-        before = read_previous(folder)
-        changes = compare_weeks(now, before, cfg["risk"]["labels"]) if before is not None else None
-    alerts = weekly_alerts(now, changes, since, cfg.get("alerts") or {})
-    fields = [
-        schema.field(c)
-        if c in schema.names
-        else pa.field(c, pa.float64() if c == "risk_change_pts" else pa.string())
-        for c in ALERT_COLUMNS
-    ]
-    table = pa.Table.from_pandas(alerts, schema=pa.schema(fields), preserve_index=False)
-    pq.write_table(table, staging / ALERTS_FILE)
-    pacsv.write_csv(neutralise_cells(table), staging / "alerts.csv")
-    counts = alerts["alert"].value_counts()
-    compared = int((changes["comparison"] == "compared").sum()) if changes is not None else 0
-    return {
-        "alerts": {kind: int(counts.get(kind, 0)) for kind in ALERT_KINDS},
-        "compared_with": str(since) if since else None,
-        "compared_customers": compared,
-    }
-
-
-def read_previous(folder: Path) -> pd.DataFrame | None:
-    """The columns week over week needs from a published partition (None if it lacks them)."""
-    parts = parts_of(folder)
-    if not parts:
-        return None
-    have = set(pq.ParquetFile(parts[0]).schema_arrow.names)
-    if not set(PREVIOUS) <= have:
-        return None
-    columns = [c for c in (*PREVIOUS, *POINT_COLUMNS) if c in have]
-    return pq.read_table([str(p) for p in parts], columns=columns, partitioning=None).to_pandas()

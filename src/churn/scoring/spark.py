@@ -11,10 +11,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from churn.errors import ChurnError
+from churn.scoring.alerts import ALERTS_FILE
 from churn.scoring.chunk import output_schema, score_chunk
 from churn.scoring.inputs import check_columns, scoring_expression
 from churn.scoring.model import Scorer
-from churn.scoring.publish import ALERTS_FILE
 from churn.store import numbered_part, parts_of
 
 

@@ -1,5 +1,6 @@
 """What changed this week: each customer's new score against the previous partition of the same
-model, and the alerts a retention team reads (risk jumps, a band up, critical points). Pure."""
+model, and the alerts a retention team reads (risk jumps, a band up, critical points), each
+tracked from the week it was first seen, new or ongoing, within a weekly budget. Pure."""
 
 from __future__ import annotations
 
@@ -29,10 +30,17 @@ ALERT_COLUMNS = [
     "value",
     "clv",
     "value_tier",
+    "expected_loss",
     "next_action",
     "max_compensation",
+    "status",
+    "first_seen",
+    "weeks_open",
 ]
-SAID = ("alert", "name", "sentence", "risk_change_pts")  # what an alert adds to a score row
+# what an alert adds to a score row
+SAID = ("alert", "name", "sentence", "risk_change_pts", "status", "first_seen", "weeks_open")
+STATUSES = NEW_ALERT, ONGOING, OVER_BUDGET = ("new", "ongoing", "over_budget")
+ALERT_KEY = ["customer_id", "alert", "name"]
 NOW_COLUMNS = [
     *(c for c in ALERT_COLUMNS if c not in SAID),
     "model_name",
@@ -126,9 +134,40 @@ def weekly_alerts(
     )
     frames = [f for f in frames if len(f)]
     if not frames:  # no alert: the columns keep this week's types (a date stays a date)
-        return with_sentence(now.iloc[:0], "none", []).assign(risk_change_pts=np.nan)[ALERT_COLUMNS]
-    out = pd.concat(frames, ignore_index=True)[ALERT_COLUMNS]
-    return out.sort_values(["customer_id", "alert", "name"], kind="stable").reset_index(drop=True)
+        frames = [with_sentence(now.iloc[:0], "none", []).assign(risk_change_pts=np.nan)]
+    out = pd.concat(frames, ignore_index=True)
+    out = out.assign(status=None, first_seen=None, weeks_open=np.nan)[ALERT_COLUMNS]
+    return out.sort_values(ALERT_KEY, kind="stable").reset_index(drop=True)
+
+
+def track_alerts(
+    alerts: pd.DataFrame, before: pd.DataFrame | None, as_of: dt.date, budget: int | None
+) -> pd.DataFrame:
+    """Each alert's first_seen, weeks_open and status: ongoing when last week's list already
+    showed it (its condition still holds), else new; new ones beyond `alerts.max_per_week`, by
+    expected loss (risk when value is unknown), are over budget: counted and kept, not listed."""
+    out = alerts.copy()
+    first = pd.Series(as_of, index=out.index, dtype=object)
+    shown = np.zeros(len(out), dtype=bool)
+    if before is not None and len(before) and len(out):
+        prev = before.drop_duplicates(ALERT_KEY).set_index(ALERT_KEY)
+        key = pd.MultiIndex.from_frame(out[ALERT_KEY])
+        found = key.isin(prev.index)
+        seen = prev["first_seen"].reindex(key).to_numpy(dtype=object)
+        first = pd.Series(np.where(found, seen, as_of), index=out.index, dtype=object)
+        shown = found & prev["status"].reindex(key).isin([NEW_ALERT, ONGOING]).to_numpy()
+    out["first_seen"] = pd.to_datetime(first).dt.date
+    out["weeks_open"] = [(as_of - d).days // 7 for d in out["first_seen"]]
+    status = np.where(shown, ONGOING, NEW_ALERT).astype(object)
+    fresh = np.flatnonzero(~shown)
+    if budget is not None and len(fresh) > budget:
+        worth = out["expected_loss"].to_numpy(dtype=float)
+        if np.isnan(worth).all():
+            worth = out["churn_probability"].to_numpy(dtype=float)
+        order = fresh[np.argsort(-np.nan_to_num(worth[fresh], nan=-np.inf), kind="stable")]
+        status[order[budget:]] = OVER_BUDGET
+    out["status"] = status
+    return out
 
 
 def jump_sentences(rows: pd.DataFrame, since: dt.date | None) -> list[str]:

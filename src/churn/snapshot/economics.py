@@ -1,9 +1,10 @@
 """What a customer is worth and what a call costs, in the units of the user's own table.
 
-The value column is one named like what a customer pays (annualised when it is monthly); with
-none, value stays unknown rather than invented. Risk bands sit at the base rate and twice it, and
-contact costs are shares of the median yearly value, so the profit curve means something in any
-currency. Each choice is one line of the inference log.
+The value column reads and looks like what a customer pays (churn.snapshot.money: annualised when
+it is monthly, the parts of one bill summed); with none, value stays unknown rather than
+invented. Risk bands sit at the base rate and twice it, and contact costs are shares of the
+median yearly value, so the profit curve means something in any currency. Each choice is one
+line of the inference log.
 """
 
 from __future__ import annotations
@@ -13,36 +14,25 @@ from typing import Any
 
 import numpy as np
 
-from churn.snapshot.vocabulary import (
-    annualising_multiplier,
-    missing_mask,
-    parse_numbers,
-    value_score,
-)
+from churn.snapshot.money import choose_value, value_columns
+from churn.snapshot.vocabulary import missing_mask, parse_numbers
 
 COST_SHARES = {"contact_cost": 0.01, "incentive_cost": 0.04}  # of the median annual value
 
 
 def infer_value(frame, declared: Mapping, features: Mapping, tokens, lines) -> dict | None:
-    if "value" in declared and declared["value"] in (None, False, "none"):
+    """The declared value (a column, a bill's parts, or none), else the inferred one."""
+    said = declared.get("value")
+    if said in (False, "none") or (isinstance(said, Mapping) and said.get("column") == "none"):
         lines.append("value: none (declared); the report says value is unknown")
         return None
-    if declared.get("value"):
-        value = {"multiplier": 1.0, **declared["value"]}
-        lines.append(f"value: {value['column']} x {value['multiplier']:g} (declared)")
+    if isinstance(said, Mapping) and (said.get("column") or said.get("columns")):
+        value = {k: v for k, v in said.items() if v is not None}
+        value["multiplier"] = float(value.get("multiplier", 1.0))
+        named = " + ".join(value_columns(value))
+        lines.append(f"value: {named} x {value['multiplier']:g} (declared)")
         return value
-    scored = [(value_score(n), n) for n, s in features.items() if s["kind"] == "numeric"]
-    scored = [(s, n) for s, n in scored if s > 0]
-    if not scored:
-        lines.append(
-            "value: no column named like revenue, charges or spend; value is unknown (set "
-            "data.snapshot.value.column to name one)"
-        )
-        return None
-    _, name = max(scored, key=lambda item: item[0])
-    multiplier = annualising_multiplier(name)
-    lines.append(f"value: {name} x {multiplier:g} a year (named like what a customer pays)")
-    return {"column": name, "multiplier": multiplier}
+    return choose_value(frame, features, tokens, lines)
 
 
 def economics(frame, value: Mapping | None, tokens, base_rate: float, lines) -> dict:
@@ -54,8 +44,12 @@ def economics(frame, value: Mapping | None, tokens, base_rate: float, lines) -> 
         f"{upper:.1%} (data.risk.edges to change)"
     )
     if value:
-        column = frame[value["column"]]
-        numbers = parse_numbers(column[~missing_mask(column, tokens)].astype(str).str.strip())
+        numbers = sum(
+            parse_numbers(
+                frame[name].where(~missing_mask(frame[name], tokens)).astype(str).str.strip()
+            )
+            for name in value_columns(value)
+        )
         numbers = numbers[np.isfinite(numbers)] * float(value.get("multiplier", 1.0))
         median = float(numbers.median()) if len(numbers) else float("nan")
         if np.isfinite(median) and median > 0:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from churn.errors import ConfigError
 from churn.snapshot.economics import economics, infer_value
+from churn.snapshot.load import csv_options
 from churn.snapshot.vocabulary import (
     ACTIONABLE_FAMILIES,
     MISSING_TOKENS,
@@ -244,8 +245,8 @@ def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]
         "rows": int(len(frame)),
         **economics(frame, value, tokens, label["base_rate"], lines),
     }
-    if declared.get("csv_options"):
-        spec["csv_options"] = dict(declared["csv_options"])
+    if csv_options(declared):
+        spec["csv_options"] = csv_options(declared)
     return spec, lines
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 from churn.columns import VALUE_COLUMN
 from churn.errors import ConfigError, ValidationError
 from churn.snapshot.checks import check_leakage, find_duplicates
+from churn.snapshot.money import value_columns
 from churn.snapshot.vocabulary import normal_label, parse_numbers
 from churn.validate import TableResult, stale_tables
 from churn.validate.contracts import SNAPSHOT_TABLE
@@ -41,7 +42,7 @@ def read_source(snapshot: Mapping) -> pd.DataFrame:
             frame = pd.read_parquet(path)
             return frame.astype(object).where(frame.notna(), None)
         options = {"sep": None, "engine": "python"} if path.suffix.lower() == ".txt" else {}
-        options.update(snapshot.get("csv_options") or {})
+        options.update(csv_options(snapshot))
         return pd.read_csv(path, dtype=str, keep_default_na=False, **options)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         kind = "parquet" if parquet else "CSV"
@@ -49,6 +50,11 @@ def read_source(snapshot: Mapping) -> pd.DataFrame:
             f"data.snapshot.path: {path} cannot be read as {kind} ({type(err).__name__}: "
             f"{str(err)[:200]}); check the file, or data.snapshot.csv_options"
         ) from err
+
+
+def csv_options(snapshot: Mapping) -> dict:
+    """The read_csv options a snapshot config sets (unset ones left to pandas)."""
+    return {k: v for k, v in (snapshot.get("csv_options") or {}).items() if v is not None}
 
 
 def check_mapping(frame: pd.DataFrame, snapshot: Mapping) -> None:
@@ -59,8 +65,11 @@ def check_mapping(frame: pd.DataFrame, snapshot: Mapping) -> None:
     wanted = {"data.snapshot.label.column": label}
     if snapshot.get("id"):
         wanted["data.snapshot.id"] = snapshot["id"]
-    if isinstance(snapshot.get("value"), Mapping) and snapshot["value"].get("column"):
-        wanted["data.snapshot.value.column"] = snapshot["value"]["column"]
+    value = snapshot.get("value")
+    if isinstance(value, Mapping) and value.get("column"):
+        wanted["data.snapshot.value.column"] = value["column"]
+    if isinstance(value, Mapping):
+        wanted.update({f"data.snapshot.value.columns.{c}": c for c in value.get("columns") or []})
     for key in ("features", "allow_leaky"):
         names = snapshot.get(key) or []
         wanted.update({f"data.snapshot.{key}.{name}": name for name in names})
@@ -143,16 +152,20 @@ def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFram
 
 
 def value_of(frame, spec: Mapping, out: pd.DataFrame, reasons: pd.Series) -> pd.Series:
-    """Yearly value: the value column times its multiplier; unknown (null) without one."""
+    """Yearly value: the value column (or the sum of one bill's parts) times its multiplier;
+    unknown (null) without one, or where a part is missing."""
     value = spec.get("value")
     if not value:
         return pd.Series(np.nan, index=frame.index)
-    name = value["column"]
-    if name in out:
-        numbers = out[name]
-    else:
-        numbers = read_numbers(frame[name], name, spec["missing_tokens"], "missing", reasons)
-    return numbers * float(value.get("multiplier", 1.0))
+    total = pd.Series(0.0, index=frame.index)
+    for name in value_columns(value):
+        if name in out:
+            total = total + out[name]
+        else:
+            total = total + read_numbers(
+                frame[name], name, spec["missing_tokens"], "missing", reasons
+            )
+    return total * float(value.get("multiplier", 1.0))
 
 
 def load_snapshot(con, spec: Mapping, frame: pd.DataFrame, max_reject_fraction: float):
@@ -197,7 +210,8 @@ def reject_message(result: TableResult, rejects: pd.DataFrame, bad: int, limit: 
     if "is not a number" in reasons:
         hints.append(
             "words that mean 'not known' in a numeric column can be listed in "
-            "data.snapshot.missing_tokens (or data.snapshot.features.<column>.missing_tokens)"
+            "data.snapshot.missing_tokens (or, in the data config, snapshot.features.<column>."
+            "missing_tokens)"
         )
     if "is blank" in reasons:
         hints.append("data.snapshot.features.<column>.blank: missing keeps blanks as missing")

@@ -24,6 +24,7 @@ from churn.features.base import Feature
 from churn.features.value import ValueTiers
 from churn.snapshot.infer import infer_spec
 from churn.snapshot.load import TABLE, check_mapping, load_snapshot, read_source
+from churn.snapshot.money import value_columns
 from churn.store import (
     INFERRED_SPEC,
     VALIDATION_REPORT,
@@ -191,7 +192,7 @@ def inferred_facts(spec: Mapping) -> dict:
     return {
         "label_meaning": spec["label"].get("meaning", "churned"),
         "base_rate": spec["label"].get("base_rate"),
-        "value_column": (spec.get("value") or {}).get("column"),
+        "value_column": " + ".join(value_columns(spec.get("value"))) or None,
         "risk_edges": spec.get("risk_edges"),
         "costs": spec.get("costs"),
     }

@@ -150,9 +150,6 @@ ACTIONABLE_FAMILIES = {
     "complaints", "drifting_away", "structural_bonds", "reward_bonds", "social_bonds",
     "service_bonds", "channel_friction", "price",
 }  # fmt: skip
-VALUE_WORDS = {"revenue": 3, "revenues": 3, "spend": 3, "arpu": 3, "sales": 2, "charges": 2,
-               "charge": 2, "bill": 1, "amount": 1}  # fmt: skip
-NOT_VALUE_WORDS = {"perc", "pct", "percent", "change", "ratio", "share", "overage", "adjustment"}
 
 
 def name_words(name: str) -> list[str]:
@@ -175,21 +172,6 @@ def driver_family_of(name: str) -> str:
 def looks_like_id(name: str) -> bool:
     words = name_words(name)
     return bool(words) and (words[-1] in ID_WORDS or "".join(words) in {"customerid", "clientid"})
-
-
-def value_score(name: str) -> int:
-    """How much a column name reads like what a customer pays; 0 for not at all."""
-    words = set(name_words(name))
-    if words & NOT_VALUE_WORDS:
-        return 0
-    score = max((VALUE_WORDS.get(w, 0) for w in words), default=0)
-    if not score:
-        return 0
-    return (
-        score
-        + (2 if words & {"monthly", "month", "annual", "yearly"} else 0)
-        - (2 if "total" in words else 0)
-    )
 
 
 def annualising_multiplier(name: str) -> float:
