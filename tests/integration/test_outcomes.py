@@ -181,5 +181,7 @@ def test_the_response_model_is_registered_and_drives_the_uplift_value_list(calle
     assert called.explore.sum() == 10 and not called.holdout.any()
     assert frame[frame.treatment_group == "control"].holdout.all()
     ranked = called[~called.explore]
-    worth = frame[~frame.holdout & ~frame.explore & (frame.uplift > 0)]
+    # the ranked calls are the best of those no contact rule keeps out (the world's own monthly
+    # calls put some customers in their cooldown or at the yearly cap)
+    worth = frame[~frame.holdout & ~frame.explore & (frame.uplift > 0) & frame.contact_rule.isna()]
     assert ranked.expected_net_value.min() >= worth.expected_net_value.nlargest(len(ranked)).min()

@@ -51,11 +51,11 @@ def shared_data():
             os.environ["CHURN_SHARED_DATA"] = previous
 
 
-def prepare(data: Path, name: str) -> dict[str, str]:
+def prepare(data: Path, name: str, *overrides: str) -> dict[str, str]:
     """`churn validate` and `churn features` for a data config; their logs by step."""
     logs = {}
     for step in ("validate", "features"):
-        out = churn(step, f"data={name}", f"paths.data_dir={data}")
+        out = churn(step, f"data={name}", f"paths.data_dir={data}", *overrides)
         assert out.returncode == 0, out.stderr
         logs[step] = out.stdout + out.stderr
     return logs
@@ -101,10 +101,12 @@ def test_telco_cross_validated_auc_reaches_the_logistic_reference(telco):
             assert key in metrics
 
 
-def report_and_score(name: str, data: Path, root: Path, as_of: str) -> tuple[str, pd.DataFrame]:
+def report_and_score(
+    name: str, data: Path, root: Path, as_of: str, *overrides: str
+) -> tuple[str, pd.DataFrame]:
     """`churn report` and `churn score` for a trained data config: the page and scores.csv."""
     uri = f"sqlite:///{root}/mlflow.db"
-    common = (f"data={name}", f"paths.data_dir={data}", f"mlflow.tracking_uri={uri}")
+    common = (f"data={name}", f"paths.data_dir={data}", f"mlflow.tracking_uri={uri}", *overrides)
     out = churn("report", *common, f"paths.reports_dir={root}/reports")
     assert out.returncode == 0, out.stderr
     out = churn("score", *common, f"paths.scores_dir={root}/scores")
@@ -119,19 +121,46 @@ def test_telco_report_and_scores_build(telco):
     html, scores = report_and_score("telco", data, root, "2020-01-01")
     assert "weak service bonds" in html and "telco-churn" in html
     assert len(scores) == 7043
+    check_call_list(root, "2020-01-01", value_known=True)
     # customers at high risk have a reason; reasons under 0.5 points are not listed
     assert scores.loc[scores["risk_band"] == "high", "reason_1"].notna().mean() > 0.9
 
 
-def prepared_and_trained(tmp_path_factory, name: str, source: str, *overrides: str):
-    """A data config validated, featured and trained with the default model, in its own root."""
+def prepared_and_trained(
+    tmp_path_factory, name: str, source: str, *overrides: str, data_overrides=()
+):
+    """A data config validated, featured and trained with the default model, in its own root;
+    `data_overrides` go to every step (the model's own to training only)."""
     require(SHARED / source)
     root = tmp_path_factory.mktemp(name)
     with shared_data():
         data = root / "data"
-        logs = prepare(data, name)
-        metrics, objects = train(train_config(data, root, f"data={name}", *overrides))
+        logs = prepare(data, name, *data_overrides)
+        config = train_config(data, root, f"data={name}", *data_overrides, *overrides)
+        metrics, objects = train(config)
         yield data, root, logs, metrics, objects
+
+
+def check_call_list(root: Path, as_of: str, value_known: bool, capacity: int = 500) -> dict:
+    """The published list holds min(score.capacity, the customers worth calling) rows and says
+    how it was ranked; with value unknown it shows no money."""
+    folder = root / "scores" / f"as_of={as_of}"
+    parts = [str(p) for p in sorted(folder.glob("part-*.parquet"))]
+    columns = ["call_priority", "holdout", "treatment_group", "contact_rule"]
+    scored = pq.read_table(parts, columns=columns, partitioning=None).to_pandas()
+    worth = int(((scored["call_priority"] > 0) & ~scored["holdout"]).sum())
+    calls = pd.read_csv(folder / "call_list.csv")
+    assert len(calls) == min(capacity, worth) == (scored["treatment_group"] == "call").sum()
+    plan = json.loads((folder / "summary.json").read_text())["call_list"]
+    assert plan["value_known"] is value_known and plan["policy"] == "expected_loss"
+    if value_known:
+        assert "expected_net_value" in calls and calls["expected_net_value"].is_monotonic_decreasing
+    else:
+        assert plan["ranked_by"] == "churn risk" and len(calls) == capacity
+        assert not {"value", "clv", "expected_loss", "expected_net_value"} & set(calls.columns)
+    if len(calls) == 0:
+        assert plan["empty_because"]["reason"]
+    return plan
 
 
 @pytest.fixture(scope="module")
@@ -249,8 +278,74 @@ def test_cell2cell_report_speaks_of_the_table_and_scores_bound_their_reasons(cel
     assert "days after" not in html and "likely to have churned" in html
     assert "Data checks" in html and "5.82 a contact" in html
     assert len(scores) == 51_047
+    check_call_list(root, as_of, value_known=True)
     share = scores["risk_band"].value_counts(normalize=True)
     assert share.max() < 0.9  # bands from the base rate, not 98.8% of the base in one band
     points = scores["reason_1"].str.extract(r"\(\+(\d+(?:\.\d)?) pts risk\)")[0].astype(float)
     assert (points.dropna() <= 100 * scores.loc[points.notna(), "churn_probability"] + 1).all()
     assert (points.dropna() >= 0.5).all()
+
+
+NO_VALUE = ("data.snapshot.value.column=none",)
+
+
+@pytest.fixture(scope="module")
+def telco_without_value(tmp_path_factory):
+    """Telco with its value column taken away: value is unknown."""
+    yield from prepared_and_trained(
+        tmp_path_factory,
+        "telco",
+        "telco/Telco-Customer-Churn.csv",
+        "split.cv_repeats=1",
+        data_overrides=NO_VALUE,
+    )
+
+
+@pytest.mark.xdist_group("telco_without_value")
+def test_telco_without_value_calls_the_riskiest_up_to_capacity(telco_without_value):
+    data, root, logs, _, _ = telco_without_value
+    assert "value: none (declared)" in logs["validate"]
+    html, _ = report_and_score("telco", data, root, "2020-01-01", *NO_VALUE)
+    check_call_list(root, "2020-01-01", value_known=False)
+    assert "ranked by churn risk alone and no money figure is shown" in html
+    assert "Value is unknown, so the list shows no money figures" in html
+
+
+@pytest.fixture(scope="module")
+def bank(tmp_path_factory):
+    """The bank table from its two-line config: no revenue column, so value is unknown."""
+    yield from prepared_and_trained(
+        tmp_path_factory, "bank", "bank/Churn_Modelling.csv", "split.cv_repeats=1"
+    )
+
+
+@pytest.mark.xdist_group("bank")
+def test_bank_table_gets_a_full_call_list_ranked_by_risk(bank):
+    data, root, logs, metrics, _ = bank
+    assert "value: no column reads and looks like money paid" in logs["validate"]
+    assert metrics["roc_auc_mean"] > 0.84
+    as_of = json.loads((data / "validation_report.json").read_text())["load_date"]
+    report_and_score("bank", data, root, as_of)
+    check_call_list(root, as_of, value_known=False)
+
+
+@pytest.fixture(scope="module")
+def cell2cell_without_value(tmp_path_factory):
+    """Cell2Cell with its value column taken away, trained with the logistic model (the list,
+    not the model, is what this checks)."""
+    yield from prepared_and_trained(
+        tmp_path_factory,
+        "cell2cell",
+        "cell2cell/cell2celltrain.csv",
+        "model=logreg",
+        "split.cv_repeats=1",
+        data_overrides=NO_VALUE,
+    )
+
+
+@pytest.mark.xdist_group("cell2cell_without_value")
+def test_cell2cell_without_value_calls_the_riskiest_up_to_capacity(cell2cell_without_value):
+    data, root, _, _, _ = cell2cell_without_value
+    as_of = json.loads((data / "validation_report.json").read_text())["load_date"]
+    report_and_score("cell2cell", data, root, as_of, *NO_VALUE)
+    check_call_list(root, as_of, value_known=False)

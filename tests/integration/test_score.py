@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
 import os
 import re
 import shutil
@@ -186,13 +188,29 @@ def test_a_killed_run_leaves_nothing_visible_and_a_rerun_matches_a_clean_one(tra
 def test_a_second_week_alerts_on_risk_jumps_bands_up_and_critical_points(trained, tmp_path):
     """Week over week against the previous partition: alerts.csv, the warehouse `alerts` slice,
     and a re-run of the week replaces its alerts rather than adding to them."""
-    assert run_score(trained, tmp_path, "score.as_of=2025-05-01").returncode == 0
+    rules = ("contact.cooldown_days=45", "alerts.max_per_week=null")
+    assert run_score(trained, tmp_path, "score.as_of=2025-05-01", *rules).returncode == 0
     for _ in range(2):
-        out = run_score(trained, tmp_path, "score.as_of=2025-06-01")
+        out = run_score(trained, tmp_path, "score.as_of=2025-06-01", *rules)
         assert out.returncode == 0, out.stderr
     week = tmp_path / "as_of=2025-06-01"
     alerts = pd.read_csv(week / "alerts.csv")
     assert set(alerts["alert"]) == {"risk_jump", "band_up", "critical_point"}
+    # alerts.csv holds what is new this week; what was already shown a week ago is ongoing
+    tracked = pd.read_parquet(week / "alerts.parquet")
+    before = pd.read_parquet(tmp_path / "as_of=2025-05-01" / "alerts.parquet")
+    assert (alerts["status"] == "new").all() and len(alerts) == (tracked["status"] == "new").sum()
+    ongoing = tracked[tracked["status"] == "ongoing"]
+    assert len(ongoing) > 0 and (ongoing["first_seen"] == dt.date(2025, 5, 1)).all()
+    assert (ongoing["weeks_open"] == 4).all()
+    shown = before.set_index(["customer_id", "alert", "name"]).index
+    assert ongoing.set_index(["customer_id", "alert", "name"]).index.isin(shown).all()
+    # the customers called a month ago are still in their cooldown: nobody is called twice
+    called = set(pd.read_csv(tmp_path / "as_of=2025-05-01" / "call_list.csv")["customer_id"])
+    again = set(pd.read_csv(week / "call_list.csv")["customer_id"])
+    assert called and not called & again
+    plan = json.loads((week / "summary.json").read_text())["call_list"]
+    assert plan["kept_out"]["cooldown"] >= len(called) - 5  # a few may have left the base
     jumps = alerts[alerts["alert"] == "risk_jump"]
     assert (jumps["risk_change_pts"] >= 10).all()
     assert jumps["sentence"].str.match(r"^risk \+\d+ pts since 2025-05-01").all()
@@ -204,7 +222,7 @@ def test_a_second_week_alerts_on_risk_jumps_bands_up_and_critical_points(trained
     assert '"compared_with": "2025-05-01"' in summary
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
     counts = dict(con.execute("select as_of::varchar, count(*) from alerts group by 1").fetchall())
-    assert counts["2025-06-01"] == len(alerts)  # the re-run replaced the week's slice
+    assert counts["2025-06-01"] == len(tracked)  # the re-run replaced the week's slice
 
 
 def test_drift_gate_writes_the_report_and_publishes_nothing(trained, tmp_path):

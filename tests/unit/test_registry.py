@@ -128,7 +128,7 @@ def test_every_sentence_reads_right_at_zero_one_many_and_missing(feature):
     if feature.kind == "categorical":
         return
     said = {v: say(feature.template, v, feature.description) for v in (0.0, 1.0, 2.0, np.nan)}
-    for value, sentence in said.items():
+    for sentence in said.values():
         assert "(s)" not in sentence and "{" not in sentence and "|" not in sentence, sentence
         assert "nan" not in sentence.lower().split(), sentence
     # nothing counted as "0 things" or "only 0"; one thing is never plural

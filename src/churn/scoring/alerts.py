@@ -89,10 +89,10 @@ def previous_alerts(folder: Path, as_of: dt.date) -> pd.DataFrame | None:
     path = folder / ALERTS_FILE
     if not path.exists():
         return None
-    have = set(pq.ParquetFile(path).schema_arrow.names)
-    frame = pq.read_table(
-        path, columns=[c for c in (*ALERT_KEY, "first_seen", "status") if c in have]
-    ).to_pandas()
+    file = pq.ParquetFile(path)  # read as a file: its folder's name is no partition
+    have = set(file.schema_arrow.names)
+    columns = [c for c in (*ALERT_KEY, "first_seen", "status") if c in have]
+    frame = file.read(columns=columns).to_pandas()
     if "first_seen" not in frame:
         frame["first_seen"] = as_of
     if "status" not in frame:

@@ -64,9 +64,8 @@ def choose_policy(asked: str, uplift_evidence: Mapping | None, value_known: bool
     with a registered response model still vetoing predicted harm. An explicit policy runs as
     asked."""
     have = uplift_evidence is not None
-    if asked != "auto":
-        why = f"score.policy={asked}"
-        return Decision(asked, have and asked == "expected_loss", value_known, why)
+    if asked != "auto":  # as asked: no veto from a response model the user chose not to follow
+        return Decision(asked, False, value_known, f"score.policy={asked}")
     if not have:
         why = "auto: no response model registered for this feature set (churn uplift fits one)"
         return Decision("expected_loss", False, value_known, why)
