@@ -106,10 +106,16 @@ def report_and_score(
 ) -> tuple[str, pd.DataFrame]:
     """`churn report` and `churn score` for a trained data config: the page and scores.csv."""
     uri = f"sqlite:///{root}/mlflow.db"
-    common = (f"data={name}", f"paths.data_dir={data}", f"mlflow.tracking_uri={uri}", *overrides)
+    common = (
+        f"data={name}",
+        f"paths.data_dir={data}",
+        f"mlflow.tracking_uri={uri}",
+        f"paths.scores_dir={root}/scores",
+        *overrides,
+    )
     out = churn("report", *common, f"paths.reports_dir={root}/reports")
     assert out.returncode == 0, out.stderr
-    out = churn("score", *common, f"paths.scores_dir={root}/scores")
+    out = churn("score", *common)
     assert out.returncode == 0, out.stderr
     html = (root / "reports" / "retention_report.html").read_text()
     return html, pd.read_csv(root / "scores" / f"as_of={as_of}" / "scores.csv")
@@ -158,8 +164,10 @@ def check_call_list(root: Path, as_of: str, value_known: bool, capacity: int = 5
     else:
         assert plan["ranked_by"] == "churn risk" and len(calls) == capacity
         assert not {"value", "clv", "expected_loss", "expected_net_value"} & set(calls.columns)
-    if len(calls) == 0:
-        assert plan["empty_because"]["reason"]
+    if len(calls) < capacity:  # a short list says why, with the numbers when value is known
+        why = plan["short_because"]
+        assert why["calls"] == len(calls) and why["reason"]
+        assert not value_known or why["best_expected_saved_value"] >= 0
     return plan
 
 
@@ -308,6 +316,7 @@ def test_telco_without_value_calls_the_riskiest_up_to_capacity(telco_without_val
     html, _ = report_and_score("telco", data, root, "2020-01-01", *NO_VALUE)
     check_call_list(root, "2020-01-01", value_known=False)
     assert "ranked by churn risk alone and no money figure is shown" in html
+    html, _ = report_and_score("telco", data, root, "2020-01-01", *NO_VALUE)  # with the list
     assert "Value is unknown, so the list shows no money figures" in html
 
 

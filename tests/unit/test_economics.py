@@ -16,7 +16,7 @@ from churn.scoring.economics import (
     Decision,
     call_economics,
     choose_policy,
-    no_call_pays,
+    why_short,
 )
 from churn.scoring.policy import plan_calls
 
@@ -124,12 +124,19 @@ def test_auto_never_calls_a_customer_the_response_model_predicts_harm_for_outsid
             assert (scored.contact_rule == PREDICTED_HARM).sum() > 0 and len(explored) == 0
 
 
-def test_an_empty_list_says_the_best_saving_against_the_cost_and_the_keys_to_change():
-    frame = customers(churn_probability=[0.05, 0.1], clv=[50.0, 80.0], max_compensation=[0.0, 0.0])
+def test_a_short_or_empty_list_says_the_best_saving_not_called_against_the_cost_and_the_keys():
+    frame = customers(
+        churn_probability=[0.05, 0.1, 0.9], clv=[50.0, 80.0, 900.0], max_compensation=0.0
+    )
     costs = {**COSTS, "contact_cost": 10.0}
-    frame = frame.join(call_economics(frame, costs, Decision("expected_loss", False, True, "")))
+    decision = Decision("expected_loss", False, True, "")
+    frame = frame.join(call_economics(frame, costs, decision))
     calls, _, _ = plan_calls(frame, {"capacity": 10, "policy": "expected_loss", "holdout_salt": ""})
-    assert len(calls) == 0
-    why = no_call_pays(frame, costs)
+    assert list(frame.customer_id.iloc[calls]) == [3]  # 0.9 x 0.3 x 900 - 10 pays; the rest not
+    why = why_short(frame, costs, decision, len(calls))
+    assert why["calls"] == 1 and why["reason"] == "no other call is worth its cost"
     assert why["best_expected_saved_value"] == pytest.approx(0.1 * 0.3 * 80)
     assert why["its_contact_cost"] == 10.0 and "costs.contact_cost" in why["keys"]
+    nobody = frame.assign(call_priority=np.nan, contact_rule="cooldown")
+    said = why_short(nobody, costs, decision, 0)
+    assert said["calls"] == 0 and "kept out by a rule" in said["reason"]

@@ -55,9 +55,12 @@ def test_shallow_trees_are_looked_up_and_deep_ones_explained_row_by_row():
     assert ShapTable.build(deep.get_booster(), X.shape[1]).direct
 
 
-def test_linear_shap_adds_up_to_the_logit_and_is_zero_on_average():
+@pytest.mark.parametrize("missing", [False, True], ids=["complete", "with_missing_values"])
+def test_linear_shap_adds_up_to_the_logit_and_is_zero_on_average(missing):
     X, y = toy()
     frame = pd.DataFrame(np.nan_to_num(X[:, :4]), columns=list("abcd"))
+    if missing:  # the imputer adds missingindicator_a, traced back to a
+        frame.loc[frame.index % 7 == 0, "a"] = np.nan
     frame["plan"] = np.where(X[:, 4] > 0, "premium", "basic")
     cfg = {
         "preprocess": "linear",

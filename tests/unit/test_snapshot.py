@@ -258,3 +258,34 @@ def test_exact_duplicate_rows_do_not_hide_the_id_and_clashing_ids_are_rejects():
     assert spec["id"] == "CustomerID" and any("2 rows share an id" in line for line in lines)
     rows, rejects, _ = clean(frame, spec)
     assert set(rejects["reject_reason"]) == {"duplicate customer id"} and len(rows) == 198
+
+
+HOSTILE_NAMES = [
+    "Plan\nsnapshot:\n  id: injected",
+    "Notes # not a comment",
+    "key: value",
+    "- item",
+    "line\u2028separator",
+    "tab\tand\rreturn",
+]
+
+
+def test_inferred_yaml_round_trips_every_column_name_and_nothing_escapes_its_comment(tmp_path):
+    import yaml
+
+    from churn.snapshot.publish import write_inferred
+
+    rng = np.random.default_rng(4)
+    frame = wide()
+    for i, name in enumerate(HOSTILE_NAMES):
+        frame[name] = rng.normal(i, 1, len(frame)).round(2).astype(str)
+    spec, lines = infer_spec(frame, TWO_LINES)
+    path = tmp_path / "inferred.yaml"
+    write_inferred(spec, lines, path)
+    text = path.read_text()
+    loaded = yaml.safe_load(text)
+    assert list(loaded) == ["snapshot"]  # no key injected at the top
+    assert loaded["snapshot"]["id"] == "CustomerID"
+    assert set(HOSTILE_NAMES) <= set(loaded["snapshot"]["features"])
+    for line in text.splitlines():  # every comment line is still one comment line
+        assert not line.strip() or line.startswith(("#", "snapshot:", " "))

@@ -53,6 +53,8 @@ def column_owners(preprocess, features: Sequence[str]) -> np.ndarray:
     names = list(preprocess.get_feature_names_out())
     owners = []
     for name in names:
+        # SimpleImputer(add_indicator=True) adds "missingindicator_<feature>": its feature's too
+        name = name.removeprefix("missingindicator_")
         if name in features:
             owners.append(features.index(name))
             continue

@@ -122,19 +122,30 @@ def call_economics(scored: pd.DataFrame, costs: Mapping, decision: Decision) -> 
     )
 
 
-def no_call_pays(pool: pd.DataFrame, costs: Mapping) -> dict:
-    """Why a list with value known came out empty: the best expected saved value against what a
-    call costs, and the keys that change it."""
-    saved = pool["expected_saved_value"].to_numpy(dtype=float)
-    offer = pool["offer_cost"].to_numpy(dtype=float)
-    if not np.isfinite(saved).any():
-        return {"reason": "no customer has a positive expected saving (risk or predicted effect)"}
+def not_worth_a_call(frame: pd.DataFrame) -> np.ndarray:
+    """Customers no rule keeps out whose call would not pay: where a short list stops."""
+    priority = frame["call_priority"].to_numpy(dtype=float)
+    return ~(priority > 0) & pd.isna(frame["contact_rule"].to_numpy(dtype=object))
+
+
+def why_short(pool: pd.DataFrame, costs: Mapping, decision: Decision, n_calls: int) -> dict:
+    """Why the list holds fewer calls than the capacity: with value known, the best customer not
+    called, their expected saved value against what a call costs, and the keys that change it;
+    otherwise, that everyone else is kept out by a rule or held out."""
+    out = {"calls": n_calls}
+    rest = pool[not_worth_a_call(pool)]
+    saved = rest["expected_saved_value"].to_numpy(dtype=float)
+    if not decision.value_known or not np.isfinite(saved).any():
+        why = "every other customer is held out, kept out by a rule, or has no positive saving"
+        return {**out, "reason": why}
     best = int(np.nanargmax(saved))
+    offer = float(rest["offer_cost"].iloc[best])
     return {
-        "reason": "no call is worth its cost",
+        **out,
+        "reason": "no other call is worth its cost",
         "best_expected_saved_value": round(float(saved[best]), 4),
         "its_contact_cost": float(costs["contact_cost"]),
-        "its_offer_cost": round(float(offer[best]), 4),
+        "its_offer_cost": round(offer, 4),
         "keys": [
             "costs.contact_cost",
             "costs.acceptance_rate",

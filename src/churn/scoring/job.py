@@ -69,6 +69,19 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
         raise ChurnError("score.chunk_rows must be at least 1")
     check_contact(cfg.get("contact") or {})
     scorer = load_scorer(cfg)
+    cfg = settle_config(cfg, scorer)
+    scores_dir = Path(cfg["paths"]["scores_dir"])
+    with FolderLock(scores_dir, "score"):
+        for stale in stale_staging(scores_dir):
+            if is_leftover(stale):  # never a live run's folder
+                log.info("removing %s left by an interrupted run", stale)
+                shutil.rmtree(stale, ignore_errors=True)
+        return score_locked(cfg, scorer, scores_dir)
+
+
+def settle_config(cfg: Mapping, scorer: Scorer) -> dict:
+    """The config this run acts on: costs and bands filled in from the model's data, the critical
+    points that can fire on it, and the policy `auto` resolved to (said once in the log)."""
     cfg = with_economics(cfg, scorer.inferred)
     check_playbook(cfg.get("playbook") or {})
     alerts = cfg.get("alerts") or {}
@@ -80,18 +93,12 @@ def score_base(cfg: Mapping) -> dict[str, Any]:
     log.info(
         "call list: policy %s, ranked by %s (%s)", decision.policy, decision.ranked_by, decision.why
     )
-    cfg = {
+    opts = cfg["score"]
+    return {
         **cfg,
         "alerts": {**alerts, "critical_points": usable},
         "score": {**opts, "policy": decision.policy, "policy_asked": opts["policy"]},
     }
-    scores_dir = Path(cfg["paths"]["scores_dir"])
-    with FolderLock(scores_dir, "score"):
-        for stale in stale_staging(scores_dir):
-            if is_leftover(stale):  # never a live run's folder
-                log.info("removing %s left by an interrupted run", stale)
-                shutil.rmtree(stale, ignore_errors=True)
-        return score_locked(cfg, scorer, scores_dir)
 
 
 def score_locked(cfg: Mapping, scorer: Scorer, scores_dir: Path) -> dict[str, Any]:

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from churn.scoring.economics import not_worth_a_call
+
 
 def in_holdout(customer_ids, salt: str, fraction: float) -> np.ndarray:
     """A stable random draw per customer: the same customers are control every week."""
@@ -93,13 +95,14 @@ def explore_budget(opts: Mapping) -> int:
 def top_candidates(scored: pd.DataFrame, opts: Mapping) -> pd.DataFrame:
     """The rows of a chunk that could make the global call list, its control group or its
     exploration draw (a full capacity of the chunk's lowest keys: enough whatever the ranking
-    took), and the customer a call would save most for (to say why when nobody is worth it)."""
+    took), and the customer not worth a call whose call would save the most (to say why a list
+    is short)."""
     net, holdout = scored["call_priority"].to_numpy(dtype=float), scored["holdout"].to_numpy()
     keep = list(select_calls(net, holdout, opts["capacity"]))
     if explore_budget(opts):
         key = explore_key(scored["customer_id"], scored["as_of"].iloc[0], opts["holdout_salt"])
         keep += list(explore_calls(key, holdout, explorable(scored), opts["capacity"]))
-    saved = scored["expected_saved_value"].to_numpy(dtype=float)
+    saved = np.where(not_worth_a_call(scored), scored["expected_saved_value"], np.nan)
     if np.isfinite(saved).any():
         keep.append(np.array([np.nanargmax(saved)]))
     return scored.iloc[np.unique(np.concatenate(keep))]

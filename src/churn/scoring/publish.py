@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from churn.columns import TREATMENT
 from churn.scoring.alerts import ALERTS_FILE
-from churn.scoring.economics import no_call_pays
+from churn.scoring.economics import why_short
 from churn.scoring.policy import plan_calls
 from churn.store import neutralise_cells, parts_of
 
@@ -135,12 +135,8 @@ def write_call_list(
             if k.startswith("rule:")
         },
     }
-    if len(calls) == 0:
-        plan["empty_because"] = (
-            no_call_pays(pool, cfg["costs"])
-            if decision.value_known
-            else {"reason": "no customer is eligible: every one is kept out by a rule"}
-        )
+    if len(calls) < opts["capacity"]:
+        plan["short_because"] = why_short(pool, cfg["costs"], decision, len(calls))
     return {
         "calls": len(calls),
         "controls": len(controls),

@@ -28,24 +28,35 @@ def say_summary(summary: Mapping, as_of) -> None:
             "call list: value is unknown, so it is ranked by %s and shows no money",
             plan["ranked_by"],
         )
-    if summary["calls"] == 0 and plan.get("empty_because"):
-        why = plan["empty_because"]
-        if "best_expected_saved_value" in why:
-            log.warning(
-                "call list is empty: %s. The best customer's expected saved value is %.2f against "
-                "a contact cost of %.2f and an expected offer cost of %.2f; to change it, set %s",
-                why["reason"],
-                why["best_expected_saved_value"],
-                why["its_contact_cost"],
-                why["its_offer_cost"],
-                ", ".join(why["keys"]),
-            )
-        else:
-            log.warning("call list is empty: %s", why["reason"])
+    if plan.get("short_because"):
+        say_short(plan["short_because"], plan["capacity"])
     alerts = summary["alerts"]
     log.info(
         "alerts: %s new this week (%s over alerts.max_per_week left out of alerts.csv), %s ongoing",
         f"{alerts['new']:,}",
         f"{alerts['over_budget']:,}",
         f"{alerts['ongoing']:,}",
+    )
+
+
+def say_short(why: Mapping, capacity: int) -> None:
+    """Why the list holds fewer calls than the capacity: a warning when it is empty."""
+    said = log.warning if why["calls"] == 0 else log.info
+    head = (
+        "call list is empty"
+        if why["calls"] == 0
+        else f"call list holds {why['calls']:,} of {capacity:,}"
+    )
+    if "best_expected_saved_value" not in why:
+        said("%s: %s", head, why["reason"])
+        return
+    said(
+        "%s: %s. The best customer not called would save %.2f in expectation against a contact "
+        "cost of %.2f and an expected offer cost of %.2f; to change it, set %s",
+        head,
+        why["reason"],
+        why["best_expected_saved_value"],
+        why["its_contact_cost"],
+        why["its_offer_cost"],
+        ", ".join(why["keys"]),
     )

@@ -61,6 +61,7 @@ def profile(column: pd.Series, tokens) -> dict[str, Any]:
         "distinct": int(present.nunique()),
         "words": {str(k): int(v) for k, v in words.items()} if numeric else {},
         "integers": bool(numeric and len(finite) and (finite == finite.round()).all()),
+        "yes_no": bool(numeric and len(finite) and finite.isin([0.0, 1.0]).all()),
     }
 
 
@@ -164,17 +165,20 @@ def feature_spec(name: str, facts: Mapping, declared: Mapping) -> dict:
     family = declared.get("driver_family") or driver_family_of(name)
     kind = declared.get("kind") or facts["kind"]
     kind = "categorical" if kind == "binary" else kind
-    if kind == "numeric":
+    description = declared.get("description") or describe(name)
+    if kind == "numeric" and facts.get("yes_no"):  # a 0/1 flag reads as no or yes, never 0 or 1
+        template = f"{description}: no|{description}: yes"
+    elif kind == "numeric":
         template = "{value:,.0f}" if facts["integers"] else "{value:,.2f}"
     else:
         template = "{value}"
-    description = declared.get("description") or describe(name)
     spec = {
         "kind": kind,
         "driver_family": family,
         "actionable": bool(declared.get("actionable", family in ACTIONABLE_FAMILIES)),
         "description": description,
-        "template": declared.get("template") or f"{description}: {template}",
+        "template": declared.get("template")
+        or (template if "|" in template else f"{description}: {template}"),
         "blank": declared.get("blank", "missing"),
     }
     words = declared.get("missing_tokens", list(facts["words"]) if kind == "numeric" else [])

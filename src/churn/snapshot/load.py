@@ -66,7 +66,7 @@ def check_mapping(frame: pd.DataFrame, snapshot: Mapping) -> None:
     if snapshot.get("id"):
         wanted["data.snapshot.id"] = snapshot["id"]
     value = snapshot.get("value")
-    if isinstance(value, Mapping) and value.get("column"):
+    if isinstance(value, Mapping) and value.get("column") not in (None, "none"):
         wanted["data.snapshot.value.column"] = value["column"]
     if isinstance(value, Mapping):
         wanted.update({f"data.snapshot.value.columns.{c}": c for c in value.get("columns") or []})

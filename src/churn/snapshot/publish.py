@@ -83,13 +83,24 @@ def as_of_date(data: Mapping) -> dt.date:
     )
 
 
+# every character YAML or a reader may take as the end of a line, or that a terminal hides
+LINE_BREAKS = {chr(c): f"\\x{c:02x}" for c in range(32) if chr(c) != "\t"}
+LINE_BREAKS.update({"\x7f": "\\x7f", "\x85": "\\x85", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def comment_safe(text: str) -> str:
+    """A column name inside a `#` comment stays on its line: breaks and control characters are
+    written as escapes, so no name can end the comment and add a key."""
+    return text.translate(str.maketrans(LINE_BREAKS))
+
+
 def write_inferred(spec: Mapping, lines: list[str], path: Path) -> None:
     """The resolved spec as a data config section, with every inference as a comment."""
     header = [
         "# Written by `churn validate`: what was inferred about your table. Copy what you want to",
         "# change into your data config under `snapshot:` (what you declare there always wins).",
         "#",
-        *[f"#   {line}" for line in lines],
+        *[f"#   {comment_safe(line)}" for line in lines],
         "",
     ]
     facts = {"rows", "excluded", "risk_edges", "costs", "value_median", "as_of"}
@@ -97,7 +108,9 @@ def write_inferred(spec: Mapping, lines: list[str], path: Path) -> None:
     body["label"] = {k: v for k, v in spec["label"].items() if k != "base_rate"}
     if spec.get("excluded"):
         header.insert(
-            -1, "# Left out: " + "; ".join(f"{k} ({v})" for k, v in spec["excluded"].items())
+            -1,
+            "# Left out: "
+            + comment_safe("; ".join(f"{k} ({v})" for k, v in spec["excluded"].items())),
         )
     text = "\n".join(header) + yaml.safe_dump({"snapshot": body}, sort_keys=False, width=100)
     write_text_atomically(text, path)
