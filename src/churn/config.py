@@ -84,6 +84,8 @@ class SnapshotOptions:
 
     path: str | None = None  # CSV (or .txt, separator sniffed) or parquet
     csv_options: CsvOptions = field(default_factory=CsvOptions)  # passed to pandas.read_csv
+    decimal: str | None = None  # the decimal mark in numbers ("." or ","); null: from the values
+    thousands: str | None = None  # the thousands separator ("," or "."); null: from the values
     id: str | None = None  # default: a unique column named like an id, else row numbers
     label: SnapshotLabel = field(default_factory=SnapshotLabel)
     value: SnapshotValue = field(default_factory=SnapshotValue)

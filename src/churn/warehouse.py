@@ -125,9 +125,17 @@ def read_as(con: BaseBackend, table: str, path: str, fmt: str, source: Mapping) 
 def read_source(con: BaseBackend, table: str, source: Mapping[str, Any]) -> ibis.Table:
     """Read one raw file and rename the user's columns to ours (ours: theirs in the config)."""
     path = str(source["path"])
-    if not glob.glob(path):
+    found = glob.glob(path)
+    if not found:
         raise ValidationError(
             f"table {table!r}: file {path} does not exist; fix data.tables.{table}.path",
+            table=table,
+        )
+    odd = [p for p in found if not (os.path.isfile(p) or os.path.isdir(p))]
+    if odd:  # a pipe or a device would be read for ever, holding the warehouse's lock
+        raise ValidationError(
+            f"table {table!r}: {odd[0]} is not a regular file or folder (a pipe or a device); "
+            f"fix data.tables.{table}.path",
             table=table,
         )
     fmt = infer_format(path, source.get("format", "auto"))

@@ -110,6 +110,8 @@ NAMED_KEYS = [
     ("validate", "data=telco", "data.snapshot.features.tenure.kind=categorical"),
     ("validate", "data=telco", "data.snapshot.features.tenure.driver_family=price"),
     ("validate", "data=telco", "data.snapshot.features.TotalCharges.blank=reject"),
+    ("validate", "data=telco", "data.snapshot.decimal=','"),
+    ("validate", "data=telco", "data.snapshot.thousands=' '"),
     ("validate", "data=telco", "validate.max_reject_fraction=0.2"),
     ("report", "data=telco", "risk.edges=[0.1,0.3]"),
     ("score", "data=telco", "costs.contact_cost=2.5"),

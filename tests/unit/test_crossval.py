@@ -140,3 +140,13 @@ def test_the_logistic_baseline_is_calibrated_on_the_score_sklearn_reads():
     p = model.predict_proba(X)[:, 1]
     assert p.mean() == pytest.approx(data.frame["churn"].mean(), abs=0.02)
     np.testing.assert_allclose(explain(model, X).probability, p, atol=1e-9)
+
+
+def test_too_few_customers_of_a_class_stop_cross_validation_with_the_numbers():
+    from churn.training.crossval import check_enough_to_cross_validate
+
+    check_enough_to_cross_validate(np.r_[np.ones(50), np.zeros(500)], 5, "churn")
+    with pytest.raises(ChurnError, match=r"10 rows, 3 positive and 7 negative; 5 folds need"):
+        check_enough_to_cross_validate(np.r_[np.ones(3), np.zeros(7)], 5, "churn")
+    with pytest.raises(ChurnError, match="lower split.cv_folds"):
+        check_enough_to_cross_validate(np.r_[np.ones(49), np.zeros(500)], 5, "churn")

@@ -65,3 +65,28 @@ def test_uncastable_value_names_the_column_and_rows():
         model_inputs(frame, FEATURES)
     ok = model_inputs(frame.assign(tenure_days=[1, 2, None]), FEATURES)
     assert ok["tenure_days"].dtype == "float64" and ok["region"].dtype == object
+
+
+@pytest.mark.parametrize("gate", [False, True])
+def test_a_drift_report_is_kept_beside_the_partitions_only_when_the_gate_stops_them(tmp_path, gate):
+    """Published scores carry their report inside the partition, and the copy beside the
+    partitions is written after the swap; a run killed before it publishes leaves none."""
+    import datetime as dt
+
+    from churn.scoring.drift import check_drift
+
+    reference = {
+        "numeric": {"x": {"edges": [0.0, 1.0, 2.0, 3.0], "shares": [1 / 3] * 3, "missing": 0.0}},
+        "categorical": {},
+    }
+    drift = DriftCounter(reference)
+    drift.add(pd.DataFrame({"x": [2.5, 9.0] * 15}))
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    cfg = {
+        "score": {"psi_threshold": 0.25, "fail_on_drift": gate},
+        "paths": {"scores_dir": str(tmp_path / "scores")},
+    }
+    out = check_drift(drift, cfg, dt.date(2025, 6, 2), staging)
+    assert out["drift_blocked"] is gate and (staging / "drift.json").exists()
+    assert (tmp_path / "scores" / "drift" / "as_of=2025-06-02.json").exists() is gate

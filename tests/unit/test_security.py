@@ -131,3 +131,49 @@ def test_a_churn_type_at_a_path_it_no_longer_has_is_refused(tmp_path):
     (path / "MLmodel").write_text(yaml.safe_dump(description))
     with pytest.raises(ChurnError, match="trusted types beyond churn's list"):
         load_trusted(str(path))
+
+
+class Harmless:
+    """A type no churn model holds: skops must be told to trust it, and churn never does."""
+
+    def __init__(self):
+        self.size = 3
+
+
+@pytest.mark.parametrize("hostile", ["outside", "env_outside", "link", "untrusted", "pickle"])
+def test_an_artifact_is_read_only_from_inside_its_folder_and_refused_with_one_message(
+    tmp_path, hostile
+):
+    """Paths out of the folder, a link in place of the model, a type the MLmodel did not list and
+    a pickle named .skops: each is the product's refusal, never a traceback; nothing runs."""
+    import skops.io
+
+    path = saved_model(tmp_path / "model")
+    marker = tmp_path / "pwned"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not a model")
+    description = yaml.safe_load((path / "MLmodel").read_text())
+    flavors = description["flavors"]
+    expected = {
+        "outside": "names '../secret.txt', outside the artifact folder",
+        "env_outside": "outside the artifact folder",
+        "link": "model.skops is a link",
+        "untrusted": "its model file holds types it did not list",
+        "pickle": "its model file is not a skops file",
+    }[hostile]
+    if hostile == "outside":
+        flavors["sklearn"]["pickled_model"] = "../secret.txt"
+    elif hostile == "env_outside":
+        flavors["python_function"]["env"] = {"virtualenv": "../../../../etc/passwd"}
+    elif hostile == "link":
+        (path / "model.skops").unlink()
+        (path / "model.skops").symlink_to(secret)
+    elif hostile == "untrusted":
+        skops.io.dump(Harmless(), path / "model.skops")
+    else:
+        (path / "model.skops").write_bytes(pickle.dumps(Payload(str(marker))))
+    (path / "MLmodel").write_text(yaml.safe_dump(description))
+    with pytest.raises(ChurnError, match="refusing to load") as refused:
+        load_trusted(str(path))
+    assert expected in str(refused.value)
+    assert not marker.exists()

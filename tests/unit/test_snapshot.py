@@ -289,3 +289,23 @@ def test_inferred_yaml_round_trips_every_column_name_and_nothing_escapes_its_com
     assert set(HOSTILE_NAMES) <= set(loaded["snapshot"]["features"])
     for line in text.splitlines():  # every comment line is still one comment line
         assert not line.strip() or line.startswith(("#", "snapshot:", " "))
+
+
+def test_a_repeated_column_name_stops_the_load_naming_it(tmp_path):
+    from churn.snapshot import read_source
+
+    path = tmp_path / "t.csv"
+    path.write_text("id,gender,gender,Churn\n1,F,M,Yes\n2,M,F,No\n")
+    with pytest.raises(ConfigError, match="more than one column named 'gender'"):
+        read_source({"path": str(path)})
+
+
+def test_nul_bytes_are_stripped_and_counted_never_cut_a_value(tmp_path, caplog):
+    from churn.snapshot import read_source
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"id,gender,Churn\n1,Fe\x00male,Yes\n2,Male,No\n")
+    with caplog.at_level(logging.WARNING):
+        frame = read_source({"path": str(path)})
+    assert list(frame["gender"]) == ["Female", "Male"]
+    assert "1 NUL bytes stripped" in caplog.text

@@ -78,7 +78,7 @@ def test_bad_rows_go_to_rejects_with_reasons_and_nothing_is_lost(tmp_path):
     tables = write(tmp_path, {"customers": customers(), "transactions": transactions()})
     results = load(tmp_path, tables)
     tx = results["transactions"]
-    assert (tx.rows_in, tx.rows_loaded, tx.rejected) == (7, 1, 6)
+    assert (tx.rows_in, tx.rows_loaded, tx.rejected) == (7, 2, 5)
     rejects = read(
         tmp_path,
         "select transaction_id, reject_reason from rejects_transactions "
@@ -88,9 +88,38 @@ def test_bad_rows_go_to_rejects_with_reasons_and_nothing_is_lost(tmp_path):
     assert rejects.loc[3, "reject_reason"] == "amount below 0"
     assert rejects.loc[4, "reject_reason"] == "customer_id not in customers"
     assert rejects.loc[5, "reject_reason"] == "ts after the load date 2024-06-30"
-    assert list(rejects.loc[6, "reject_reason"]) == ["duplicate transaction_id"] * 2
-    loaded = read(tmp_path, "select transaction_id from transactions")
-    assert loaded["transaction_id"].tolist() == [1]
+    # transaction 6 twice with other values: the first (its earlier time) is kept
+    assert rejects.loc[6, "reject_reason"] == (
+        "transaction_id repeats an earlier row with other values (the first is kept)"
+    )
+    loaded = read(tmp_path, "select transaction_id, ts from transactions order by 1")
+    assert loaded["transaction_id"].tolist() == [1, 6]
+    assert str(loaded["ts"].iloc[1].date()) == "2024-03-03"
+
+
+def test_exact_duplicate_events_and_customers_are_kept_once_and_lose_nothing(tmp_path):
+    people = pd.concat([customers(), customers().iloc[:2]], ignore_index=True)  # 1 and 2 twice
+    tx = transactions().iloc[[0, 1]].assign(channel="web", amount=[10.0, 5.0])
+    tx = pd.concat([tx, tx], ignore_index=True)  # every purchase twice
+    visits = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "ts": pd.to_datetime(["2024-01-02", "2024-01-02", "2024-01-03"]),
+            "channel": "web",
+            "kind": "login",
+        }
+    )
+    tables = write(tmp_path, {"customers": people, "transactions": tx, "interactions": visits})
+    results = load(tmp_path, tables, max_fraction=0.01)  # copies are not bad rows
+    assert {t: (r.rows_in, r.rows_loaded) for t, r in results.items()} == {
+        "customers": (6, 4),
+        "transactions": (4, 2),
+        "interactions": (3, 2),
+    }
+    spend = read(tmp_path, "select customer_id, sum(amount) s from transactions group by 1")
+    assert dict(zip(spend.customer_id, spend.s, strict=True)) == {1: 10.0, 2: 5.0}
+    reasons = read(tmp_path, "select reject_reason from rejects_interactions")["reject_reason"]
+    assert reasons.tolist() == ["exact duplicate of an earlier row (kept once)"]
 
 
 def test_complaint_resolved_before_opened_and_subscription_end_before_start(tmp_path):
@@ -259,6 +288,20 @@ def test_column_mapping_renames_user_columns_and_names_bad_keys(tmp_path):
         load(tmp_path, tables)
 
 
+def test_a_failed_load_names_the_upstream_table_that_caused_it_first(tmp_path):
+    people = customers(40)
+    people.loc[38:, "signup_date"] = dt.date(2025, 1, 1)  # 2 after the load date: 5%, under 10%
+    tx = pd.concat([transactions().iloc[[0]]] * 40, ignore_index=True)
+    tx = tx.assign(transaction_id=range(1, 41), customer_id=[39] * 20 + list(range(1, 21)))
+    tables = write(tmp_path, {"customers": people, "transactions": tx})
+    with pytest.raises(ValidationError, match="too many rejected rows") as err:
+        load(tmp_path, tables, max_fraction=0.1)
+    said = str(err.value)
+    assert said.index("table 'customers'") < said.index("table 'transactions'")
+    assert "2 of 40 rows rejected (5.0% counted, under the limit)" in said
+    assert "20 x customer_id not in customers" in said
+
+
 def test_unknown_table_in_config_is_a_config_error(tmp_path):
     tables = write(tmp_path, {"customers": customers()})
     tables["custmers"] = tables["customers"]
@@ -274,7 +317,7 @@ def test_reject_fraction_over_limit_fails_and_keeps_previous_warehouse(tmp_path)
     bad = write(tmp_path, {"customers": customers(), "transactions": transactions()})
     with pytest.raises(ValidationError, match="too many rejected rows") as err:
         load(tmp_path, bad, max_fraction=0.01)
-    assert "6 of 7 rows rejected" in str(err.value) and "amount below 0" in str(err.value)
+    assert "5 of 7 rows rejected" in str(err.value) and "amount below 0" in str(err.value)
     pd.testing.assert_frame_equal(read(tmp_path, "select * from transactions"), before)
     tables = set(read(tmp_path, "select table_name from information_schema.tables")["table_name"])
     assert not any(t.startswith("_stg") for t in tables)
@@ -284,6 +327,15 @@ def test_reject_fraction_over_limit_fails_and_keeps_previous_warehouse(tmp_path)
 def test_missing_file_names_the_config_key(tmp_path):
     with pytest.raises(ValidationError, match="data.tables.customers.path"):
         load(tmp_path, {"customers": {"path": str(tmp_path / "nope.parquet")}})
+
+
+def test_a_pipe_as_a_table_path_is_refused_at_once_never_read_for_ever(tmp_path):
+    import os
+
+    fifo = tmp_path / "customers.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(ValidationError, match="not a regular file or folder .*customers.path"):
+        load(tmp_path, {"customers": {"path": str(fifo)}})
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])

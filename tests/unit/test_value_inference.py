@@ -90,3 +90,45 @@ def test_a_declared_bill_in_parts_is_summed_and_a_missing_part_is_named():
             frame,
             {"path": "t.csv", "label": {"column": "Churn"}, "value": {"columns": ["eve_fee"]}},
         )
+
+
+def test_numbers_in_everyday_formats_are_numbers_and_money_is_still_found():
+    rng = np.random.default_rng(8)
+    total = rng.uniform(100, 9000, N).round(1)
+    frame = customers(
+        TotalCharges=[f"{v:,.1f}" for v in total],  # 1,889.5
+        MonthlyCharges=[f"${v:.2f}" for v in money(9, 20, 110)],  # $29.85
+        Discount=[f"{v}%" for v in rng.integers(0, 40, N)],  # 12%
+    )
+    spec, lines = infer_spec(frame, {"path": "t.csv", "label": {"column": "Churn"}})
+    kinds = {n: spec["features"][n]["kind"] for n in ("TotalCharges", "MonthlyCharges", "Discount")}
+    assert kinds == {"TotalCharges": "numeric", "MonthlyCharges": "numeric", "Discount": "numeric"}
+    assert spec["value"] == {"column": "MonthlyCharges", "multiplier": 12.0}
+    assert (spec["decimal"], spec["thousands"]) == (".", ",")
+    assert any(line.startswith("numbers: '.' is the decimal mark") for line in lines)
+    rows, rejects, _ = clean(frame, spec)
+    assert rejects.empty
+    np.testing.assert_allclose(rows["TotalCharges"], total)
+    assert rows["Discount"].max() < 40 and rows["Discount"].min() >= 0
+
+
+def test_a_comma_decimal_export_is_read_as_such_and_the_choice_can_be_declared():
+    values = money(10, 1000, 5000)
+    written = [f"{v:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".") for v in values]
+    frame = customers(Umsatz=written)  # 1.889,50
+    spec, lines = infer_spec(frame, {"path": "t.csv", "label": {"column": "Churn"}})
+    assert (spec["decimal"], spec["thousands"]) == (",", ".")
+    rows, rejects, _ = clean(frame, spec)
+    assert rejects.empty and np.allclose(rows["Umsatz"], values)
+    declared = {"path": "t.csv", "label": {"column": "Churn"}, "decimal": ".", "thousands": ","}
+    spec, lines = infer_spec(frame, declared)
+    # declared the other way round, the same text is no number: the user's word wins
+    assert (spec["features"].get("Umsatz") or {"kind": "dropped"})["kind"] != "numeric"
+    assert "(declared)" in [line for line in lines if line.startswith("numbers")][0]
+
+
+def test_unique_measurements_are_kept_and_a_row_number_is_not():
+    rng = np.random.default_rng(11)
+    frame = customers(Balance=rng.permutation(N) * 37 + 1000, RowNumber=np.arange(1, N + 1))
+    spec, _ = infer_spec(frame, {"path": "t.csv", "label": {"column": "Churn"}})
+    assert "Balance" in spec["features"] and "RowNumber" in spec["excluded"]

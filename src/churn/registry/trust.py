@@ -7,10 +7,12 @@ or bundled code would run whatever it holds, so it is refused before anything is
 
 from __future__ import annotations
 
+import zipfile
+
 import mlflow
-from mlflow.exceptions import MlflowException
 
 from churn.errors import ChurnError
+from churn.registry.artifact import artifact_folder, read_description, refusal
 
 # Everything a saved churn pipeline may contain beyond what skops trusts by default.
 TRUSTED_TYPES = [
@@ -42,15 +44,15 @@ def check_trusted(model) -> list[str]:
 
 
 def check_artifact(uri: str) -> None:
-    """Read only the MLmodel description and refuse anything but our own kind of model: the
-    sklearn flavour, loaded by mlflow.sklearn, serialised with skops, trusting no type beyond
-    TRUSTED_TYPES. A pickle (or cloudpickle, or custom code) would run whatever it holds."""
-    from mlflow.models import get_model_info
+    """Read only the artifact's description and refuse anything but our own kind of model."""
+    with artifact_folder(uri) as folder:
+        check_description(read_description(folder, uri), uri)
 
-    try:
-        flavors = get_model_info(uri).flavors
-    except (MlflowException, OSError) as err:
-        raise ChurnError(f"cannot read the model description at {uri}: {err}") from err
+
+def check_description(description: dict, uri: str) -> None:
+    """The sklearn flavour, loaded by mlflow.sklearn, serialised with skops, trusting no type
+    beyond TRUSTED_TYPES. A pickle (or cloudpickle, or custom code) would run whatever it holds."""
+    flavors = description["flavors"]
     sklearn = flavors.get("sklearn") or {}
     pyfunc = flavors.get("python_function") or {}
     trusted = sklearn.get("skops_trusted_types") or []
@@ -67,13 +69,22 @@ def check_artifact(uri: str) -> None:
     if unknown:
         problems.append(f"trusted types beyond churn's list: {unknown}")
     if problems:
-        raise ChurnError(
-            f"refusing to load {uri}: its MLmodel says {'; '.join(problems)}. churn loads only "
-            "sklearn models serialised with skops and churn.registry.trust.TRUSTED_TYPES"
-        )
+        raise refusal(uri, f"its MLmodel says {'; '.join(problems)}")
 
 
 def load_trusted(uri: str):
-    """The model at `uri`, after `check_artifact` has read its description."""
-    check_artifact(uri)
-    return mlflow.sklearn.load_model(uri)
+    """The model at `uri`, read from inside its folder after its description was checked; a
+    file that is not what the description says (a type it did not list, not a skops zip) is the
+    same refusal, never a traceback."""
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    with artifact_folder(uri) as folder:
+        check_description(read_description(folder, uri), uri)
+        try:
+            return mlflow.sklearn.load_model(str(folder))
+        except UntrustedTypesFoundException as err:
+            raise refusal(uri, f"its model file holds types it did not list ({err})") from err
+        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
+            raise refusal(
+                uri, f"its model file is not a skops file ({type(err).__name__})"
+            ) from err

@@ -176,6 +176,8 @@ def read_ids(path: str) -> pd.DataFrame:
     file = Path(path)
     if not file.exists():
         raise ConfigError(f"contact.do_not_contact.path: no file at {file}")
+    if not file.is_file():  # a pipe would be read for ever
+        raise ConfigError(f"contact.do_not_contact.path: {file} is not a regular file")
     try:
         if file.suffix.lower() == ".parquet":
             return pd.read_parquet(file).astype(object).astype(str)

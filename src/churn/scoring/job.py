@@ -27,7 +27,7 @@ from churn.scoring.contact import (
     load_contact_rules,
 )
 from churn.scoring.critical import usable_points
-from churn.scoring.drift import DriftCounter
+from churn.scoring.drift import DriftCounter, check_drift, count_drift, keep_drift_report
 from churn.scoring.inputs import check_columns, resolve_as_of, scoring_expression
 from churn.scoring.model import Scorer, load_scorer
 from churn.scoring.playbook import check_playbook
@@ -42,7 +42,6 @@ from churn.scoring.spark import publish_spark_table, score_on_spark
 from churn.scoring.summary import say_summary
 from churn.store import (
     FolderLock,
-    drift_report,
     is_leftover,
     numbered_part,
     parts_of,
@@ -125,6 +124,7 @@ def score_locked(cfg: Mapping, scorer: Scorer, scores_dir: Path) -> dict[str, An
             write_json_atomically(summary, staging / "summary.json")
             swap_dir(staging, target)
             summary["path"] = str(target)
+            keep_drift_report(target / "drift.json", scores_dir, as_of)  # only once published
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return summary
@@ -214,47 +214,6 @@ def score_parts(
                 done = bar.tasks[task].completed + batch.num_rows
                 bar.update(task, completed=done, rate=f"{done / spent:,.0f} rows/s")
     return spent, candidates
-
-
-def count_drift(features_dir: Path, scorer, chunk_rows: int) -> DriftCounter:
-    """Bin counts of every feature file, chunk by chunk (the Spark path)."""
-    drift = DriftCounter(scorer.reference)
-    for part in parts_of(features_dir):
-        for batch in pq.ParquetFile(part).iter_batches(batch_size=chunk_rows):
-            drift.add(model_inputs(batch.to_pandas(), scorer.features))
-    return drift
-
-
-def check_drift(drift: DriftCounter, cfg, as_of, staging: Path) -> dict:
-    """PSI of every feature against the training reference; the report is written either way."""
-    opts = cfg["score"]
-    psi = drift.psi()
-    worst = max(psi, key=psi.get) if psi else None
-    drifted = sorted(k for k, v in psi.items() if v > opts["psi_threshold"])
-    report = {
-        "as_of": as_of.isoformat(),
-        "threshold": opts["psi_threshold"],
-        "drifted": drifted,
-        "psi": dict(sorted(psi.items(), key=lambda kv: -kv[1])),
-    }
-    write_json_atomically(report, staging / "drift.json")
-    kept = write_json_atomically(report, drift_report(Path(cfg["paths"]["scores_dir"]), as_of))
-    log.info(
-        "drift: %d of %d features over PSI %.2f (worst %s %.3f)",
-        len(drifted),
-        len(psi),
-        opts["psi_threshold"],
-        worst,
-        psi.get(worst, 0.0) if worst else 0.0,
-    )
-    blocked = bool(drifted) and opts["fail_on_drift"]
-    if blocked:
-        log.error(
-            "score.fail_on_drift: %s drifted; scores not published (report %s)",
-            ", ".join(drifted),
-            kept,
-        )
-    return {"drifted": drifted, "drift_blocked": blocked}
 
 
 def run_score(cfg) -> dict:

@@ -15,12 +15,15 @@ from typing import Any
 import numpy as np
 
 from churn.snapshot.money import choose_value, value_columns
-from churn.snapshot.vocabulary import missing_mask, parse_numbers
+from churn.snapshot.numbers import parse_numbers
+from churn.snapshot.vocabulary import missing_mask
 
 COST_SHARES = {"contact_cost": 0.01, "incentive_cost": 0.04}  # of the median annual value
 
 
-def infer_value(frame, declared: Mapping, features: Mapping, tokens, lines) -> dict | None:
+def infer_value(
+    frame, declared: Mapping, features: Mapping, tokens, lines, fmt=None
+) -> dict | None:
     """The declared value (a column, a bill's parts, or none), else the inferred one."""
     said = declared.get("value")
     if said in (False, "none") or (isinstance(said, Mapping) and said.get("column") == "none"):
@@ -32,10 +35,10 @@ def infer_value(frame, declared: Mapping, features: Mapping, tokens, lines) -> d
         named = " + ".join(value_columns(value))
         lines.append(f"value: {named} x {value['multiplier']:g} (declared)")
         return value
-    return choose_value(frame, features, tokens, lines)
+    return choose_value(frame, features, tokens, lines, fmt)
 
 
-def economics(frame, value: Mapping | None, tokens, base_rate: float, lines) -> dict:
+def economics(frame, value: Mapping | None, tokens, base_rate: float, lines, fmt=None) -> dict:
     """Risk bands at 1x and 2x the base rate; contact costs as shares of the median value."""
     upper = min(2 * base_rate, (1 + base_rate) / 2)
     out: dict[str, Any] = {"risk_edges": [round(base_rate, 4), round(upper, 4)], "costs": None}
@@ -46,7 +49,7 @@ def economics(frame, value: Mapping | None, tokens, base_rate: float, lines) -> 
     if value:
         numbers = sum(
             parse_numbers(
-                frame[name].where(~missing_mask(frame[name], tokens)).astype(str).str.strip()
+                frame[name].where(~missing_mask(frame[name], tokens)).astype(str).str.strip(), fmt
             )
             for name in value_columns(value)
         )

@@ -16,6 +16,7 @@ import pandas as pd
 from churn.errors import ConfigError
 from churn.snapshot.economics import economics, infer_value
 from churn.snapshot.load import csv_options
+from churn.snapshot.numbers import number_format, parse_numbers
 from churn.snapshot.vocabulary import (
     ACTIONABLE_FAMILIES,
     MISSING_TOKENS,
@@ -27,7 +28,6 @@ from churn.snapshot.vocabulary import (
     looks_like_id,
     missing_mask,
     normal_label,
-    parse_numbers,
 )
 from churn.vocabulary import DRIVER_FAMILIES
 
@@ -38,12 +38,12 @@ MIN_ROWS_FOR_ID = 20
 ID_UNIQUE = 0.99  # an id column may repeat in a few clashing rows; those become rejects
 
 
-def profile(column: pd.Series, tokens) -> dict[str, Any]:
+def profile(column: pd.Series, tokens, fmt: Mapping | None = None) -> dict[str, Any]:
     """Kind, missing count, words standing for 'not known' in numbers, distinct values."""
     text = column.astype(str).str.strip()
     missing = missing_mask(column, tokens)
     present = text[~missing]
-    numbers = parse_numbers(present)
+    numbers = parse_numbers(present, fmt)
     words = present[numbers.isna()].value_counts()
     numeric = len(present) > 0 and (
         words.empty
@@ -62,6 +62,14 @@ def profile(column: pd.Series, tokens) -> dict[str, Any]:
         "words": {str(k): int(v) for k, v in words.items()} if numeric else {},
         "integers": bool(numeric and len(finite) and (finite == finite.round()).all()),
         "yes_no": bool(numeric and len(finite) and finite.isin([0.0, 1.0]).all()),
+        # 1, 2, 3, ... n: a row number, whatever the column is called
+        "sequence": bool(
+            numeric
+            and len(finite) > 1
+            and finite.nunique() == len(finite)
+            and finite.max() - finite.min() + 1 == len(finite)
+            and (finite == finite.round()).all()
+        ),
     }
 
 
@@ -78,7 +86,8 @@ def exclusion_reason(name: str, facts: Mapping, rows: int, near_empty: float) ->
         if unique or facts["distinct"] > 0.5 * rows:
             return "unique per row (an identifier or free text), never a feature"
     if rows >= MIN_ROWS_FOR_ID and unique and facts["integers"]:
-        return "unique whole numbers per row (an identifier), never a feature"
+        if facts["sequence"] or looks_like_id(name):  # other unique numbers are measurements
+            return "unique whole numbers per row (an identifier), never a feature"
     return None
 
 
@@ -208,6 +217,7 @@ def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]
     """The resolved snapshot spec and one line per inference."""
     lines: list[str] = []
     tokens = [str(t) for t in declared.get("missing_tokens") or MISSING_TOKENS]
+    fmt = number_format(frame, declared, lines)
     identifier = infer_id(frame, declared, tokens, lines)
     label = infer_label(frame, declared["label"], tokens, lines)
     wanted = declared.get("features") or {}
@@ -223,7 +233,7 @@ def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]
             lines.append(f"{name}: left out (data.snapshot.exclude)")
             continue
         facts = profile(
-            frame[name], tokens + list((wanted.get(name) or {}).get("missing_tokens", []))
+            frame[name], tokens + list((wanted.get(name) or {}).get("missing_tokens", [])), fmt
         )
         reason = exclusion_reason(name, facts, len(frame), near_empty)
         if reason and not (name in wanted and not reason.startswith(("empty", "constant"))):
@@ -234,20 +244,21 @@ def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]
         check_declared(name, spec)
         features[name] = spec
         lines.append(feature_line(name, spec, facts, len(frame)))
-    value = infer_value(frame, declared, features, tokens, lines)
+    value = infer_value(frame, declared, features, tokens, lines, fmt)
     spec = {
         "path": declared["path"],
         "id": identifier,
         "label": label,
         "value": value,
         "missing_tokens": tokens,
+        **fmt,
         "duplicates": declared.get("duplicates", "keep_one"),
         "allow_leaky": list(declared.get("allow_leaky") or []),
         "exclude": sorted(exclude),
         "features": features,
         "excluded": excluded,
         "rows": int(len(frame)),
-        **economics(frame, value, tokens, label["base_rate"], lines),
+        **economics(frame, value, tokens, label["base_rate"], lines, fmt),
     }
     if csv_options(declared):
         spec["csv_options"] = csv_options(declared)

@@ -8,6 +8,7 @@ guessed. Missing tokens become missing values; a value that is not a number, or 
 
 from __future__ import annotations
 
+import io
 import logging
 import uuid
 from collections.abc import Mapping
@@ -21,7 +22,8 @@ from churn.columns import VALUE_COLUMN
 from churn.errors import ConfigError, ValidationError
 from churn.snapshot.checks import check_leakage, find_duplicates
 from churn.snapshot.money import value_columns
-from churn.snapshot.vocabulary import normal_label, parse_numbers
+from churn.snapshot.numbers import parse_numbers
+from churn.snapshot.vocabulary import normal_label
 from churn.validate import TableResult, stale_tables
 from churn.validate.contracts import SNAPSHOT_TABLE
 from churn.warehouse import swap_tables
@@ -43,13 +45,45 @@ def read_source(snapshot: Mapping) -> pd.DataFrame:
             return frame.astype(object).where(frame.notna(), None)
         options = {"sep": None, "engine": "python"} if path.suffix.lower() == ".txt" else {}
         options.update(csv_options(snapshot))
-        return pd.read_csv(path, dtype=str, keep_default_na=False, **options)
+        text = without_nul_bytes(path)
+        header = pd.read_csv(io.BytesIO(text), dtype=str, header=None, nrows=1, **options)
+        check_unique_names([str(n) for n in header.iloc[0].fillna("")], path)
+        return pd.read_csv(io.BytesIO(text), dtype=str, keep_default_na=False, **options)
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         kind = "parquet" if parquet else "CSV"
         raise ConfigError(
             f"data.snapshot.path: {path} cannot be read as {kind} ({type(err).__name__}: "
             f"{str(err)[:200]}); check the file, or data.snapshot.csv_options"
         ) from err
+
+
+def without_nul_bytes(path: Path) -> bytes:
+    """The file's bytes; NUL bytes (which cut a value short in the CSV reader: 'Fe\\x00male'
+    read as 'Fe') are stripped and counted in the log."""
+    raw = path.read_bytes()
+    nul = raw.count(b"\x00")
+    if nul:
+        log.warning("%s: %d NUL bytes stripped (a damaged export; values kept whole)", path, nul)
+        raw = raw.replace(b"\x00", b"")
+    return raw
+
+
+def check_unique_names(names: list[str], path: Path) -> None:
+    """Two columns with one name would become `name` and `name.1`, the second a feature nobody
+    asked for: the load stops, naming them."""
+    seen = pd.Series(names)
+    twice = sorted(set(seen[seen.duplicated()]))
+    if twice:
+        raise ConfigError(
+            f"data.snapshot.path: {path} has more than one column named "
+            f"{', '.join(repr(n) for n in twice)}; rename them so each column has its own name"
+        )
+
+
+def number_style(spec: Mapping) -> dict:
+    """The decimal mark and thousands separator the spec found (a spec written before them:
+    a point and a comma)."""
+    return {"decimal": spec.get("decimal") or ".", "thousands": spec.get("thousands") or ","}
 
 
 def csv_options(snapshot: Mapping) -> dict:
@@ -87,11 +121,14 @@ def note(reasons: pd.Series, mask: pd.Series, reason) -> None:
     reasons[fresh] = reason[fresh] if isinstance(reason, pd.Series) else reason
 
 
-def read_numbers(column: pd.Series, name: str, tokens, rule: str, reasons: pd.Series) -> pd.Series:
-    """Finite floats; missing tokens follow the blank rule; anything else is a reject."""
+def read_numbers(
+    column: pd.Series, name: str, tokens, rule: str, reasons: pd.Series, fmt=None
+) -> pd.Series:
+    """Finite floats (as the table writes them); missing tokens follow the blank rule; anything
+    else is a reject."""
     text = column.astype(str).str.strip()
     blank = column.isna() | text.isin(set(tokens))
-    number = parse_numbers(text.where(~blank))
+    number = parse_numbers(text.where(~blank), fmt)
     quoted = text.map(repr)
     note(reasons, number.isna() & ~blank, f"{name} is not a number: " + quoted)
     infinite = number.notna() & ~np.isfinite(number)
@@ -133,7 +170,9 @@ def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     for name, feature in spec["features"].items():
         if feature["kind"] == "numeric":
             own = tokens + list(feature.get("missing_tokens", []))
-            out[name] = read_numbers(frame[name], name, own, feature["blank"], reasons)
+            out[name] = read_numbers(
+                frame[name], name, own, feature["blank"], reasons, number_style(spec)
+            )
         else:
             text = frame[name].astype(str).str.strip()
             out[name] = text.where(~(frame[name].isna() | text.isin(set(tokens))), None)
@@ -163,7 +202,7 @@ def value_of(frame, spec: Mapping, out: pd.DataFrame, reasons: pd.Series) -> pd.
             total = total + out[name]
         else:
             total = total + read_numbers(
-                frame[name], name, spec["missing_tokens"], "missing", reasons
+                frame[name], name, spec["missing_tokens"], "missing", reasons, number_style(spec)
             )
     return total * float(value.get("multiplier", 1.0))
 

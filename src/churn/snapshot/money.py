@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from churn.snapshot.numbers import parse_numbers
 from churn.snapshot.vocabulary import (
     annualising_multiplier,
     missing_mask,
     name_words,
-    parse_numbers,
 )
 
 MONEY_WORDS = {
@@ -63,10 +63,10 @@ def name_score(name: str) -> tuple[int, str]:
     return money + periodic - (1 if "total" in words else 0), ""
 
 
-def values_refusal(column: pd.Series, tokens: Sequence[str]) -> str | None:
+def values_refusal(column: pd.Series, tokens: Sequence[str], fmt=None) -> str | None:
     """Why a column's values are not money (None when they could be)."""
     present = column[~missing_mask(column, tokens)].astype(str).str.strip()
-    numbers = parse_numbers(present)
+    numbers = parse_numbers(present, fmt)
     numbers = numbers[np.isfinite(numbers)]
     if len(numbers) == 0 or len(numbers) < 0.5 * max(len(present), 1):
         return "not numbers"
@@ -103,7 +103,11 @@ def bill_parts(names: Sequence[str]) -> list[str]:
 
 
 def choose_value(
-    frame: pd.DataFrame, features: Mapping[str, Mapping], tokens: Sequence[str], lines: list[str]
+    frame: pd.DataFrame,
+    features: Mapping[str, Mapping],
+    tokens: Sequence[str],
+    lines: list[str],
+    fmt: Mapping | None = None,
 ) -> dict | None:
     """The value column (or the columns of one bill), each candidate taken or refused with its
     reason as a line of the inference log."""
@@ -117,7 +121,7 @@ def choose_value(
         if spec["kind"] != "numeric":
             lines.append(f"value: {name} refused (not numbers)")
             continue
-        refused = values_refusal(frame[name], tokens)
+        refused = values_refusal(frame[name], tokens, fmt)
         if refused:
             lines.append(f"value: {name} refused ({refused})")
             continue

@@ -199,23 +199,6 @@ def normal_label(value: str) -> str:
     return repr(number)
 
 
-def parse_numbers(text: pd.Series) -> pd.Series:
-    """Floats where the text is a number (inf included, judged later: '1e400' overflows to inf
-    as Python reads it, where pandas gives up), NaN elsewhere."""
-    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
-    retry = numbers.isna() & text.notna()
-    if retry.any():
-        numbers[retry] = text[retry].map(python_float)
-    return numbers
-
-
-def python_float(text) -> float:
-    try:
-        return float(str(text).strip())
-    except ValueError:
-        return float("nan")
-
-
 def is_word(text: str) -> bool:
     """'Unknown', 'n.a.', '-': a word standing for 'not known'; '12abc' is a bad value instead."""
     return not any(c.isdigit() for c in str(text))

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from churn.dataset.build import progress_bar
+from churn.errors import ChurnError
 from churn.training.backtest import (
     BacktestResult,
     calibrate_out_of_fold,
@@ -36,10 +37,28 @@ def tuning_applies(cfg: Mapping) -> bool:
     return bool(cfg["model"].get("tune")) and cfg["hparams_search"]["n_trials"] == 0
 
 
+MIN_PER_CLASS_PER_FOLD = 10
+
+
+def check_enough_to_cross_validate(y: np.ndarray, n_folds: int, target: str) -> None:
+    """Fewer than about ten customers of a class in each test fold gives a ROC-AUC that means
+    nothing (a 10-row table 'scored' 0.5000 ± 0.0000): stop, with the numbers."""
+    counts = {label: int((y == label).sum()) for label in (0, 1)}
+    fewest = min(counts.values())
+    if fewest < MIN_PER_CLASS_PER_FOLD * n_folds:
+        raise ChurnError(
+            f"too few customers to cross-validate {target}: {len(y):,} rows, {counts[1]:,} "
+            f"positive and {counts[0]:,} negative; {n_folds} folds need at least "
+            f"{MIN_PER_CLASS_PER_FOLD * n_folds} of each ({MIN_PER_CLASS_PER_FOLD} per fold). "
+            "Add customers, or lower split.cv_folds"
+        )
+
+
 def run_cross_validation(data, cfg: Mapping, value_column: str) -> tuple[BacktestResult, list]:
     """Search (when declared), one fit per fold, calibrated out-of-fold scores and metrics."""
     target, split, seed = cfg["target"]["name"], cfg["split"], cfg["seed"]
     y = data.frame[target].astype(int).to_numpy()
+    check_enough_to_cross_validate(y, split["cv_folds"], target)
     folds = cv_folds(y, split["cv_folds"], split["cv_repeats"], seed)
     first = [f for f in folds if f.repeat == 1]
     model_cfg, result = cfg["model"], BacktestResult()

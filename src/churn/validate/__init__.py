@@ -28,7 +28,13 @@ from omegaconf import DictConfig, OmegaConf
 from churn.errors import ConfigError, ValidationError
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
 from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, RAW_TABLES, TableContract
-from churn.validate.rules import REASON, pandera_schema, split_tagged, tag_rejects
+from churn.validate.rules import (
+    EXACT_DUPLICATE,
+    REASON,
+    pandera_schema,
+    split_tagged,
+    tag_rejects,
+)
 from churn.warehouse import connection, drop_tables, read_source, swap_tables
 
 log = logging.getLogger(__name__)
@@ -47,8 +53,14 @@ class TableResult:
         return self.rows_in - self.rows_loaded
 
     @property
+    def kept_once(self) -> int:
+        """Copies of an exact duplicate row: in the rejects, but nothing was lost."""
+        return self.rejects_by_reason.get(EXACT_DUPLICATE, 0)
+
+    @property
     def reject_fraction(self) -> float:
-        return self.rejected / self.rows_in if self.rows_in else 0.0
+        """Rows rejected for what they hold (copies of a row kept once do not count)."""
+        return (self.rejected - self.kept_once) / self.rows_in if self.rows_in else 0.0
 
 
 def resolve_load_date(value: str | None) -> dt_.date:
@@ -186,7 +198,7 @@ def load_warehouse(
         too_many = [r for r in results if r.reject_fraction > max_reject_fraction]
         if too_many:
             raise ValidationError(
-                describe_overflow(too_many, max_reject_fraction), table=too_many[0].table
+                describe_overflow(results, max_reject_fraction), table=too_many[0].table
             )
         for contract in contracts:
             guard_schema(con, contract)
@@ -209,11 +221,14 @@ def stale_tables(con: BaseBackend, loaded: set[str]) -> list[str]:
 
 
 def describe_overflow(results: list[TableResult], limit: float) -> str:
+    """Every table with rejects, upstream first: a table under the limit (a few bad customers)
+    can be the cause of one over it (their events rejected as unknown customers)."""
     lines = [f"too many rejected rows (validate.max_reject_fraction={limit}); nothing was loaded:"]
-    for r in results:
+    for r in [r for r in results if r.rejected]:
+        over = "over the limit" if r.reject_fraction > limit else "under the limit"
         lines.append(
             f"- table {r.table!r}: {r.rejected:,} of {r.rows_in:,} rows rejected "
-            f"({r.reject_fraction:.1%})"
+            f"({r.reject_fraction:.1%} counted, {over})"
         )
         lines += [f"    {n:,} x {reason}" for reason, n in r.rejects_by_reason.items()]
         if r.examples is not None:

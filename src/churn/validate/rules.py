@@ -20,6 +20,8 @@ DTYPES = {
     "timestamp": dt.Timestamp(scale=6),
 }
 REASON = "reject_reason"
+# a row identical to an earlier one: kept once, the copies in the rejects (not counted as bad)
+EXACT_DUPLICATE = "exact duplicate of an earlier row (kept once)"
 # strptime codes a declared date layout may use, and the ISO part each one fills
 LAYOUT_CODES = {
     "%Y": r"(\d{4})",
@@ -205,15 +207,32 @@ def tag_rejects(
                     f"{rule.name} not in {parent_table}",
                 )
             )
-    for key in (k for k in contract.key if k in typed):
-        dupes = raw.select(k=typed[key]).group_by("k").agg(n=ibis._.count()).filter(ibis._.n > 1)
-        conditions.append((typed[key].isin(dupes.k), f"duplicate {key}"))
+    conditions += duplicate_reasons(contract, raw, typed)
     reason = ibis.literal("")
     for cond, text in conditions:
         reason = reason + cond.ifelse(text + "; ", "")
     return raw.mutate(
         **{f"__{k}": v for k, v in typed.items()}, **{REASON: reason.re_replace(r"; $", "")}
     )
+
+
+def duplicate_reasons(contract: TableContract, raw: ibis.Table, typed: dict) -> list:
+    """Exact copies of a row are kept once (the copies are rejects that lose nothing); a key
+    repeated with other content keeps its first row (in the order of the row's values) and
+    rejects the later ones, naming the key."""
+    columns = [raw[c] for c in raw.columns]
+    copy = ibis.row_number().over(ibis.window(group_by=columns))
+    out = [(copy > 0, EXACT_DUPLICATE)]
+    for key in (k for k in contract.key if k in typed):
+        order = ibis.window(group_by=typed[key], order_by=columns)
+        distinct = ibis.dense_rank().over(order)  # copies of one row share a rank
+        out.append(
+            (
+                typed[key].notnull() & (distinct > 0),
+                f"{key} repeats an earlier row with other values (the first is kept)",
+            )
+        )
+    return out
 
 
 def split_tagged(contract: TableContract, tagged: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
