@@ -7,3 +7,8 @@ VALUE_COLUMN = "revenue_12m"  # trailing twelve months of revenue: what a custom
 TIERS = ("Lead", "Iron", "Gold", "Platinum")  # low to high
 TIER_ORDER = tuple(reversed(TIERS))  # as a retention team reads them: most valuable first
 TREATMENT = ("call", "control", "none")
+# money is summed in whole ten-thousandths: integer sums are exact in any order, so the same
+# input gives the same bits however the warehouse splits the work across threads
+MONEY_UNITS = 10_000
+# the most one row may hold: a million such rows still sum exactly inside 64-bit integers
+MAX_MONEY = 1e12

@@ -46,6 +46,9 @@ class TableSource:
     formats: dict[str, str] = field(default_factory=dict)
     # customers only: first_purchase builds the table from the transactions (no customer file)
     derive: str | None = None
+    # exact duplicate rows: keep_one (copies to the rejects) | keep_all (a log whose identical
+    # lines are separate events, such as purchases dated to the day)
+    duplicates: str = "keep_one"
 
 
 @dataclass
@@ -122,6 +125,7 @@ class DataConfig:
 class ValidateOptions:
     max_reject_fraction: float = 0.01
     example_rows: int = 5
+    before_signup: str = "reject"  # events dated before their customer's signup: reject | keep
 
 
 @dataclass

@@ -122,6 +122,16 @@ def test_exact_duplicate_events_and_customers_are_kept_once_and_lose_nothing(tmp
     assert reasons.tolist() == ["exact duplicate of an earlier row (kept once)"]
 
 
+def test_a_log_of_identical_purchases_can_keep_them_all(tmp_path):
+    tx = transactions().iloc[[0]].drop(columns="transaction_id").assign(channel="web")
+    tables = write(tmp_path, {"customers": customers(), "transactions": pd.concat([tx, tx])})
+    tables["transactions"]["duplicates"] = "keep_all"
+    assert load(tmp_path, tables)["transactions"].rows_loaded == 2
+    tables["transactions"]["duplicates"] = "keep_some"
+    with pytest.raises(ConfigError, match="data.tables.transactions.duplicates='keep_some'"):
+        load(tmp_path, tables)
+
+
 def test_complaint_resolved_before_opened_and_subscription_end_before_start(tmp_path):
     complaints = pd.DataFrame(
         {
@@ -300,6 +310,32 @@ def test_a_failed_load_names_the_upstream_table_that_caused_it_first(tmp_path):
     assert said.index("table 'customers'") < said.index("table 'transactions'")
     assert "2 of 40 rows rejected (5.0% counted, under the limit)" in said
     assert "20 x customer_id not in customers" in said
+
+
+def test_money_beyond_what_sums_hold_exactly_is_a_reject_with_its_value(tmp_path):
+    tx = transactions().iloc[[0, 1]].assign(channel="web", amount=[1e300, 5e11])
+    results = load(tmp_path, write(tmp_path, {"customers": customers(), "transactions": tx}))
+    assert (results["transactions"].rows_loaded, results["transactions"].rejected) == (1, 1)
+    rejects = read(tmp_path, "select amount, reject_reason from rejects_transactions")
+    assert rejects["reject_reason"].tolist() == ["amount above 1e+12"]
+    assert rejects["amount"].tolist() == [1e300]
+
+
+@pytest.mark.parametrize("setting", ["reject", "keep"])
+def test_events_before_their_customers_signup_are_rejects_unless_kept(tmp_path, setting):
+    tx = transactions().iloc[[0, 1]].assign(channel="web", amount=[10.0, 5.0])
+    tx.loc[0, "ts"] = pd.Timestamp("2021-12-01")  # 400 days before customer 1 signed up
+    tables = write(tmp_path, {"customers": customers(), "transactions": tx})
+    warehouse = {"backend": "duckdb", "path": str(tmp_path / "w.duckdb")}
+    with connection(warehouse) as con:
+        results = {r.table: r for r in load_warehouse(con, tables, LOAD_DATE, 1.0, 5, setting)}
+    loaded = results["transactions"].rows_loaded
+    if setting == "reject":
+        assert loaded == 1 and results["transactions"].rejects_by_reason == {
+            "ts before the customer's signup_date": 1
+        }
+    else:
+        assert loaded == 2
 
 
 def test_unknown_table_in_config_is_a_config_error(tmp_path):

@@ -10,13 +10,10 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from churn.columns import KEY_COLUMNS
+from churn.columns import KEY_COLUMNS, MONEY_UNITS
 from churn.vocabulary import DRIVER_FAMILIES
 
 DAY_S = 86_400.0
-# money is summed in whole ten-thousandths: integer sums are exact in any order, so the same
-# input gives the same bits however the warehouse splits the work across threads
-MONEY_UNITS = 10_000
 
 
 def in_money_units(value: ibis.Value) -> ibis.Value:

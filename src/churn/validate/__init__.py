@@ -15,52 +15,31 @@ import json
 import logging
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ibis
-import pandas as pd
 import pandera.ibis as pa
 from ibis.backends import BaseBackend
 from omegaconf import DictConfig, OmegaConf
 
 from churn.errors import ConfigError, ValidationError
 from churn.fingerprint import code_state, file_state, fingerprint, unchanged
+from churn.validate import contracts, duplicates, rules, signup
 from churn.validate.contracts import CONTRACT_BY_NAME, CONTRACTS, RAW_TABLES, TableContract
+from churn.validate.results import TableResult, describe_overflow, log_results, summarize
 from churn.validate.rules import (
-    EXACT_DUPLICATE,
     REASON,
     pandera_schema,
     split_tagged,
     tag_rejects,
 )
+from churn.validate.signup import mark_before_signup
 from churn.warehouse import connection, drop_tables, read_source, swap_tables
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class TableResult:
-    table: str
-    rows_in: int
-    rows_loaded: int
-    rejects_by_reason: dict[str, int] = field(default_factory=dict)
-    examples: pd.DataFrame | None = None
-
-    @property
-    def rejected(self) -> int:
-        return self.rows_in - self.rows_loaded
-
-    @property
-    def kept_once(self) -> int:
-        """Copies of an exact duplicate row: in the rejects, but nothing was lost."""
-        return self.rejects_by_reason.get(EXACT_DUPLICATE, 0)
-
-    @property
-    def reject_fraction(self) -> float:
-        """Rows rejected for what they hold (copies of a row kept once do not count)."""
-        return (self.rejected - self.kept_once) / self.rows_in if self.rows_in else 0.0
+# what decides a load, beside this module: a change to any of them loads the tables again
+RULE_MODULES = (contracts, duplicates, rules, signup)
 
 
 def resolve_load_date(value: str | None) -> dt_.date:
@@ -115,6 +94,7 @@ def stage_table(
     load_date: dt_.date,
     example_rows: int,
     parents: Mapping[str, Any] | None = None,
+    before_signup: str = "reject",
 ) -> TableResult:
     """Write `_stg_<table>` and `_stg_rejects_<table>`; return the counts.
 
@@ -123,7 +103,15 @@ def stage_table(
     if source.get("derive"):
         return stage_derived_customers(con, contract)
     raw = read_source(con, contract.name, source)
-    tagged = tag_rejects(contract, raw, dict(parents or {}), load_date, source.get("formats"))
+    tagged = tag_rejects(
+        contract,
+        raw,
+        dict(parents or {}),
+        load_date,
+        source.get("formats"),
+        source.get("duplicates") or "keep_one",
+    )
+    tagged = mark_before_signup(tagged, contract, dict(parents or {}), before_signup)
     clean, rejects = split_tagged(contract, tagged)
     con.create_table(f"_stg_{contract.name}", clean, overwrite=True)
     staged_rejects = con.create_table(f"_stg_rejects_{contract.name}", rejects, overwrite=True)
@@ -180,6 +168,7 @@ def load_warehouse(
     load_date: dt_.date,
     max_reject_fraction: float,
     example_rows: int = 5,
+    before_signup: str = "reject",
 ) -> list[TableResult]:
     """Stage, check and publish every configured table; all or nothing."""
     check_table_config(tables)
@@ -193,7 +182,15 @@ def load_warehouse(
             staged[contract.name] = f"_stg_{contract.name}"
             staged[f"rejects_{contract.name}"] = f"_stg_rejects_{contract.name}"
             results.append(
-                stage_table(con, contract, tables[contract.name], load_date, example_rows, parents)
+                stage_table(
+                    con,
+                    contract,
+                    tables[contract.name],
+                    load_date,
+                    example_rows,
+                    parents,
+                    before_signup,
+                )
             )
         too_many = [r for r in results if r.reject_fraction > max_reject_fraction]
         if too_many:
@@ -220,50 +217,6 @@ def stale_tables(con: BaseBackend, loaded: set[str]) -> list[str]:
     return stale
 
 
-def describe_overflow(results: list[TableResult], limit: float) -> str:
-    """Every table with rejects, upstream first: a table under the limit (a few bad customers)
-    can be the cause of one over it (their events rejected as unknown customers)."""
-    lines = [f"too many rejected rows (validate.max_reject_fraction={limit}); nothing was loaded:"]
-    for r in [r for r in results if r.rejected]:
-        over = "over the limit" if r.reject_fraction > limit else "under the limit"
-        lines.append(
-            f"- table {r.table!r}: {r.rejected:,} of {r.rows_in:,} rows rejected "
-            f"({r.reject_fraction:.1%} counted, {over})"
-        )
-        lines += [f"    {n:,} x {reason}" for reason, n in r.rejects_by_reason.items()]
-        if r.examples is not None:
-            lines.append("    examples:\n" + r.examples.to_string(index=False, max_colwidth=40))
-    lines.append("Fix the source rows, or raise validate.max_reject_fraction if this is expected.")
-    return "\n".join(lines)
-
-
-def summarize(results: list[TableResult]) -> dict[str, Any]:
-    return {
-        r.table: {
-            "rows_in": r.rows_in,
-            "rows_loaded": r.rows_loaded,
-            "rejected": r.rejected,
-            "rejects_by_reason": r.rejects_by_reason,
-        }
-        for r in results
-    }
-
-
-def log_results(results: list[TableResult]) -> None:
-    for r in results:
-        log.info(
-            "%-16s %12s in %12s loaded %9s rejected",
-            r.table,
-            f"{r.rows_in:,}",
-            f"{r.rows_loaded:,}",
-            f"{r.rejected:,}",
-        )
-        for reason, n in r.rejects_by_reason.items():
-            log.warning("  rejects_%s: %s x %s", r.table, f"{n:,}", reason)
-        if r.examples is not None:
-            log.warning("  examples:\n%s", r.examples.to_string(index=False, max_colwidth=40))
-
-
 def source_files(tables: Mapping[str, Any]) -> list[str]:
     return sorted(f for t in tables.values() if t.get("path") for f in glob.glob(str(t["path"])))
 
@@ -283,14 +236,15 @@ def run_validate_events(cfg: DictConfig) -> list[TableResult]:
         load_date=load_date,
         options=OmegaConf.to_container(cfg.validate),
         warehouse=warehouse,
-        code=code_state([sys.modules[__name__]]),
+        code=code_state([sys.modules[__name__], *RULE_MODULES]),
     )
     on_file = warehouse["backend"] == "duckdb" and Path(warehouse["path"]).exists()
     if not cfg.force and on_file and unchanged(report, "inputs", inputs, "validate"):
         return []
     with connection(warehouse) as con:
+        opts = cfg.validate
         results = load_warehouse(
-            con, tables, load_date, cfg.validate.max_reject_fraction, cfg.validate.example_rows
+            con, tables, load_date, opts.max_reject_fraction, opts.example_rows, opts.before_signup
         )
     log_results(results)
     summary = {"load_date": str(load_date), "inputs": inputs, "tables": summarize(results)}

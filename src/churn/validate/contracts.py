@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from churn import vocabulary as C
+from churn.columns import MAX_MONEY
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ CONTRACTS: tuple[TableContract, ...] = (
             customer_ref(),
             ColumnRule("product", "string"),
             ColumnRule("plan", "string", nullable=True),
-            ColumnRule("monthly_fee", "float", min_value=0),
+            ColumnRule("monthly_fee", "float", min_value=0, max_value=MAX_MONEY),
             when("start_date", "date"),
             when("end_date", "date", nullable=True, not_before="start_date"),
             ColumnRule("previous_subscription_id", "int", nullable=True),
@@ -88,7 +89,7 @@ CONTRACTS: tuple[TableContract, ...] = (
             when("ts"),
             ColumnRule("channel", "string", allowed=C.SALES_CHANNELS, optional=True),
             ColumnRule("product", "string", nullable=True, optional=True),
-            ColumnRule("amount", "float", min_value=0),
+            ColumnRule("amount", "float", min_value=0, max_value=MAX_MONEY),
         ),
         key=("transaction_id",),
     ),
@@ -141,7 +142,7 @@ CONTRACTS: tuple[TableContract, ...] = (
             customer_ref(),
             when("ts"),
             ColumnRule("kind", "string", allowed=C.POINT_KINDS),
-            ColumnRule("points", "float", min_value=0),
+            ColumnRule("points", "float", min_value=0, max_value=MAX_MONEY),
         ),
     ),
     TableContract(

@@ -11,6 +11,7 @@ import pandera.ibis as pa
 
 from churn.errors import ConfigError, ValidationError
 from churn.validate.contracts import ColumnRule, TableContract
+from churn.validate.duplicates import duplicate_reasons
 
 DTYPES = {
     "int": dt.int64,
@@ -20,8 +21,6 @@ DTYPES = {
     "timestamp": dt.Timestamp(scale=6),
 }
 REASON = "reject_reason"
-# a row identical to an earlier one: kept once, the copies in the rejects (not counted as bad)
-EXACT_DUPLICATE = "exact duplicate of an earlier row (kept once)"
 # strptime codes a declared date layout may use, and the ISO part each one fills
 LAYOUT_CODES = {
     "%Y": r"(\d{4})",
@@ -156,8 +155,9 @@ def rule_reasons(rule: ColumnRule, raw: ibis.Table, row: dict, load_date: dt_.da
         )
     if rule.min_value is not None:
         out.append((col < rule.min_value, f"{rule.name} below {rule.min_value:g}"))
-    if rule.max_value is not None:
-        out.append((col > rule.max_value, f"{rule.name} above {rule.max_value:g}"))
+    if rule.max_value is not None:  # a non-finite value has its own reason (number_reasons)
+        finite = ~(col.isnan() | col.isinf()) if rule.dtype == "float" else True
+        out.append((finite & (col > rule.max_value), f"{rule.name} above {rule.max_value:g}"))
     if rule.not_before is not None:
         out.append((col < row[rule.not_before], f"{rule.name} before {rule.not_before}"))
     if rule.not_future:
@@ -173,6 +173,7 @@ def tag_rejects(
     parents: dict[str, ibis.Table],
     load_date: dt_.date,
     layouts: dict[str, str] | None = None,
+    duplicates: str = "keep_one",
 ) -> ibis.Table:
     """The raw rows with our typed columns (prefixed `__`) and a `reject_reason` ('' if good).
 
@@ -207,32 +208,13 @@ def tag_rejects(
                     f"{rule.name} not in {parent_table}",
                 )
             )
-    conditions += duplicate_reasons(contract, raw, typed)
+    conditions += duplicate_reasons(contract, raw, typed, duplicates)
     reason = ibis.literal("")
     for cond, text in conditions:
         reason = reason + cond.ifelse(text + "; ", "")
     return raw.mutate(
         **{f"__{k}": v for k, v in typed.items()}, **{REASON: reason.re_replace(r"; $", "")}
     )
-
-
-def duplicate_reasons(contract: TableContract, raw: ibis.Table, typed: dict) -> list:
-    """Exact copies of a row are kept once (the copies are rejects that lose nothing); a key
-    repeated with other content keeps its first row (in the order of the row's values) and
-    rejects the later ones, naming the key."""
-    columns = [raw[c] for c in raw.columns]
-    copy = ibis.row_number().over(ibis.window(group_by=columns))
-    out = [(copy > 0, EXACT_DUPLICATE)]
-    for key in (k for k in contract.key if k in typed):
-        order = ibis.window(group_by=typed[key], order_by=columns)
-        distinct = ibis.dense_rank().over(order)  # copies of one row share a rank
-        out.append(
-            (
-                typed[key].notnull() & (distinct > 0),
-                f"{key} repeats an earlier row with other values (the first is kept)",
-            )
-        )
-    return out
 
 
 def split_tagged(contract: TableContract, tagged: ibis.Table) -> tuple[ibis.Table, ibis.Table]:
