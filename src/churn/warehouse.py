@@ -45,7 +45,10 @@ def connect_duckdb(path: Path, memory_limit: str | None = None) -> BaseBackend:
 
     settings = {"memory_limit": str(memory_limit)} if memory_limit else {}
     try:
-        return ibis.duckdb.connect(str(path), **settings)
+        con = ibis.duckdb.connect(str(path), **settings)
+        # in UTC, as Spark: a timestamp with an offset means the same instant on any machine
+        con.raw_sql("SET TimeZone = 'UTC'")
+        return con
     except (duckdb.InvalidInputException, duckdb.ParserException) as err:
         raise ConfigError(f"warehouse.memory_limit={memory_limit!r}: {err}") from err
     except duckdb.IOException as err:

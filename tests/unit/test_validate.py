@@ -338,6 +338,24 @@ def test_events_before_their_customers_signup_are_rejects_unless_kept(tmp_path, 
         assert loaded == 2
 
 
+@pytest.mark.parametrize("bad_row", [False, True], ids=["timestamps", "text_with_a_bad_value"])
+def test_offsets_in_text_timestamps_are_honoured_to_utc(tmp_path, bad_row):
+    times = ["2024-03-01 10:00:00+01:00", "2024-03-01 10:00:00+02:00", "2024-03-01 10:00:00"]
+    if bad_row:  # the column is then read as text and typed by the contract
+        times.append("soon")
+    tx = pd.concat([transactions().iloc[[0]]] * len(times), ignore_index=True)
+    tx = tx.assign(transaction_id=range(1, len(times) + 1), ts=times, channel="web")
+    tables = write(tmp_path, {"customers": customers(), "transactions": tx}, fmt="csv")
+    tables["customers"] = write(tmp_path, {"customers": customers()})["customers"]
+    load(tmp_path, tables)
+    loaded = read(tmp_path, "select transaction_id, ts::varchar t from transactions order by 1")
+    assert loaded["t"].tolist() == [
+        "2024-03-01 09:00:00",
+        "2024-03-01 08:00:00",
+        "2024-03-01 10:00:00",
+    ]
+
+
 def test_unknown_table_in_config_is_a_config_error(tmp_path):
     tables = write(tmp_path, {"customers": customers()})
     tables["custmers"] = tables["customers"]

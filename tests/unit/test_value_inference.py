@@ -132,3 +132,21 @@ def test_unique_measurements_are_kept_and_a_row_number_is_not():
     frame = customers(Balance=rng.permutation(N) * 37 + 1000, RowNumber=np.arange(1, N + 1))
     spec, _ = infer_spec(frame, {"path": "t.csv", "label": {"column": "Churn"}})
     assert "Balance" in spec["features"] and "RowNumber" in spec["excluded"]
+
+
+def test_a_date_column_becomes_days_before_the_tables_date():
+    rng = np.random.default_rng(12)
+    days = rng.integers(10, 2000, N)
+    signup = [
+        (pd.Timestamp("2024-06-30") - pd.Timedelta(days=int(d))).date().isoformat() for d in days
+    ]
+    signup[5] = "2024-13-45"  # no such date: a reject, quoted
+    frame = customers(SignupDate=signup)
+    spec, lines = infer_spec(frame, {"path": "t.csv", "label": {"column": "Churn"}})
+    feature = spec["features"]["SignupDate"]
+    assert feature["kind"] == "numeric" and feature["date"] and "SignupDate" not in spec["excluded"]
+    spec["as_of"] = "2024-06-30"
+    rows, rejects, _ = clean(frame, spec)
+    assert rejects["reject_reason"].tolist() == ["SignupDate is not a date: '2024-13-45'"]
+    kept = np.delete(days, 5).astype(float)
+    np.testing.assert_allclose(rows["SignupDate"], kept)

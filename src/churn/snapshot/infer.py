@@ -14,25 +14,21 @@ import numpy as np
 import pandas as pd
 
 from churn.errors import ConfigError
+from churn.snapshot.dates import looks_like_dates
 from churn.snapshot.economics import economics, infer_value
+from churn.snapshot.feature_spec import check_declared, feature_line, feature_spec
 from churn.snapshot.load import csv_options
 from churn.snapshot.numbers import number_format, parse_numbers
 from churn.snapshot.vocabulary import (
-    ACTIONABLE_FAMILIES,
     MISSING_TOKENS,
     NEGATIVE_LABELS,
     POSITIVE_LABELS,
-    describe,
-    driver_family_of,
     is_word,
     looks_like_id,
     missing_mask,
     normal_label,
 )
-from churn.vocabulary import DRIVER_FAMILIES
 
-KINDS = ("numeric", "categorical")
-BLANK_RULES = ("missing", "zero", "reject")
 MAX_TEXT_TOKENS = 3  # a numeric column may carry this many distinct words meaning "not known"
 MIN_ROWS_FOR_ID = 20
 ID_UNIQUE = 0.99  # an id column may repeat in a few clashing rows; those become rejects
@@ -54,8 +50,9 @@ def profile(column: pd.Series, tokens, fmt: Mapping | None = None) -> dict[str, 
         )
     )
     finite = numbers[np.isfinite(numbers)]
+    dates = not numeric and looks_like_dates(present)
     return {
-        "kind": "numeric" if numeric else "categorical",
+        "kind": "numeric" if numeric else "date" if dates else "categorical",
         "missing": int(missing.sum()),
         "present": int(len(present)),
         "distinct": int(present.nunique()),
@@ -169,50 +166,6 @@ def infer_label(frame: pd.DataFrame, declared: Mapping, tokens, lines: list[str]
     return label
 
 
-def feature_spec(name: str, facts: Mapping, declared: Mapping) -> dict:
-    """Declared keys win; the rest from the values and the name."""
-    family = declared.get("driver_family") or driver_family_of(name)
-    kind = declared.get("kind") or facts["kind"]
-    kind = "categorical" if kind == "binary" else kind
-    description = declared.get("description") or describe(name)
-    if kind == "numeric" and facts.get("yes_no"):  # a 0/1 flag reads as no or yes, never 0 or 1
-        template = f"{description}: no|{description}: yes"
-    elif kind == "numeric":
-        template = "{value:,.0f}" if facts["integers"] else "{value:,.2f}"
-    else:
-        template = "{value}"
-    spec = {
-        "kind": kind,
-        "driver_family": family,
-        "actionable": bool(declared.get("actionable", family in ACTIONABLE_FAMILIES)),
-        "description": description,
-        "template": declared.get("template")
-        or (template if "|" in template else f"{description}: {template}"),
-        "blank": declared.get("blank", "missing"),
-    }
-    words = declared.get("missing_tokens", list(facts["words"]) if kind == "numeric" else [])
-    if words:
-        spec["missing_tokens"] = [str(w) for w in words]
-    return spec
-
-
-def check_declared(name: str, spec: Mapping) -> None:
-    if spec["kind"] not in KINDS:
-        raise ConfigError(
-            f"data.snapshot.features.{name}.kind={spec['kind']!r}: use one of {', '.join(KINDS)} "
-            "(binary columns are categorical)"
-        )
-    if spec["driver_family"] not in DRIVER_FAMILIES:
-        raise ConfigError(
-            f"data.snapshot.features.{name}.driver_family={spec['driver_family']!r} is unknown: "
-            f"use one of {', '.join(DRIVER_FAMILIES)}"
-        )
-    if spec["blank"] not in BLANK_RULES:
-        raise ConfigError(
-            f"data.snapshot.features.{name}.blank={spec['blank']!r}: use one of {BLANK_RULES}"
-        )
-
-
 def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]:
     """The resolved snapshot spec and one line per inference."""
     lines: list[str] = []
@@ -263,18 +216,3 @@ def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]
     if csv_options(declared):
         spec["csv_options"] = csv_options(declared)
     return spec, lines
-
-
-def feature_line(name: str, spec: Mapping, facts: Mapping, rows: int) -> str:
-    """`HandsetPrice: numeric, price (actionable); 'Unknown' in 28,982 rows (56.8%) is missing`"""
-    acting = "actionable" if spec["actionable"] else "not actionable"
-    line = f"{name}: {spec['kind']}, {spec['driver_family']} ({acting})"
-    words = [w for w in spec.get("missing_tokens", []) if w in facts["words"]]
-    if words:
-        said = ", ".join(
-            f"{w!r} in {facts['words'][w]:,} rows ({facts['words'][w] / rows:.1%})" for w in words
-        )
-        line += f"; {said} read as missing"
-    elif facts["missing"]:
-        line += f"; {facts['missing']:,} missing"
-    return line

@@ -8,6 +8,7 @@ guessed. Missing tokens become missing values; a value that is not a number, or 
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import logging
 import uuid
@@ -21,6 +22,7 @@ import pandas as pd
 from churn.columns import VALUE_COLUMN
 from churn.errors import ConfigError, ValidationError
 from churn.snapshot.checks import check_leakage, find_duplicates
+from churn.snapshot.dates import days_before, parse_dates
 from churn.snapshot.money import value_columns
 from churn.snapshot.numbers import parse_numbers
 from churn.snapshot.vocabulary import normal_label
@@ -141,6 +143,16 @@ def read_numbers(
     return number
 
 
+def read_dates(column: pd.Series, name: str, tokens, reasons: pd.Series, spec: Mapping):
+    """Days from each date to the table's date; text that is no date is a reject, quoted."""
+    text = column.astype(str).str.strip()
+    blank = column.isna() | text.isin(set(tokens))
+    dates = parse_dates(text.where(~blank, ""))
+    note(reasons, dates.isna() & ~blank, f"{name} is not a date: " + text.map(repr))
+    as_of = dt.date.fromisoformat(str(spec["as_of"])) if spec.get("as_of") else dt.date.today()
+    return days_before(dates, as_of)
+
+
 def customer_ids(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.Series:
     """The id column, or the row's line number in the file when there is none."""
     if spec["id"] is None:
@@ -168,7 +180,9 @@ def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     out = pd.DataFrame({"customer_id": customer_ids(frame, spec, reasons)})
     tokens = list(spec["missing_tokens"])
     for name, feature in spec["features"].items():
-        if feature["kind"] == "numeric":
+        if feature.get("date"):
+            out[name] = read_dates(frame[name], name, tokens, reasons, spec)
+        elif feature["kind"] == "numeric":
             own = tokens + list(feature.get("missing_tokens", []))
             out[name] = read_numbers(
                 frame[name], name, own, feature["blank"], reasons, number_style(spec)

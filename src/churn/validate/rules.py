@@ -116,7 +116,10 @@ def typed_column(
         return col.try_cast(DTYPES["int"]), None
     if mode == "cast":
         return col.cast(DTYPES[rule.dtype]), None
-    typed = col.try_cast(DTYPES[rule.dtype])
+    if rule.dtype == "timestamp":  # text: an offset (+01:00) is honoured, to UTC
+        typed = col.try_cast(dt.Timestamp(timezone="UTC")).cast(DTYPES["timestamp"])
+    else:
+        typed = col.try_cast(DTYPES[rule.dtype])
     return typed, col.notnull() & typed.isnull()
 
 
