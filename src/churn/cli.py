@@ -143,6 +143,14 @@ def run_task(name: str, args: list[str]) -> None:
         except ChurnError as err:
             log.error("%s", err)
             sys.exit(2)
+        except Exception as err:  # a full disk is the machine's problem, said as such
+            from churn.store import disk_full
+
+            said = disk_full(err, OmegaConf.to_container(cfg.paths) if "paths" in cfg else {})
+            if said is None:
+                raise
+            log.error("%s", said)
+            sys.exit(2)
 
     sys.argv = [f"churn {name}", *args]
     hydra.main(

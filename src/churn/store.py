@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -266,3 +267,25 @@ def latest_outcomes(outcomes_dir: Path) -> Path | None:
     """The outcomes of the latest list measured so far (None before the first)."""
     found = sorted(Path(outcomes_dir).glob(f"as_of=*/{OUTCOMES_FILE}"))
     return found[-1] if found else None
+
+
+def disk_full(err: BaseException, folders: Mapping[str, Any]) -> str | None:
+    """The message for a write that ran out of space (an OSError, or a warehouse's I/O error
+    saying so): the path, the bytes left on its disk, the key to point elsewhere. None for any
+    other error."""
+    import errno
+    import shutil
+
+    if getattr(err, "errno", None) != errno.ENOSPC and "No space left" not in str(err):
+        return None
+    where = getattr(err, "filename", None)
+    keys = {k: v for k, v in folders.items() if isinstance(v, str)}
+    key = next((k for k, v in keys.items() if where and str(where).startswith(v)), None)
+    path = Path(where or next(iter(keys.values()), "."))
+    probe = next((p for p in (path, *path.parents) if p.exists()), Path("."))
+    free = shutil.disk_usage(probe).free
+    return (
+        f"no space left on the disk holding {path} ({free:,} bytes free); nothing was published "
+        f"and the previous output is as it was. Free some space or point "
+        f"{'paths.' + key if key else 'the paths.* folders'} at another disk, and run again"
+    )

@@ -107,3 +107,51 @@ def test_the_warehouse_memory_limit_reaches_duckdb_and_a_bad_one_names_the_key(t
     with pytest.raises(ConfigError, match="warehouse.memory_limit='lots'"):
         with connection({**settings, "memory_limit": "lots"}):
             pass
+
+
+def test_a_full_disk_is_said_with_its_path_free_bytes_and_key(tmp_path):
+    import errno
+
+    from churn.store import disk_full
+
+    folders = {"scores_dir": str(tmp_path / "scores"), "reports_dir": str(tmp_path / "reports")}
+    full = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "scores" / "x.parquet"))
+    said = disk_full(full, folders)
+    assert "no space left on the disk holding" in said and "bytes free" in said
+    assert "paths.scores_dir" in said and "previous output is as it was" in said
+    duck = RuntimeError("IO Error: Could not write file: No space left on device")
+    assert "paths.* folders" in disk_full(duck, folders)
+    assert disk_full(OSError(errno.EACCES, "denied"), folders) is None
+
+
+def test_a_command_that_fills_the_disk_exits_2_with_the_message_not_a_traceback(
+    tmp_path, monkeypatch, capfd
+):
+    import errno
+
+    import pytest
+    from hydra.core.global_hydra import GlobalHydra
+
+    from churn import cli
+
+    def fill_the_disk(cfg):
+        full = tmp_path / "reports" / "r.html"
+        raise OSError(errno.ENOSPC, "No space left on device", str(full))
+
+    monkeypatch.setattr(cli, "load_task", lambda name: fill_the_disk)
+    monkeypatch.chdir(tmp_path)
+    args = [f"paths.reports_dir={tmp_path / 'reports'}", f"paths.log_dir={tmp_path}"]
+    held = GlobalHydra.instance()
+    other = held.hydra if held.is_initialized() else None  # another test's composed configs
+    held.clear()
+    try:
+        with pytest.raises(SystemExit) as stopped:
+            cli.run_task("report", args)
+    finally:
+        held.clear()
+        if other is not None:
+            held.initialize(other)
+    assert stopped.value.code == 2
+    said = capfd.readouterr().err
+    assert "no space left on the disk holding" in said and "paths.reports_dir" in said
+    assert "Traceback" not in said
