@@ -90,7 +90,7 @@ def test_bad_rows_go_to_rejects_with_reasons_and_nothing_is_lost(tmp_path):
     assert rejects.loc[5, "reject_reason"] == "ts after the load date 2024-06-30"
     # transaction 6 twice with other values: the first (its earlier time) is kept
     assert rejects.loc[6, "reject_reason"] == (
-        "transaction_id repeats an earlier row with other values (the first is kept)"
+        "transaction_id repeats an earlier row with other values (the first is kept): '6'"
     )
     loaded = read(tmp_path, "select transaction_id, ts from transactions order by 1")
     assert loaded["transaction_id"].tolist() == [1, 6]

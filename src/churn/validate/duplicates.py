@@ -33,10 +33,11 @@ def duplicate_reasons(
     for key in (k for k in contract.key if k in typed):
         order = ibis.window(group_by=typed[key], order_by=columns)
         distinct = ibis.dense_rank().over(order)  # copies of one row share a rank
+        said = f"{key} repeats an earlier row with other values (the first is kept): '"
         out.append(
             (
                 typed[key].notnull() & (distinct > 0),
-                f"{key} repeats an earlier row with other values (the first is kept)",
+                said + typed[key].cast("string") + "'",
             )
         )
     return out
