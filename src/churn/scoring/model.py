@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class Scorer:
     """The champion, optional propensity models and what was stored with them at training."""
 
-    churn: Any  # tracking.RegisteredModel
+    churn: Any  # registry.models.RegisteredModel
     features: list[dict]
     value_tiers: ValueTiers | None
     feature_set_hash: str
