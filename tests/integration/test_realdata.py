@@ -147,6 +147,11 @@ def prepared_and_trained(
         yield data, root, logs, metrics, objects
 
 
+def load_date(data: Path) -> str:
+    """The day a customer table was validated for: what its scores are as of."""
+    return json.loads((data / "validation_report.json").read_text())["load_date"]
+
+
 def check_call_list(root: Path, as_of: str, value_known: bool, capacity: int = 500) -> dict:
     """The published list holds min(score.capacity, the customers worth calling) rows and says
     how it was ranked; with value unknown it shows no money."""
@@ -280,7 +285,7 @@ def test_cell2cell_default_model_fits_real_data(cell2cell):
 @pytest.mark.xdist_group("cell2cell")
 def test_cell2cell_report_speaks_of_the_table_and_scores_bound_their_reasons(cell2cell):
     data, root, _, _, _ = cell2cell
-    as_of = json.loads((data / "validation_report.json").read_text())["load_date"]
+    as_of = load_date(data)
     html, scores = report_and_score("cell2cell", data, root, as_of)
     assert "Cross-validated, the model ranks" in html and "Out of time" not in html
     assert "days after" not in html and "likely to have churned" in html
@@ -333,7 +338,7 @@ def test_bank_table_gets_a_full_call_list_ranked_by_risk(bank):
     data, root, logs, metrics, _ = bank
     assert "value: no column reads and looks like money paid" in logs["validate"]
     assert metrics["roc_auc_mean"] > 0.84
-    as_of = json.loads((data / "validation_report.json").read_text())["load_date"]
+    as_of = load_date(data)
     report_and_score("bank", data, root, as_of)
     check_call_list(root, as_of, value_known=False)
 
@@ -355,6 +360,6 @@ def cell2cell_without_value(tmp_path_factory):
 @pytest.mark.xdist_group("cell2cell_without_value")
 def test_cell2cell_without_value_calls_the_riskiest_up_to_capacity(cell2cell_without_value):
     data, root, _, _, _ = cell2cell_without_value
-    as_of = json.loads((data / "validation_report.json").read_text())["load_date"]
+    as_of = load_date(data)
     report_and_score("cell2cell", data, root, as_of, *NO_VALUE)
     check_call_list(root, as_of, value_known=False)

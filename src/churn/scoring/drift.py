@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 from churn.store import drift_report, parts_of, write_json_atomically
 from churn.training.pipeline import model_inputs
 
-log = logging.getLogger("churn.scoring.job")
+log = logging.getLogger(__name__)
 
 
 @dataclass

@@ -206,8 +206,9 @@ def score_parts(
                 chunk = batch.to_pandas()
                 X = model_inputs(chunk, scorer.features)
                 drift.add(X)
-                scored = apply_contact_rules(score_chunk(chunk, scorer, cfg, as_of, X), rules)
-                candidates.append(top_candidates(scored, opts))
+                scored = score_chunk(chunk, scorer, cfg, as_of, X)
+                # the ranking skips whom the contact rules bar; finish_parts marks the parts
+                candidates.append(top_candidates(apply_contact_rules(scored, rules), opts))
                 write_part(scored, schema, numbered_part(staging, i))
                 spent += time.perf_counter() - t0
                 i += 1

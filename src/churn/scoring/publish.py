@@ -77,11 +77,13 @@ def read_part(path: Path) -> pd.DataFrame:
     return pq.ParquetFile(path).read().to_pandas()
 
 
-def finish_parts(staging: Path, calls: set, controls: set, explored: set, rules) -> Counter:
+def finish_parts(
+    staging: Path, calls: set, controls: set, explored: set, rules
+) -> tuple[int, Counter]:
     """One pass over the staged parts: mark who is called, who is control, who was drawn by
     exploration and which contact rule keeps a customer out, and append each part to scores.csv
     (the documented columns, for CRM import). Returns the rows and the customers per rule."""
-    writer, counts = None, Counter()
+    writer, rows, kept_out = None, 0, Counter()
     for part in parts_of(staging):
         table = pq.ParquetFile(part).read()
         ids = table.column("customer_id").to_pandas()
@@ -100,11 +102,11 @@ def finish_parts(staging: Path, calls: set, controls: set, explored: set, rules)
         if writer is None:
             writer = pacsv.CSVWriter(staging / "scores.csv", csv_table.schema)
         writer.write_table(csv_table)
-        counts["rows"] += table.num_rows
-        counts.update(f"rule:{r}" for r in rule[pd.notna(rule)])
+        rows += table.num_rows
+        kept_out.update(rule[pd.notna(rule)])
     if writer is not None:
         writer.close()
-    return counts
+    return rows, kept_out
 
 
 def write_call_list(
@@ -116,7 +118,7 @@ def write_call_list(
     pool = pd.concat(candidates, ignore_index=True)
     calls, controls, explored = plan_calls(pool, opts)
     ids = pool["customer_id"]
-    counts = finish_parts(
+    rows, kept_out = finish_parts(
         staging, set(ids.iloc[calls]), set(ids.iloc[controls]), set(ids.iloc[explored]), rules
     )
     call_list = pool.iloc[calls].assign(treatment_group=CALL, rank=np.arange(1, len(calls) + 1))
@@ -129,11 +131,7 @@ def write_call_list(
         "ranked_by": decision.ranked_by,
         "value_known": decision.value_known,
         "capacity": opts["capacity"],
-        "kept_out": {
-            k.removeprefix("rule:"): int(v)
-            for k, v in sorted(counts.items())
-            if k.startswith("rule:")
-        },
+        "kept_out": {rule: int(n) for rule, n in sorted(kept_out.items())},
     }
     if len(calls) < opts["capacity"]:
         plan["short_because"] = why_short(pool, cfg["costs"], decision, len(calls))
@@ -141,7 +139,7 @@ def write_call_list(
         "calls": len(calls),
         "controls": len(controls),
         "explored": int(np.isin(calls, explored).sum()),
-        "rows": counts["rows"],
+        "rows": rows,
         "call_list": plan,
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-log = logging.getLogger("churn.scoring.job")
+log = logging.getLogger(__name__)
 
 
 def say_summary(summary: Mapping, as_of) -> None:

@@ -133,7 +133,7 @@ def choose_value(
         )
         return None
     parts = bill_parts(list(candidates))
-    best = max(candidates, key=lambda n: (candidates[n], -list(candidates).index(n)))
+    best = max(candidates, key=candidates.get)  # the first of equals, in the table's order
     if parts and max(candidates[p] for p in parts) >= candidates[best]:
         multiplier = annualising_multiplier(parts[0])
         lines.append(

@@ -11,7 +11,7 @@ import pandas as pd
 
 from churn.validate.duplicates import EXACT_DUPLICATE
 
-log = logging.getLogger("churn.validate")
+log = logging.getLogger(__name__)
 
 
 @dataclass

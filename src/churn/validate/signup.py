@@ -13,7 +13,7 @@ from churn.errors import ConfigError
 from churn.validate.contracts import TableContract
 from churn.validate.rules import REASON
 
-log = logging.getLogger("churn.validate")
+log = logging.getLogger(__name__)
 BEFORE_SIGNUP = ("reject", "keep")
 
 
