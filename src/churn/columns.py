@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 KEY_COLUMNS = ("customer_id", "cutoff")
+ARM_COLUMN = "test_arm"  # a randomized test's arm in a customer table (data.snapshot.treatment)
 VALUE_COLUMN = "revenue_12m"  # trailing twelve months of revenue: what a customer is worth today
 TIERS = ("Lead", "Iron", "Gold", "Platinum")  # low to high
 TIER_ORDER = tuple(reversed(TIERS))  # as a retention team reads them: most valuable first

@@ -69,6 +69,32 @@ class SnapshotValue:
 
 
 @dataclass
+class SnapshotTreatment:
+    """A randomized test recorded in the table: who was contacted (each treated value is an
+    action), the control group's value, and the arms' shares (churn.snapshot.experiment)."""
+
+    column: str = MISSING  # the arm of each customer
+    control: Any = MISSING  # the value of the untouched control group
+    shares: dict[str, float] | None = None  # declared arm shares; null: equal shares
+    balance_p: float = 0.001  # a column whose arms differ below this p (Bonferroni) was recorded
+    # after the contact: left out, unless named here
+    keep_unbalanced: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SnapshotFeature:
+    """What a user may declare about one column; the rest is inferred (snapshot.feature_spec)."""
+
+    kind: str | None = None  # numeric | categorical | date (binary reads as categorical)
+    driver_family: str | None = None
+    actionable: bool | None = None
+    description: str | None = None
+    template: str | None = None  # the reason's sentence; "{value}" is the customer's value
+    blank: str | None = None  # missing | zero | reject
+    missing_tokens: list[str] | None = None
+
+
+@dataclass
 class CsvOptions:
     """How pandas reads a customer table's CSV; null: pandas' own default (the separator of a
     .txt file is sniffed)."""
@@ -93,11 +119,14 @@ class SnapshotOptions:
     label: SnapshotLabel = field(default_factory=SnapshotLabel)
     value: SnapshotValue = field(default_factory=SnapshotValue)
     missing_tokens: list[str] | None = None  # read as missing, never rejected
-    duplicates: str = "keep_one"  # exact duplicate rows: keep_one | keep_all | reject
+    # exact duplicate rows: keep_one | keep_all | reject; null: keep_one, or keep_all in a
+    # randomized test without an id (identical rows there are different customers)
+    duplicates: str | None = None
+    treatment: SnapshotTreatment | None = None  # a randomized test: churn uplift learns from it
     exclude: list[str] = field(default_factory=list)  # columns that are never features
     allow_leaky: list[str] = field(default_factory=list)  # kept although they predict the label
     near_empty_fraction: float = 0.95  # columns missing this often are dropped
-    features: dict[str, Any] = field(default_factory=dict)  # <column>: {kind, driver_family, ...}
+    features: dict[str, SnapshotFeature] = field(default_factory=dict)  # <column>: {kind, ...}
 
 
 @dataclass

@@ -20,6 +20,7 @@ FOLDER_KEYS = (
 )
 INFERRED_SPEC = "inferred.yaml"
 VALIDATION_REPORT = "validation_report.json"
+UPLIFT_REPORT = "uplift_report.json"  # what a customer table's randomized test says (churn uplift)
 
 
 def write_text_atomically(text: str, path: Path) -> Path:

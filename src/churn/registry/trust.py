@@ -24,8 +24,15 @@ TRUSTED_TYPES = [
     "xgboost.sklearn.XGBClassifier",
     # the retention response model (churn.uplift): econml's meta-learners around boosters
     "churn.uplift.model.RetentionUplift",
+    "churn.uplift.actions.ActionUplift",
+    "econml.metalearners._metalearners.SLearner",
     "econml.metalearners._metalearners.TLearner",
     "econml.metalearners._metalearners.XLearner",
+    "econml.dr._drlearner.DRLearner",
+    "econml.dr._drlearner._ModelFinal",
+    "econml.dr._drlearner._ModelNuisance",
+    "econml.sklearn_extensions.model_selection.FixedModelSelector",
+    "econml.validate.sensitivity_analysis.SensitivityParams",
     "xgboost.sklearn.XGBRegressor",
 ]
 

@@ -24,6 +24,7 @@ from churn.fingerprint import fingerprint
 from churn.registry.models import load_registered, run_artifacts
 from churn.report.changes import changes_view
 from churn.report.outcomes import outcomes_view
+from churn.report.uplift import uplift_view
 from churn.report.words import data_checks, quality_words, top_driver_readings
 from churn.scoring.latest import Scored, score_latest
 from churn.store import features_folder, read_catalog, write_text_atomically
@@ -180,6 +181,7 @@ def build_context(cfg: Mapping) -> dict[str, Any]:
         "call_list": call_list(scored, opts["call_list_rows"]),
         "changes": changes_view(Path(cfg["paths"]["scores_dir"]), cfg.get("playbook") or {}),
         "outcomes": outcomes_view(Path(cfg["paths"]["outcomes_dir"])),
+        "uplift": uplift_view(data_dir, inferred.get("label_meaning", "churned")),
         "quality": quality_words(run.data.metrics, snapshot, cfg["costs"]),
         "snapshot": snapshot,
         "label_meaning": inferred.get("label_meaning", "churned"),

@@ -105,4 +105,6 @@ def data_checks(checks: Mapping) -> dict[str, Any]:
         "duplicates": int(checks.get("duplicate_rows_kept_once", 0)),
         "excluded": dict(checks.get("excluded") or {}),
         "strongest": list((checks.get("column_roc_auc") or {}).items())[:5],
+        "experiment": checks.get("experiment"),
+        "identical": int(checks.get("identical_rows_kept", 0)),
     }

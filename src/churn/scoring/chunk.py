@@ -61,6 +61,7 @@ def output_schema(id_type: pa.DataType) -> pa.Schema:
             ("call_priority", pa.float64()),
             ("contact_rule", pa.string()),
             ("uplift", pa.float64()),
+            ("uplift_action", pa.string()),
             ("policy", pa.string()),
             ("cross_sell_propensity", pa.float64()),
             ("upsell_propensity", pa.float64()),
@@ -113,7 +114,7 @@ def score_chunk(
         )
     out = with_value(out, chunk, scorer, cfg.get("value") or {})
     # the drop in churn probability a call brings, when a response model is registered
-    out["uplift"] = scorer.uplift.model.predict(X) if scorer.uplift is not None else np.nan
+    out["uplift"], out["uplift_action"] = predicted_uplift(scorer, X)
     decision = scorer.decision or choose_policy(
         opts.get("policy", "auto"), scorer.uplift_evidence, scorer.value_known
     )
@@ -206,3 +207,14 @@ def family_points(explanation: Explanation, catalog) -> pd.DataFrame:
         members = [c for c in points.columns if POINTS + family.get(c, "") == column]
         out[column] = 100 * points[members].sum(axis=1) if members else np.nan
     return pd.DataFrame(out, index=points.index)
+
+
+def predicted_uplift(scorer: Scorer, X: pd.DataFrame):
+    """The drop in churn probability a contact brings, and which contact: a test with several
+    actions gives each customer's best one (None where no action is predicted to help)."""
+    if scorer.uplift is None:
+        return np.nan, None
+    model = scorer.uplift.model
+    if not hasattr(model, "decide"):  # the event log's one retention call
+        return model.predict(X), None
+    return model.decide(X)

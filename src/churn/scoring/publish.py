@@ -40,6 +40,7 @@ CSV_COLUMNS = [
     "offer_cost",
     "expected_net_value",
     "uplift",
+    "uplift_action",
     "policy",
     "cross_sell_propensity",
     "upsell_propensity",

@@ -103,6 +103,12 @@ def find_duplicates(frame: pd.DataFrame, rule: str, has_id: bool) -> tuple[pd.Se
                 "data.snapshot.duplicates=keep_all: copies of a row share their customer id and "
                 "cannot both be scored; use keep_one or reject"
             )
+        if later.any():
+            log.info(
+                "%s row(s) identical to an earlier one kept as separate customers "
+                "(data.snapshot.duplicates=keep_all)",
+                f"{int(later.sum()):,}",
+            )
         return none, none
     if rule == "keep_one":
         log.warning(

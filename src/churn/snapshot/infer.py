@@ -166,20 +166,31 @@ def infer_label(frame: pd.DataFrame, declared: Mapping, tokens, lines: list[str]
     return label
 
 
-def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]:
-    """The resolved snapshot spec and one line per inference."""
+def infer_spec(
+    frame: pd.DataFrame, declared: Mapping, left_out: Mapping[str, str] | None = None
+) -> tuple[dict, list[str]]:
+    """The resolved snapshot spec and one line per inference; `left_out` names columns that are
+    no feature for a reason found before (a randomized test's arm, a column recorded after it)."""
     lines: list[str] = []
+    left_out = dict(left_out or {})
     tokens = [str(t) for t in declared.get("missing_tokens") or MISSING_TOKENS]
     fmt = number_format(frame, declared, lines)
     identifier = infer_id(frame, declared, tokens, lines)
     label = infer_label(frame, declared["label"], tokens, lines)
-    wanted = declared.get("features") or {}
+    wanted = {  # a key left null in a structured config is not declared
+        name: {k: v for k, v in (said or {}).items() if v is not None}
+        for name, said in (declared.get("features") or {}).items()
+    }
     exclude = set(declared.get("exclude") or [])
     near_empty = float(declared.get("near_empty_fraction", 0.95))
     features, excluded = {}, {}
     skip = {identifier, label["column"]}
     for name in frame.columns:
         if name in skip:
+            continue
+        if name in left_out:
+            excluded[name] = left_out[name]
+            lines.append(f"{name}: left out ({left_out[name]})")
             continue
         if name in exclude:
             excluded[name] = "excluded by data.snapshot.exclude"
@@ -205,7 +216,7 @@ def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]
         "value": value,
         "missing_tokens": tokens,
         **fmt,
-        "duplicates": declared.get("duplicates", "keep_one"),
+        "duplicates": duplicates_rule(declared, identifier, lines),
         "allow_leaky": list(declared.get("allow_leaky") or []),
         "exclude": sorted(exclude),
         "features": features,
@@ -213,6 +224,22 @@ def infer_spec(frame: pd.DataFrame, declared: Mapping) -> tuple[dict, list[str]]
         "rows": int(len(frame)),
         **economics(frame, value, tokens, label["base_rate"], lines, fmt),
     }
+    if declared.get("treatment"):
+        spec["treatment"] = {k: v for k, v in declared["treatment"].items() if v is not None}
     if csv_options(declared):
         spec["csv_options"] = csv_options(declared)
     return spec, lines
+
+
+def duplicates_rule(declared: Mapping, identifier: str | None, lines: list[str]) -> str:
+    """As declared; else keep_one, but keep_all in a randomized test without an id: there, two
+    customers with the same answers are two customers, and dropping one would bias an arm."""
+    if declared.get("duplicates"):
+        return str(declared["duplicates"])
+    if declared.get("treatment") and identifier is None:
+        lines.append(
+            "duplicates: keep_all (a randomized test without an id: identical rows are "
+            "different customers; data.snapshot.duplicates to change)"
+        )
+        return "keep_all"
+    return "keep_one"

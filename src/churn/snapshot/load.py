@@ -19,7 +19,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from churn.columns import VALUE_COLUMN
+from churn.columns import ARM_COLUMN, VALUE_COLUMN
 from churn.errors import ConfigError, ValidationError
 from churn.snapshot.checks import check_leakage, find_duplicates
 from churn.snapshot.dates import days_before, parse_dates
@@ -199,9 +199,21 @@ def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     )
     out["churn"] = (text.map(normal_label) == normal_label(label["positive"])).astype("float64")
     out[VALUE_COLUMN] = value_of(frame, spec, out, reasons)
+    if spec.get("treatment"):
+        out[ARM_COLUMN] = test_arms(frame, spec, reasons)
     rejected = reasons != ""
     rejects = frame[rejected].assign(reject_reason=reasons[rejected])
     return out[~rejected].reset_index(drop=True), rejects.reset_index(drop=True), int(drop.sum())
+
+
+def test_arms(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.Series:
+    """Each customer's arm in the randomized test, as text; a blank arm is a reject (nobody
+    knows whether that customer was contacted)."""
+    column = spec["treatment"]["column"]
+    text = frame[column].astype(str).str.strip()
+    blank = frame[column].isna() | text.isin(set(spec["missing_tokens"]))
+    note(reasons, blank, f"arm {column} is blank (data.snapshot.treatment.column)")
+    return text.where(~blank, None)
 
 
 def value_of(frame, spec: Mapping, out: pd.DataFrame, reasons: pd.Series) -> pd.Series:
@@ -250,6 +262,9 @@ def load_snapshot(con, spec: Mapping, frame: pd.DataFrame, max_reject_fraction: 
     swap_tables(con, staged, drop=stale_tables(con, {TABLE}))
     checks = {
         "duplicate_rows_kept_once": kept_once,
+        "identical_rows_kept": int(frame.duplicated().sum())
+        if spec["duplicates"] == "keep_all"
+        else 0,
         "column_roc_auc": {k: round(v, 4) for k, v in list(strength.items())[:10]},
         "excluded": spec.get("excluded", {}),
     }

@@ -17,14 +17,16 @@ from pathlib import Path
 import ibis
 import yaml
 
-from churn.columns import VALUE_COLUMN
+from churn.columns import ARM_COLUMN, VALUE_COLUMN
 from churn.errors import ChurnError, ConfigError
 from churn.features import feature_set_hash
 from churn.features.base import Feature
 from churn.features.value import ValueTiers
+from churn.snapshot.experiment import read_test
 from churn.snapshot.infer import infer_spec
 from churn.snapshot.load import TABLE, check_mapping, load_snapshot, read_source
 from churn.snapshot.money import value_columns
+from churn.snapshot.vocabulary import MISSING_TOKENS
 from churn.store import (
     INFERRED_SPEC,
     VALIDATION_REPORT,
@@ -129,7 +131,11 @@ def run_validate_snapshot(cfg) -> list:
         raise ConfigError("data.snapshot.path: point it at your customer table (CSV or parquet)")
     frame = read_source(declared)
     check_mapping(frame, declared)
-    spec, lines = infer_spec(frame, declared)
+    tokens = [str(t) for t in declared.get("missing_tokens") or MISSING_TOKENS]
+    test, left_out = read_test(frame, declared, tokens) or (None, {})
+    if test:
+        left_out[test["column"]] = "the test's arm (data.snapshot.treatment.column)"
+    spec, lines = infer_spec(frame, declared, left_out)
     spec["as_of"] = as_of_date(data).isoformat()
     for line in lines:
         log.info("inferred %s", line)
@@ -142,7 +148,7 @@ def run_validate_snapshot(cfg) -> list:
     summary = {
         "load_date": spec["as_of"],
         "tables": summarize([result]),
-        "checks": checks,
+        "checks": {**checks, **({"experiment": test} if test else {})},
         "snapshot": spec,
     }
     write_json_atomically(summary, data_dir / VALIDATION_REPORT)
@@ -176,7 +182,9 @@ def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -
     tmp = staging_dir(out_dir)
     part = cutoff_part(tmp, cutoff).parent
     part.mkdir(parents=True)
-    columns = ["customer_id", "cutoff", *[f.name for f in features], VALUE_COLUMN, "churn"]
+    test = report.get("checks", {}).get("experiment")
+    arm = [ARM_COLUMN] if test else []
+    columns = ["customer_id", "cutoff", *[f.name for f in features], VALUE_COLUMN, "churn", *arm]
     frame[columns].to_parquet(part / "part-0.parquet", index=False)
     tiers = None
     if frame[VALUE_COLUMN].notna().any():
@@ -193,6 +201,7 @@ def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -
         "features": [asdict(f) for f in features],
         "inferred": inferred_facts(spec),
         "checks": report.get("checks", {}),
+        "treatment": test_facts(test),
     }
     write_json_atomically(meta, catalog_path(tmp))
     swap_dir(tmp, out_dir)
@@ -208,6 +217,20 @@ def inferred_facts(spec: Mapping) -> dict:
         "value_column": " + ".join(value_columns(spec.get("value"))) or None,
         "risk_edges": spec.get("risk_edges"),
         "costs": spec.get("costs"),
+    }
+
+
+def test_facts(test: Mapping | None) -> dict | None:
+    """What training, uplift and scoring need of a randomized test: the arm column, the control
+    group and the actions."""
+    if not test:
+        return None
+    return {
+        "arm_column": ARM_COLUMN,
+        "source_column": test["column"],
+        "control": test["control"],
+        "actions": list(test["actions"]),
+        "arms": dict(test["arms"]),
     }
 
 

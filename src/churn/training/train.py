@@ -68,7 +68,7 @@ def load_training_data(data_dir: Path, target: str) -> TrainingData:
         raise ChurnError(
             "no labelled cutoff: every label window runs past the data; move cutoffs.end earlier"
         )
-    frame = load_model_table(features_dir, meta["labelled_cutoffs"])
+    frame = control_arm(load_model_table(features_dir, meta["labelled_cutoffs"]), meta)
     frame = frame[frame[target].notna()].reset_index(drop=True)
     if frame.empty:
         raise ChurnError("the spine is empty at every labelled cutoff: no customer was active")
@@ -90,6 +90,23 @@ def load_training_data(data_dir: Path, target: str) -> TrainingData:
     inputs = model_inputs(frame, declared)
     frame[list(inputs.columns)] = inputs
     return TrainingData(frame, numeric, categorical, meta, read_hazard(data_dir))
+
+
+def control_arm(frame: pd.DataFrame, meta: Mapping) -> pd.DataFrame:
+    """A table holding a randomized test trains on its control group: the churn model is the
+    risk without contact (a contact changed the treated arms' outcomes; `churn uplift` learns
+    that change)."""
+    test = meta.get("treatment")
+    if not test:
+        return frame
+    control = frame[test["arm_column"]] == test["control"]
+    log.info(
+        "training on the control group %r of the randomized test: %s of %s customers",
+        test["control"],
+        f"{int(control.sum()):,}",
+        f"{len(frame):,}",
+    )
+    return frame[control].reset_index(drop=True)
 
 
 def read_hazard(data_dir: Path) -> pd.DataFrame | None:

@@ -10,32 +10,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from pathlib import Path
 
 import mlflow
-import numpy as np
 import pandas as pd
-from mlflow.models import infer_signature
-from mlflow.tracking import MlflowClient
 
 from churn.dataset.build import warehouse_tables
 from churn.errors import ChurnError
 from churn.registry.models import (
-    MODEL_LIBRARIES,
     ensure_experiment,
     load_registered,
-    model_requirements,
 )
-from churn.registry.repair import export_version
-from churn.registry.trust import check_trusted
 from churn.store import features_folder, read_catalog
 from churn.training.pipeline import model_inputs
 from churn.uplift.arms import attach_cutoffs, read_arms, tested_rows
 from churn.uplift.model import build_uplift_model
 from churn.uplift.qini import plot_qini, qini_coefficient, qini_curve
+from churn.uplift.register import MODEL, register
+from churn.uplift.table_job import train_uplift_from_table
 
 log = logging.getLogger(__name__)
-MODEL = "retention_uplift"
 
 
 def split_out_of_time(rows: pd.DataFrame, test_cutoffs: int, min_rows: int):
@@ -85,34 +78,6 @@ def check_out_of_time(cfg: Mapping, features, fit, check) -> tuple[dict, dict]:
     return metrics, curves
 
 
-def register(cfg: Mapping, model, rows: pd.DataFrame, features, metrics: Mapping) -> dict:
-    """Log and register the refitted model; promote it over a champion with a lower Qini."""
-    name = f"{cfg['mlflow']['model_prefix']}-{MODEL}"
-    example = model_inputs(rows.head(5), features)
-    info = mlflow.sklearn.log_model(
-        model,
-        name="model",
-        serialization_format="skops",
-        skops_trusted_types=check_trusted(model),
-        signature=infer_signature(example, model.predict(example)),
-        input_example=example,
-        pyfunc_predict_fn="predict",
-        pip_requirements=model_requirements(*MODEL_LIBRARIES, "econml"),
-        registered_model_name=name,
-    )
-    client, version = MlflowClient(), str(info.registered_model_version)
-    try:
-        current = client.get_model_version_by_alias(name, "champion")
-        best = client.get_run(current.run_id).data.metrics.get("qini_uplift", -np.inf)
-    except mlflow.exceptions.MlflowException:
-        best = -np.inf
-    promote = metrics["qini_uplift"] > best
-    if promote:
-        export_version(name, version, Path(cfg["paths"]["models_dir"]))
-        client.set_registered_model_alias(name, "champion", version)
-    return {"model_name": name, "model_version": version, "champion": promote}
-
-
 def train_uplift(cfg: Mapping) -> dict | None:
     """Fit, check and register; None (with a log line) when the data holds no retention test."""
     from churn.warehouse import connection
@@ -120,6 +85,8 @@ def train_uplift(cfg: Mapping) -> dict | None:
     opts = cfg["uplift"]
     features_dir = features_folder(cfg["paths"]["data_dir"])
     meta = read_catalog(features_dir)
+    if meta.get("mode") == "snapshot":  # a customer table: its own randomized test, if any
+        return train_uplift_from_table(cfg, meta)
     with connection(cfg["warehouse"]) as con:
         arms = read_arms(warehouse_tables(con))
     if arms is None:

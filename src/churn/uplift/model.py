@@ -33,7 +33,10 @@ class RetentionUplift(BaseEstimator):
         self.preprocess_ = clone(self.preprocess).fit(X)
         inputs = self.preprocess_.transform(X)
         self.learner_ = copy.deepcopy(self.learner)  # econml learners are not sklearn-clonable
-        self.learner_.fit(np.asarray(y, dtype=float), np.asarray(treatment, dtype=int), X=inputs)
+        # no inference object: econml's keeps a reference back to its learner (skops cannot store
+        # the cycle), and the intervals here come from the bootstrap on the test
+        y, treatment = np.asarray(y, dtype=float), np.asarray(treatment, dtype=int)
+        self.learner_.fit(y, treatment, X=inputs, inference=None)
         return self
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:

@@ -35,6 +35,25 @@ def qini_coefficient(score: np.ndarray, called: np.ndarray, churned: np.ndarray)
     return float(np.sum((gain[1:] + gain[:-1]) / 2 * np.diff(at)))
 
 
+def uplift_at(score: np.ndarray, called: np.ndarray, churned: np.ndarray, share: float) -> float:
+    """Among the `share` of customers ranked first: the held-out churn rate minus the called
+    churn rate, the churn a contact prevents there per customer (NaN when an arm is absent)."""
+    order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+    top = order[: max(1, int(np.ceil(share * len(order))))]
+    t = np.asarray(called, dtype=bool)[top]
+    y = np.asarray(churned, dtype=float)[top]
+    if t.all() or not t.any():
+        return float("nan")
+    return float(y[~t].mean() - y[t].mean())
+
+
+def auuc(score: np.ndarray, called: np.ndarray, churned: np.ndarray) -> float:
+    """Area under the Qini curve itself (not above the random line): the churners saved per
+    customer, averaged over every share targeted."""
+    at, saved = qini_curve(score, called, churned)
+    return float(np.sum((saved[1:] + saved[:-1]) / 2 * np.diff(at)))
+
+
 def plot_qini(curves: dict):
     """Churners saved per customer as more of the test is called, by each ranking."""
     import matplotlib
