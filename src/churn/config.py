@@ -75,7 +75,7 @@ class SnapshotTreatment:
 
     column: str = MISSING  # the arm of each customer
     control: Any = MISSING  # the value of the untouched control group
-    shares: dict[str, float] | None = None  # declared arm shares; null: equal shares
+    shares: Any = None  # {arm: share} as declared; null: equal shares
     balance_p: float = 0.001  # a column whose arms differ below this p (Bonferroni) was recorded
     # after the contact: left out, unless named here
     keep_unbalanced: list[str] = field(default_factory=list)

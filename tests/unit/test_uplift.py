@@ -78,7 +78,9 @@ def test_the_response_model_finds_a_planted_effect_of_each_sign():
         {"name": "sleepy", "kind": "numeric"},
         {"name": "region", "kind": "categorical"},
     ]
-    opts = OmegaConf.to_container(OmegaConf.load("configs/uplift/default.yaml"))
+    cfg = OmegaConf.load("configs/uplift/default.yaml")
+    cfg.risk_model_uri = "unused"  # names the churn model's registry, composed elsewhere
+    opts = OmegaConf.to_container(cfg, resolve=True)
     model = build_uplift_model(opts, features).fit(frame, churned, treated)
     predicted = pd.Series(model.predict(frame))
     by_group = predicted.groupby(np.sign(drop)).mean()

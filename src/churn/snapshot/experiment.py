@@ -33,8 +33,9 @@ def arm_labels(frame: pd.DataFrame, treatment: Mapping, tokens: Sequence[str]) -
             f"data.snapshot.treatment.column={column!r} is not a column of the table ({shown})"
         )
     text = frame[column].astype(str).str.strip()
-    arms = text.where(~(frame[column].isna() | text.isin(set(tokens))), None)
     control = str(treatment.get("control")).strip()
+    blank = frame[column].isna() | text.isin(set(tokens) - {control})  # a control "none" counts
+    arms = text.where(~blank, None)
     counts = arms.value_counts()
     if control not in counts.index:
         raise ConfigError(

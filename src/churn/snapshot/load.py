@@ -211,7 +211,8 @@ def test_arms(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.Seri
     knows whether that customer was contacted)."""
     column = spec["treatment"]["column"]
     text = frame[column].astype(str).str.strip()
-    blank = frame[column].isna() | text.isin(set(spec["missing_tokens"]))
+    tokens = set(spec["missing_tokens"]) - {str(spec["treatment"]["control"]).strip()}
+    blank = frame[column].isna() | text.isin(tokens)  # a control named "none" is no blank
     note(reasons, blank, f"arm {column} is blank (data.snapshot.treatment.column)")
     return text.where(~blank, None)
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from churn.uplift.actions import best_of
 from churn.uplift.intervals import SHARES, resamples, summarize, with_intervals
-from churn.uplift.qini import qini_curve
+from churn.uplift.qini import qini_curve, ranking
 
 POINTS = 51  # shares on a stored Qini curve
 
@@ -62,7 +62,7 @@ def curves(effect, risk, called, churned, draws: int, seed: int) -> dict:
 
 def deciles(effect, called, churned) -> list[dict]:
     """Mean predicted and observed uplift in each tenth of customers, highest predicted first."""
-    order = np.argsort(-np.asarray(effect, dtype=float), kind="stable")
+    order = ranking(effect)
     out = []
     for i, rows in enumerate(np.array_split(order, 10)):
         t, y = called[rows], churned[rows]
@@ -82,7 +82,7 @@ def policy_uplift(score, recommended, arm, churned, control: str, share: float) 
     """Among the `share` ranked first by `score`: the churn each customer's recommended action
     prevents, measured within each recommended action (control churn minus the churn of those
     who got it) and weighted by how many it was recommended to; `None` prevents nothing."""
-    order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+    order = ranking(score)
     top = order[: max(1, int(np.ceil(share * len(order))))]
     rec, got, y = recommended[top], arm[top], churned[top]
     total = 0.0

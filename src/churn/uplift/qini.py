@@ -13,10 +13,18 @@ from __future__ import annotations
 import numpy as np
 
 
+def ranking(score: np.ndarray) -> np.ndarray:
+    """Best-scored first; ties in a fixed random order, so that a table sorted by arm (all the
+    called first) cannot tilt a curve through a block of equal scores."""
+    score = np.asarray(score, dtype=float)
+    tie_break = np.random.default_rng(0).random(len(score))
+    return np.lexsort((tie_break, -score))
+
+
 def qini_curve(score: np.ndarray, called: np.ndarray, churned: np.ndarray, points: int = 101):
     """(share of customers targeted, churners saved per customer of the test) at `points`
-    shares, best-scored first; ties are broken by the order given."""
-    order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+    shares, best-scored first."""
+    order = ranking(score)
     t = np.asarray(called, dtype=bool)[order]
     y = np.asarray(churned, dtype=float)[order]
     n_t, n_c = np.cumsum(t), np.cumsum(~t)
@@ -38,7 +46,7 @@ def qini_coefficient(score: np.ndarray, called: np.ndarray, churned: np.ndarray)
 def uplift_at(score: np.ndarray, called: np.ndarray, churned: np.ndarray, share: float) -> float:
     """Among the `share` of customers ranked first: the held-out churn rate minus the called
     churn rate, the churn a contact prevents there per customer (NaN when an arm is absent)."""
-    order = np.argsort(-np.asarray(score, dtype=float), kind="stable")
+    order = ranking(score)
     top = order[: max(1, int(np.ceil(share * len(order))))]
     t = np.asarray(called, dtype=bool)[top]
     y = np.asarray(churned, dtype=float)[top]
