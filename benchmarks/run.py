@@ -19,6 +19,13 @@ def run_all(only: list[str]) -> None:
         subprocess.run([sys.executable, str(script)], check=True, cwd=HERE)
 
 
+def cell(value) -> str:
+    """A number with thousands separators (4 significant digits for a float); text as it is."""
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+
+
 def write_table() -> Path:
     """benchmarks/results/README.md: one section per benchmark, one row per metric."""
     lines = [
@@ -39,10 +46,7 @@ def write_table() -> Path:
             "| metric | value |",
             "| --- | ---: |",
         ]
-        lines += [
-            f"| {k} | {v:,} |" if isinstance(v, int) else f"| {k} | {v:,.4g} |"
-            for k, v in result["metrics"].items()
-        ]
+        lines += [f"| {k} | {cell(v)} |" for k, v in result["metrics"].items()]
         lines.append("")
     out = RESULTS / "README.md"
     out.write_text("\n".join(lines))
