@@ -200,13 +200,13 @@ def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFram
     out["churn"] = (text.map(normal_label) == normal_label(label["positive"])).astype("float64")
     out[VALUE_COLUMN] = value_of(frame, spec, out, reasons)
     if spec.get("treatment"):
-        out[ARM_COLUMN] = test_arms(frame, spec, reasons)
+        out[ARM_COLUMN] = arms_of(frame, spec, reasons)
     rejected = reasons != ""
     rejects = frame[rejected].assign(reject_reason=reasons[rejected])
     return out[~rejected].reset_index(drop=True), rejects.reset_index(drop=True), int(drop.sum())
 
 
-def test_arms(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.Series:
+def arms_of(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.Series:
     """Each customer's arm in the randomized test, as text; a blank arm is a reject (nobody
     knows whether that customer was contacted)."""
     column = spec["treatment"]["column"]

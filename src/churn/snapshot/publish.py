@@ -201,7 +201,7 @@ def write_snapshot_features(con, out_dir: Path, data_dir: Path, fcfg: Mapping) -
         "features": [asdict(f) for f in features],
         "inferred": inferred_facts(spec),
         "checks": report.get("checks", {}),
-        "treatment": test_facts(test),
+        "treatment": experiment_facts(test),
     }
     write_json_atomically(meta, catalog_path(tmp))
     swap_dir(tmp, out_dir)
@@ -220,7 +220,7 @@ def inferred_facts(spec: Mapping) -> dict:
     }
 
 
-def test_facts(test: Mapping | None) -> dict | None:
+def experiment_facts(test: Mapping | None) -> dict | None:
     """What training, uplift and scoring need of a randomized test: the arm column, the control
     group and the actions."""
     if not test:
