@@ -23,7 +23,7 @@ from sklearn.pipeline import make_pipeline
 
 from churn.dataset.build import progress_bar
 from churn.errors import ConfigError
-from churn.uplift.model import RetentionUplift, finite_preprocessor
+from churn.uplift.model import RetentionUplift, build_uplift_model, finite_inputs
 from churn.uplift.qini import qini_coefficient
 
 log = logging.getLogger(__name__)
@@ -49,15 +49,8 @@ def candidates(opts: Mapping, features: Sequence[Mapping]) -> dict[str, Retentio
             f"uplift.choose_from={names}: {unknown or 'empty'}; the learners are "
             f"{', '.join(opts['learners'])} (uplift.learners)"
         )
-    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
-    categorical = [f["name"] for f in features if f["kind"] != "numeric"]
-    return {
-        name: RetentionUplift(
-            preprocess=finite_preprocessor(numeric, categorical),
-            learner=instantiate(opts["learners"][name], _convert_="all"),
-        )
-        for name in names
-    }
+    learners = opts["learners"]
+    return {name: build_uplift_model({"learner": learners[name]}, features) for name in names}
 
 
 def choose_learner(X, y, called, pool: Mapping, inner_folds: int, seed: int):
@@ -77,12 +70,8 @@ def choose_learner(X, y, called, pool: Mapping, inner_folds: int, seed: int):
 
 
 def risk_pipeline(opts: Mapping, features: Sequence[Mapping]):
-    numeric = [f["name"] for f in features if f["kind"] == "numeric"]
-    categorical = [f["name"] for f in features if f["kind"] != "numeric"]
-    return make_pipeline(
-        finite_preprocessor(numeric, categorical),
-        instantiate(opts["risk_model"], _convert_="all"),
-    )
+    """Risk without contact, on the same finite inputs as the response model."""
+    return make_pipeline(finite_inputs(features), instantiate(opts["risk_model"], _convert_="all"))
 
 
 def cross_fit(

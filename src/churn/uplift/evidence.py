@@ -107,32 +107,22 @@ def best_action_evidence(
     for j, action in enumerate(actions):
         rankings[action] = (effects[:, j], np.full(len(arm), action, dtype=object))
 
-    def figures(rows):
+    def figures(rows):  # "<ranking>\x1fuplift_at_<share>": no action name holds \x1f
         return {
-            f"{name}:{round(s * 100)}": policy_uplift(
+            f"{name}\x1fuplift_at_{round(s * 100)}": policy_uplift(
                 score[rows], rec[rows], arm[rows], churned[rows], control, s
             )
             for name, (score, rec) in rankings.items()
             for s in SHARES
         }
 
-    point = figures(np.arange(len(arm)))
     drawn: dict[str, list[float]] = {}
     for rows, _ in resamples(arm, draws, seed):
         for key, value in figures(rows).items():
             drawn.setdefault(key, []).append(value)
-    flat = summarize(drawn, point)
-    out: dict = {"shares": {str(a): float(np.mean(best == a)) for a in actions}}
+    out: dict = {"shares": {str(a): float(np.mean(best == a)) for a in actions}, "single": {}}
     out["shares"]["none"] = float(np.mean(best == None))  # noqa: E711 (an object array)
-    for name in rankings:
-        part = {}
-        for key, value in flat.items():
-            ranking, rest = key.split(":", 1)
-            if ranking == name:
-                share, _, tail = rest.partition("_")
-                part[f"uplift_at_{share}" + (f"_{tail}" if tail else "")] = value
-        if name == "best":
-            out.update(part)
-        else:
-            out.setdefault("single", {})[name] = part
+    for key, value in summarize(drawn, figures(np.arange(len(arm)))).items():
+        name, figure = key.split("\x1f", 1)
+        (out if name == "best" else out["single"].setdefault(name, {}))[figure] = value
     return out

@@ -17,7 +17,6 @@ import pandas as pd
 from churn.dataset.build import warehouse_tables
 from churn.errors import ChurnError
 from churn.registry.models import (
-    ensure_experiment,
     load_registered,
 )
 from churn.store import features_folder, read_catalog
@@ -25,7 +24,7 @@ from churn.training.pipeline import model_inputs
 from churn.uplift.arms import attach_cutoffs, read_arms, tested_rows
 from churn.uplift.model import build_uplift_model
 from churn.uplift.qini import plot_qini, qini_coefficient, qini_curve
-from churn.uplift.register import MODEL, register
+from churn.uplift.register import register, uplift_run
 from churn.uplift.table_job import train_uplift_from_table
 
 log = logging.getLogger(__name__)
@@ -100,11 +99,7 @@ def train_uplift(cfg: Mapping) -> dict | None:
     rows = tested_rows(features_dir, arms, labelled)
     features = meta["features"]
     fit, check = split_out_of_time(rows, opts["test_cutoffs"], opts["min_arm_rows"])
-    mlcfg = cfg["mlflow"]
-    mlflow.set_tracking_uri(mlcfg["tracking_uri"])
-    mlflow.set_registry_uri(mlcfg["tracking_uri"])
-    experiment = ensure_experiment(f"{cfg['data']['name']}-{MODEL}", mlcfg["artifact_location"])
-    with mlflow.start_run(experiment_id=experiment, run_name=MODEL):
+    with uplift_run(cfg):
         metrics, curves = check_out_of_time(cfg, features, fit, check)
         mlflow.log_metrics(metrics)
         mlflow.log_param("feature_set_hash", meta["feature_set_hash"])  # scoring checks it

@@ -60,10 +60,14 @@ def finite_preprocessor(numeric: Sequence[str], categorical: Sequence[str]) -> C
     )
 
 
-def build_uplift_model(opts: Mapping, features: Sequence[Mapping]) -> RetentionUplift:
+def finite_inputs(features: Sequence[Mapping]) -> ColumnTransformer:
+    """`finite_preprocessor` for a feature catalogue's numbers and categories."""
     numeric = [f["name"] for f in features if f["kind"] == "numeric"]
     categorical = [f["name"] for f in features if f["kind"] != "numeric"]
+    return finite_preprocessor(numeric, categorical)
+
+
+def build_uplift_model(opts: Mapping, features: Sequence[Mapping]) -> RetentionUplift:
     return RetentionUplift(
-        preprocess=finite_preprocessor(numeric, categorical),
-        learner=instantiate(opts["learner"], _convert_="all"),
+        preprocess=finite_inputs(features), learner=instantiate(opts["learner"], _convert_="all")
     )

@@ -3,7 +3,8 @@ champion's (`qini_uplift` in the run's metrics)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import mlflow
@@ -12,12 +13,23 @@ import pandas as pd
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
-from churn.registry.models import MODEL_LIBRARIES, model_requirements
+from churn.registry.models import MODEL_LIBRARIES, ensure_experiment, model_requirements
 from churn.registry.repair import export_version
 from churn.registry.trust import check_trusted
 from churn.training.pipeline import model_inputs
 
 MODEL = "retention_uplift"
+
+
+@contextmanager
+def uplift_run(cfg: Mapping) -> Iterator:
+    """An MLflow run in `<data name>-retention_uplift`, with tracking and registry set."""
+    mlcfg = cfg["mlflow"]
+    mlflow.set_tracking_uri(mlcfg["tracking_uri"])
+    mlflow.set_registry_uri(mlcfg["tracking_uri"])
+    experiment = ensure_experiment(f"{cfg['data']['name']}-{MODEL}", mlcfg["artifact_location"])
+    with mlflow.start_run(experiment_id=experiment, run_name=MODEL) as run:
+        yield run
 
 
 def register(cfg: Mapping, model, rows: pd.DataFrame, features, metrics: Mapping) -> dict:

@@ -22,14 +22,13 @@ import pandas as pd
 
 from churn.dataset.build import load_model_table
 from churn.errors import ChurnError
-from churn.registry.models import ensure_experiment
 from churn.store import UPLIFT_REPORT, features_folder, write_json_atomically
 from churn.training.pipeline import model_inputs
 from churn.uplift.actions import ActionUplift
 from churn.uplift.crossfit import candidates, cross_fit
 from churn.uplift.evidence import action_evidence, best_action_evidence
 from churn.uplift.plots import plot_test_qini
-from churn.uplift.register import MODEL, register
+from churn.uplift.register import register, uplift_run
 
 log = logging.getLogger(__name__)
 FIGURES = ("qini", "auuc", "uplift_at_10", "uplift_at_20", "uplift_at_30")
@@ -120,11 +119,7 @@ def train_uplift_from_table(cfg: Mapping, meta: Mapping) -> dict | None:
     opts, data_dir = cfg["uplift"], Path(cfg["paths"]["data_dir"])
     features = meta["features"]
     rows = tested_rows(features_folder(data_dir), meta, opts["min_arm_rows"])
-    mlcfg = cfg["mlflow"]
-    mlflow.set_tracking_uri(mlcfg["tracking_uri"])
-    mlflow.set_registry_uri(mlcfg["tracking_uri"])
-    experiment = ensure_experiment(f"{cfg['data']['name']}-{MODEL}", mlcfg["artifact_location"])
-    with mlflow.start_run(experiment_id=experiment, run_name=MODEL):
+    with uplift_run(cfg):
         report, chosen = measure(rows, features, test, opts)
         report.update(
             label_meaning=meta.get("inferred", {}).get("label_meaning", "churned"),
