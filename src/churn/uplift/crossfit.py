@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
 from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
-from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from churn.dataset.build import progress_bar
 from churn.errors import ConfigError
@@ -40,8 +40,9 @@ class CrossFit:
     inner_qini: dict[str, dict[str, list[float]]]  # action -> learner -> inner Qini per fold
 
 
-def candidates(opts: Mapping, features: Sequence[Mapping]) -> dict[str, RetentionUplift]:
-    """The learners to choose from, each with the churn trees' finite preprocessing."""
+def candidates(opts: Mapping, features: Sequence[Mapping] | None) -> dict[str, RetentionUplift]:
+    """The learners to choose from, each with the churn trees' finite preprocessing; features
+    None: on inputs already made finite (the cross-fitting encodes each training part once)."""
     names = list(opts["choose_from"])
     unknown = [n for n in names if n not in opts["learners"]]
     if unknown or not names:
@@ -50,7 +51,12 @@ def candidates(opts: Mapping, features: Sequence[Mapping]) -> dict[str, Retentio
             f"{', '.join(opts['learners'])} (uplift.learners)"
         )
     learners = opts["learners"]
-    return {name: build_uplift_model({"learner": learners[name]}, features) for name in names}
+    if features is not None:
+        return {name: build_uplift_model({"learner": learners[name]}, features) for name in names}
+    return {
+        name: RetentionUplift(FunctionTransformer(), instantiate(learners[name], _convert_="all"))
+        for name in names
+    }
 
 
 def choose_learner(X, y, called, pool: Mapping, inner_folds: int, seed: int):
@@ -63,15 +69,10 @@ def choose_learner(X, y, called, pool: Mapping, inner_folds: int, seed: int):
     for name, model in pool.items():
         oof = np.zeros(len(y))
         for fit, held in folds.split(X, called * 2 + y):
-            fitted = copy.deepcopy(model).fit(X.iloc[fit], y[fit], called[fit])
-            oof[held] = fitted.predict(X.iloc[held])
+            fitted = copy.deepcopy(model).fit(X[fit], y[fit], called[fit])
+            oof[held] = fitted.predict(X[held])
         scores[name] = qini_coefficient(oof, called, y)
     return max(scores, key=scores.get), scores
-
-
-def risk_pipeline(opts: Mapping, features: Sequence[Mapping]):
-    """Risk without contact, on the same finite inputs as the response model."""
-    return make_pipeline(finite_inputs(features), instantiate(opts["risk_model"], _convert_="all"))
 
 
 def cross_fit(
@@ -84,7 +85,7 @@ def cross_fit(
         n_splits=opts["folds"], n_repeats=opts["repeats"], random_state=opts["seed"]
     )
     splits = list(folds.split(X, pd.factorize(arm)[0] * 2 + y))
-    pool = candidates(opts, features)
+    pool = candidates(opts, None)
     effects = np.zeros((opts["repeats"], len(y), len(actions)))
     risk = np.zeros((opts["repeats"], len(y)))
     chosen = {a: Counter() for a in actions}
@@ -93,19 +94,24 @@ def cross_fit(
         task = progress.add_task("uplift: cross-fitting", total=len(splits))
         for i, (fit, held) in enumerate(splits):
             repeat = i // opts["folds"]
+            # encoded once per training part (categories and medians: no label, no held-out row)
+            encode = finite_inputs(features).fit(X.iloc[fit])
+            codes, held_codes = encode.transform(X.iloc[fit]), encode.transform(X.iloc[held])
             for j, action in enumerate(actions):
-                rows = fit[(arm[fit] == action) | (arm[fit] == control)]
+                mine = (arm[fit] == action) | (arm[fit] == control)
+                rows, inputs = fit[mine], codes[mine]
                 called = (arm[rows] == action).astype(int)
                 name, scores = choose_learner(
-                    X.iloc[rows], y[rows], called, pool, opts["inner_folds"], opts["seed"] + i
+                    inputs, y[rows], called, pool, opts["inner_folds"], opts["seed"] + i
                 )
                 chosen[action][name] += 1
                 for learner, score in scores.items():
                     inner[action][learner].append(score)
-                model = copy.deepcopy(pool[name]).fit(X.iloc[rows], y[rows], called)
-                effects[repeat, held, j] = model.predict(X.iloc[held])
-            controls = fit[arm[fit] == control]
-            model = risk_pipeline(opts, features).fit(X.iloc[controls], y[controls])
-            risk[repeat, held] = model.predict_proba(X.iloc[held])[:, 1]
+                model = copy.deepcopy(pool[name]).fit(inputs, y[rows], called)
+                effects[repeat, held, j] = model.predict(held_codes)
+            controls = arm[fit] == control
+            model = instantiate(opts["risk_model"], _convert_="all")
+            model.fit(codes[controls], y[fit][controls])
+            risk[repeat, held] = model.predict_proba(held_codes)[:, 1]
             progress.advance(task)
     return CrossFit(effects.mean(axis=0), risk.mean(axis=0), chosen, inner)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
 from churn.uplift.actions import best_of
 from churn.uplift.intervals import SHARES, resamples, summarize, with_intervals
@@ -78,15 +79,15 @@ def deciles(effect, called, churned) -> list[dict]:
     return out
 
 
-def policy_uplift(score, recommended, arm, churned, control: str, share: float) -> float:
+def policy_uplift(score, recommended, arm, churned, control: str, share: float, order=None):
     """Among the `share` ranked first by `score`: the churn each customer's recommended action
     prevents, measured within each recommended action (control churn minus the churn of those
     who got it) and weighted by how many it was recommended to; `None` prevents nothing."""
-    order = ranking(score)
+    order = ranking(score) if order is None else order
     top = order[: max(1, int(np.ceil(share * len(order))))]
     rec, got, y = recommended[top], arm[top], churned[top]
     total = 0.0
-    for action in {a for a in rec if a is not None}:
+    for action in pd.unique(rec[pd.notna(rec)]):
         mine = rec == action
         held, given = y[mine & (got == control)], y[mine & (got == action)]
         if not len(held) or not len(given):
@@ -108,13 +109,14 @@ def best_action_evidence(
         rankings[action] = (effects[:, j], np.full(len(arm), action, dtype=object))
 
     def figures(rows):  # "<ranking>\x1fuplift_at_<share>": no action name holds \x1f
-        return {
-            f"{name}\x1fuplift_at_{round(s * 100)}": policy_uplift(
-                score[rows], rec[rows], arm[rows], churned[rows], control, s
-            )
-            for name, (score, rec) in rankings.items()
-            for s in SHARES
-        }
+        out = {}
+        for name, (score, rec) in rankings.items():
+            order = ranking(score[rows])
+            for s in SHARES:
+                out[f"{name}\x1fuplift_at_{round(s * 100)}"] = policy_uplift(
+                    score[rows], rec[rows], arm[rows], churned[rows], control, s, order
+                )
+        return out
 
     drawn: dict[str, list[float]] = {}
     for rows, _ in resamples(arm, draws, seed):

@@ -12,16 +12,18 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from churn.uplift.qini import auuc, qini_coefficient, uplift_at
+from churn.uplift.qini import area, qini_curve, ranking, uplift_at
 
 SHARES = (0.1, 0.2, 0.3)
 
 
 def ranking_figures(score, called, churned) -> dict[str, float]:
-    """qini, auuc and uplift_at_10/20/30 of one ranking on one test."""
-    out = {"qini": qini_coefficient(score, called, churned), "auuc": auuc(score, called, churned)}
+    """qini, auuc and uplift_at_10/20/30 of one ranking on one test (sorted once)."""
+    order = ranking(score)
+    at, saved = qini_curve(score, called, churned, order=order)
+    out = {"qini": area(at, saved - at * saved[-1]), "auuc": area(at, saved)}
     for share in SHARES:
-        out[f"uplift_at_{round(share * 100)}"] = uplift_at(score, called, churned, share)
+        out[f"uplift_at_{round(share * 100)}"] = uplift_at(score, called, churned, share, order)
     return out
 
 

@@ -17,14 +17,14 @@ def ranking(score: np.ndarray) -> np.ndarray:
     """Best-scored first; ties in a fixed random order, so that a table sorted by arm (all the
     called first) cannot tilt a curve through a block of equal scores."""
     score = np.asarray(score, dtype=float)
-    tie_break = np.random.default_rng(0).random(len(score))
-    return np.lexsort((tie_break, -score))
+    shuffled = np.random.default_rng(0).permutation(len(score))
+    return shuffled[np.argsort(-score[shuffled], kind="stable")]
 
 
-def qini_curve(score: np.ndarray, called: np.ndarray, churned: np.ndarray, points: int = 101):
+def qini_curve(score, called, churned, points: int = 101, order: np.ndarray | None = None):
     """(share of customers targeted, churners saved per customer of the test) at `points`
-    shares, best-scored first."""
-    order = ranking(score)
+    shares, best-scored first (`order`: the ranking, when the caller already has it)."""
+    order = ranking(score) if order is None else order
     t = np.asarray(called, dtype=bool)[order]
     y = np.asarray(churned, dtype=float)[order]
     n_t, n_c = np.cumsum(t), np.cumsum(~t)
@@ -36,30 +36,33 @@ def qini_curve(score: np.ndarray, called: np.ndarray, churned: np.ndarray, point
     return at, np.interp(at, np.concatenate([[0.0], share]), np.concatenate([[0.0], saved]))
 
 
-def qini_coefficient(score: np.ndarray, called: np.ndarray, churned: np.ndarray) -> float:
+def area(at: np.ndarray, values: np.ndarray) -> float:
+    """Trapezoid area under `values` over the shares `at`."""
+    return float(np.sum((values[1:] + values[:-1]) / 2 * np.diff(at)))
+
+
+def qini_coefficient(score, called, churned, order: np.ndarray | None = None) -> float:
     """Area between the ranking's Qini curve and the random line (trapezoids over 101 shares)."""
-    at, saved = qini_curve(score, called, churned)
-    gain = saved - at * saved[-1]
-    return float(np.sum((gain[1:] + gain[:-1]) / 2 * np.diff(at)))
+    at, saved = qini_curve(score, called, churned, order=order)
+    return area(at, saved - at * saved[-1])
 
 
-def uplift_at(score: np.ndarray, called: np.ndarray, churned: np.ndarray, share: float) -> float:
+def auuc(score, called, churned, order: np.ndarray | None = None) -> float:
+    """Area under the Qini curve itself (not above the random line): the churners saved per
+    customer, averaged over every share targeted."""
+    return area(*qini_curve(score, called, churned, order=order))
+
+
+def uplift_at(score, called, churned, share: float, order: np.ndarray | None = None) -> float:
     """Among the `share` of customers ranked first: the held-out churn rate minus the called
     churn rate, the churn a contact prevents there per customer (NaN when an arm is absent)."""
-    order = ranking(score)
+    order = ranking(score) if order is None else order
     top = order[: max(1, int(np.ceil(share * len(order))))]
     t = np.asarray(called, dtype=bool)[top]
     y = np.asarray(churned, dtype=float)[top]
     if t.all() or not t.any():
         return float("nan")
     return float(y[~t].mean() - y[t].mean())
-
-
-def auuc(score: np.ndarray, called: np.ndarray, churned: np.ndarray) -> float:
-    """Area under the Qini curve itself (not above the random line): the churners saved per
-    customer, averaged over every share targeted."""
-    at, saved = qini_curve(score, called, churned)
-    return float(np.sum((saved[1:] + saved[:-1]) / 2 * np.diff(at)))
 
 
 def plot_qini(curves: dict):
