@@ -195,10 +195,14 @@ class SplitOptions:
     kind: str = "rolling"  # rolling: out-of-time folds over cutoffs
     n_folds: int = 3
     min_fit_cutoffs: int = 3
-    calibration: str = "isotonic"  # isotonic | sigmoid, fitted on a later cutoff than the model
+    # auto | sigmoid | isotonic, fitted on a later cutoff than the model; auto: sigmoid (keeps the
+    # ranking) unless isotonic measures a lower Brier score and no lower ROC-AUC on the folds
+    calibration: str = "auto"
     cv_folds: int = 5  # split.kind=cv (and snapshot tables): stratified k-fold ...
     cv_repeats: int = 3  # ... repeated
-    cv_calibration: str = "sigmoid"  # on out-of-fold scores; sigmoid keeps the ranking intact
+    cv_one_repeat_rows: int = 200_000  # past this many rows, one repeat is enough
+    cv_calibration: str = "auto"  # on out-of-fold scores, chosen as `calibration` is
+    group_copies: bool = True  # rows with identical inputs (copies) stay in one fold
     # the final model's mean probability may differ from the observed rate by this share of it
     mean_probability_tolerance: float = 0.25
 

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from churn.errors import ChurnError
+from churn.training.blend import BLEND_TARGET
 from churn.training.crossval import fit_final_cv, run_cross_validation
 from churn.training.train import TrainingData, check_mean_probability
-from churn.training.tuning import draw_trials
+from churn.training.tree_search import choose, draw_params
 
 MODEL = {
     "preprocess": "tree",
@@ -24,13 +25,35 @@ MODEL = {
         "n_jobs": 1,
         "random_state": 0,
     },
-    "tune": {
-        "trials": 2,
-        "max_depth": [2, 4],
-        "learning_rate": [0.05, 0.2],
-        "early_stopping_rounds": 10,
-        "max_estimators": 200,
-        "validation_fraction": 0.25,
+    "search": {
+        "budget_s": 0,
+        "max_trials": 4,
+        "inner_folds": 3,
+        "max_rows": 100000,
+        "max_estimators": 300,
+        "early_stopping_rounds": 15,
+        "ensemble": True,
+        "weight_step": 0.5,
+        "ensemble_min_gain": 0.0,
+        "kinds": {
+            "xgboost": {
+                "estimator": {
+                    "_target_": "xgboost.XGBClassifier",
+                    "n_jobs": 1,
+                    "random_state": 0,
+                },
+                "space": {"max_depth": [2, 4], "learning_rate": [0.05, 0.2]},
+            },
+            "lightgbm": {
+                "estimator": {
+                    "_target_": "lightgbm.LGBMClassifier",
+                    "verbose": -1,
+                    "n_jobs": 1,
+                    "random_state": 0,
+                },
+                "space": {"num_leaves": [4, 16], "learning_rate": [0.05, 0.2]},
+            },
+        },
     },
 }
 
@@ -47,6 +70,8 @@ def config(**split) -> dict:
             "cv_repeats": 2,
             "kind": "cv",
             "cv_calibration": "sigmoid",
+            "cv_one_repeat_rows": 200_000,
+            "group_copies": True,
             "mean_probability_tolerance": 0.25,
             **split,
         },
@@ -80,23 +105,116 @@ def table(n: int = 600, leak: bool = False, seed: int = 0) -> TrainingData:
     return TrainingData(frame, numeric, ["plan"], {"mode": "snapshot"})
 
 
-def test_trials_spread_depth_over_its_range_and_are_seeded():
-    trials = draw_trials({"trials": 4, "max_depth": [2, 6], "learning_rate": [0.05, 0.2]}, 1)
-    assert [t["max_depth"] for t in trials] == [2, 3, 5, 6]
-    assert all(0.05 <= t["learning_rate"] <= 0.2 for t in trials)
-    assert trials == draw_trials(
-        {"trials": 4, "max_depth": [2, 6], "learning_rate": [0.05, 0.2]}, 1
-    )
+def test_trials_start_in_the_middle_of_each_space_then_draw_with_the_seed():
+    space = {"max_depth": [2, 6], "learning_rate": [0.05, 0.2]}
+    assert draw_params(space, np.random.default_rng(1), first=True) == {
+        "max_depth": 4,
+        "learning_rate": 0.1,
+    }
+    drawn = [draw_params(space, np.random.default_rng(1), first=False) for _ in range(2)]
+    assert drawn[0] == drawn[1] and 2 <= drawn[0]["max_depth"] <= 6
+    assert 0.05 <= drawn[0]["learning_rate"] <= 0.2
 
 
-def test_search_picks_parameters_and_every_fold_is_fitted_once():
+def test_search_tries_each_kind_and_every_fold_is_fitted_once():
     data = table()
     result, folds = run_cross_validation(data, config(), "revenue_12m")
     assert len(folds) == len(result.folds) == 6
-    assert len(result.trials) == 2 and result.params["max_depth"] in (2, 4)
-    assert 1 <= result.params["n_estimators"] <= 200
+    # a budget of 0 s: the first trial of each kind, and no more
+    assert [t["kind"] for t in result.trials] == ["xgboost", "lightgbm"]
+    assert all(1 <= t["params"]["trees"] <= 300 for t in result.trials)
+    target = result.params["_target_"]
+    assert target in {"xgboost.XGBClassifier", "lightgbm.LGBMClassifier", BLEND_TARGET}
     assert result.raw_oof.shape == (600,) and np.isfinite(result.raw_oof).all()
     assert result.summary["roc_auc_mean"] > 0.65
+
+
+def test_the_blend_is_chosen_only_when_it_beats_the_best_kind_out_of_fold():
+    rng = np.random.default_rng(0)
+    y = np.tile([0, 1], 150)
+    parts = [(None, None, None, None, np.arange(i, 300, 3)) for i in range(3)]
+    noisy = y + rng.normal(0, 1.0, 300)
+    best = {
+        "xgboost": {"inner_roc_auc": 0.8, "oof": noisy, "estimator": {"_target_": "x"}},
+        "lightgbm": {
+            "inner_roc_auc": 0.7,
+            "oof": y + rng.normal(0, 1.0, 300),
+            "estimator": {"_target_": "l"},
+        },
+    }
+    search = {"ensemble": True, "weight_step": 0.5, "ensemble_min_gain": 0.0}
+    blended = choose(best, y, parts, search, [], 300)
+    assert blended.estimator["_target_"] == BLEND_TARGET and blended.weights == {
+        "xgboost": 0.5,
+        "lightgbm": 0.5,
+    }
+    best["lightgbm"]["oof"] = noisy * 0.5 + 3  # the same ranking: blending cannot help
+    single = choose(best, y, parts, search, [], 300)
+    assert single.estimator == {"_target_": "x"} and single.weights == {"xgboost": 1.0}
+
+
+def twins(n: int = 300, copies: int = 2, seed: int = 1) -> TrainingData:
+    """Customers whose churn is mostly noise, each present `copies` times with its own id: a
+    model that memorises rows looks good only when a twin is on the other side of the fold."""
+    rng = np.random.default_rng(seed)
+    base = pd.DataFrame(
+        {
+            "complaints": rng.poisson(1.0, n).astype(float),
+            "price": rng.normal(50, 10, n).round(2),
+            "plan": rng.choice(["basic", "premium"], n).astype(object),
+        }
+    )
+    logit = -1.0 + 0.4 * base["complaints"]
+    base["churn"] = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
+    frame = pd.concat([base] * copies, ignore_index=True)
+    frame.insert(0, "customer_id", [f"c{i}" for i in range(len(frame))])
+    frame["cutoff"] = dt.date(2025, 1, 1)
+    frame["revenue_12m"] = frame["price"] * 12
+    return TrainingData(frame, ["complaints", "price"], ["plan"], {"mode": "snapshot"})
+
+
+def test_copies_stay_in_one_fold_and_give_the_honest_lower_roc_auc():
+    deep = {
+        "preprocess": "tree",
+        "estimator": {
+            "_target_": "xgboost.XGBClassifier",
+            "n_estimators": 200,
+            "max_depth": 6,
+            "min_child_weight": 1,
+            "n_jobs": 1,
+            "random_state": 0,
+        },
+    }
+    data = twins()
+    grouped, folds = run_cross_validation(data, {**config(), "model": deep}, "revenue_12m")
+    assert data.meta["copies_in_inputs"] == 300
+    twin_of = np.arange(600) % 300
+    for fold in folds:
+        assert not set(twin_of[fold.test]) & set(twin_of[fold.fit])
+    split = {**config()["split"], "group_copies": False}
+    leaky, _ = run_cross_validation(
+        twins(), {**config(), "model": deep, "split": split}, "revenue_12m"
+    )
+    honest, seen = grouped.summary["roc_auc_mean"], leaky.summary["roc_auc_mean"]
+    assert honest < 0.70 < seen and seen - honest > 0.1
+
+
+def test_auto_calibration_keeps_the_ranking_unless_isotonic_measures_better():
+    data = table()
+    cfg = {**config(), "model": {**MODEL, "search": None}}
+    cfg["split"] = {**cfg["split"], "cv_calibration": "auto"}
+    result, _ = run_cross_validation(data, cfg, "revenue_12m")
+    measured = result.calibration["measured"]
+    assert set(measured) == {"sigmoid", "isotonic"}
+    iso, sig = measured["isotonic"], measured["sigmoid"]
+    expected = (
+        "isotonic"
+        if iso["brier"] < sig["brier"] and iso["roc_auc"] >= sig["roc_auc"]
+        else "sigmoid"
+    )
+    assert result.calibration["method"] == expected
+    # isotonic's steps tie customers: its out-of-fold ROC-AUC is never above the sigmoid's here
+    assert iso["roc_auc"] <= sig["roc_auc"]
 
 
 def test_out_of_fold_calibration_keeps_the_mean_at_the_base_rate_even_with_a_leak():

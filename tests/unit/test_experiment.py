@@ -76,7 +76,7 @@ def test_identical_rows_of_a_test_without_an_id_are_kept_and_blank_arms_rejected
     test, left_out = read_test(frame, DECLARED, TOKENS)
     spec, lines = infer_spec(frame, DECLARED, {**left_out, "arm": "the test's arm"})
     assert spec["duplicates"] == "keep_all" and any("keep_all" in line for line in lines)
-    rows, rejects, kept_once = clean(frame, spec)
+    rows, rejects, kept_once, _ = clean(frame, spec)
     assert kept_once == 0 and len(rows) == len(frame) - 1  # every copy is a customer
     assert rejects["reject_reason"].tolist() == [
         "arm arm is blank (data.snapshot.treatment.column)"

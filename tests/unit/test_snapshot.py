@@ -48,7 +48,7 @@ def resolved(frame: pd.DataFrame, declared=None) -> dict:
 
 def test_declared_blank_rules_and_rejects_with_reasons():
     frame = table()
-    rows, rejects, kept_once = clean(frame, resolved(frame))
+    rows, rejects, kept_once, _ = clean(frame, resolved(frame))
     # Total's blank follows its declared rule (zero); Age's is reject, and 'x' is not a number
     assert list(rows["customer_id"]) == ["a", "b"] and kept_once == 0
     assert rows.loc[1, "Total"] == 0.0 and rows.loc[1, "Plan"] is None
@@ -145,7 +145,7 @@ def test_two_lines_infer_id_kinds_label_families_and_value(caplog):
 def test_missing_tokens_and_text_words_in_numbers_are_missing_never_rejects():
     frame = wide()
     spec = resolved(frame, TWO_LINES)
-    rows, rejects, _ = clean(frame, spec)
+    rows, rejects, _, _ = clean(frame, spec)
     assert rejects.empty and len(rows) == len(frame)
     assert rows["HandsetPrice"].isna().sum() == 20
     assert np.isnan(rows.loc[3, "MonthlyMinutes"])
@@ -156,13 +156,13 @@ def test_label_positive_is_found_whatever_its_spelling(positive):
     negative = {"1": "0", "1.0": "0.0", "true": "false", "Yes": "No", "YES": "NO"}[positive]
     frame = wide().assign(Churn=[positive if i % 4 == 0 else negative for i in range(40)])
     spec = resolved(frame, TWO_LINES)
-    rows, _, _ = clean(frame, spec)
+    rows, _, _, _ = clean(frame, spec)
     assert rows["churn"].sum() == 10
 
 
 def test_a_declared_numeric_label_matches_its_float_spelling():
     declared = {**TWO_LINES, "label": {"column": "Churn", "positive": 1, "negative": 0}}
-    rows, _, _ = clean(wide(), resolved(wide(), declared))
+    rows, _, _, _ = clean(wide(), resolved(wide(), declared))
     assert rows["churn"].sum() == 10
 
 
@@ -176,7 +176,7 @@ def test_an_id_less_table_is_numbered_by_row_with_a_warning():
     spec, lines = infer_spec(frame, TWO_LINES)
     assert spec["id"] is None
     assert any("numbered by row" in line for line in lines)
-    rows, _, _ = clean(frame, spec)
+    rows, _, _, _ = clean(frame, spec)
     assert list(rows["customer_id"][:3]) == ["1", "2", "3"]
 
 
@@ -185,7 +185,7 @@ def test_non_finite_numbers_are_rejects_quoting_the_raw_value():
     frame.loc[5, "MonthlyMinutes"] = "inf"
     frame.loc[6, "MonthlyMinutes"] = "1e400"
     frame.loc[7, "MonthlyRevenue"] = "-Infinity"
-    rows, rejects, _ = clean(frame, resolved(frame, TWO_LINES))
+    rows, rejects, _, _ = clean(frame, resolved(frame, TWO_LINES))
     assert np.isfinite(rows["MonthlyMinutes"].dropna()).all()
     reasons = dict(zip(rejects["CustomerID"], rejects["reject_reason"], strict=True))
     assert reasons == {
@@ -201,7 +201,7 @@ def test_non_finite_numbers_are_rejects_quoting_the_raw_value():
 def test_exact_duplicate_rows_are_kept_once_by_default_and_go_to_the_rejects():
     frame = wide().drop(columns="CustomerID")
     frame = pd.concat([frame, frame.iloc[:6]], ignore_index=True)
-    rows, rejects, kept_once = clean(frame, resolved(frame, TWO_LINES))
+    rows, rejects, kept_once, _ = clean(frame, resolved(frame, TWO_LINES))
     assert kept_once == 6 and len(rows) == 40 and len(rejects) == 6
     assert rejects["reject_reason"].str.startswith("exact duplicate of an earlier row").all()
 
@@ -209,18 +209,53 @@ def test_exact_duplicate_rows_are_kept_once_by_default_and_go_to_the_rejects():
 def test_duplicate_rows_can_be_rejected_or_kept_all():
     frame = wide().drop(columns="CustomerID")
     frame = pd.concat([frame, frame.iloc[:6]], ignore_index=True)
-    rows, rejects, _ = clean(frame, resolved(frame, {**TWO_LINES, "duplicates": "reject"}))
+    rows, rejects, _, _ = clean(frame, resolved(frame, {**TWO_LINES, "duplicates": "reject"}))
     assert len(rows) == 34 and len(rejects) == 12
-    rows, rejects, _ = clean(frame, resolved(frame, {**TWO_LINES, "duplicates": "keep_all"}))
+    rows, rejects, _, _ = clean(frame, resolved(frame, {**TWO_LINES, "duplicates": "keep_all"}))
     assert len(rows) == 46 and rejects.empty
     with pytest.raises(ConfigError, match="duplicates='twice'"):
         clean(frame, resolved(frame, {**TWO_LINES, "duplicates": "twice"}))
 
 
+def with_copies(n: int = 5) -> pd.DataFrame:
+    """wide() plus copies of its first n rows that differ only in the customer id."""
+    frame = wide()
+    twins = frame.iloc[:n].assign(CustomerID=[f"T{i:04d}" for i in range(n)])
+    return pd.concat([frame, twins], ignore_index=True)
+
+
+def test_copies_but_the_id_are_kept_counted_and_named_by_default(caplog):
+    frame = with_copies()
+    spec = resolved(frame, TWO_LINES)
+    assert spec["duplicates"] == "group"
+    with caplog.at_level(logging.WARNING):
+        rows, rejects, kept_once, copies = clean(frame, spec)
+    assert len(rows) == 45 and rejects.empty and kept_once == 0
+    assert copies["rows"] == 10 and copies["sets"] == 5
+    assert copies["examples"][0] == ["C0000", "T0000"]
+    assert "identical to another in every column but the id CustomerID" in caplog.text
+
+
+def test_copies_but_the_id_follow_the_duplicates_rule():
+    frame = with_copies()
+    rows, rejects, kept_once, copies = clean(
+        frame, resolved(frame, {**TWO_LINES, "duplicates": "keep_one"})
+    )
+    assert len(rows) == 40 and kept_once == 5 and copies["rows"] == 0
+    assert set(rejects["CustomerID"]) == {f"T{i:04d}" for i in range(5)}
+    assert rejects["reject_reason"].str.startswith("identical to an earlier row but the id").all()
+    rows, rejects, _, _ = clean(frame, resolved(frame, {**TWO_LINES, "duplicates": "reject"}))
+    assert len(rows) == 35 and len(rejects) == 10
+    rows, rejects, _, copies = clean(
+        frame, resolved(frame, {**TWO_LINES, "duplicates": "keep_all"})
+    )
+    assert len(rows) == 45 and rejects.empty and copies["sets"] == 5
+
+
 def test_a_column_that_encodes_the_label_stops_with_the_keys_to_fix():
     frame = wide().assign(Reason=lambda f: np.where(f["Churn"] == "1.0", "moved", "none"))
     spec = resolved(frame, TWO_LINES)
-    rows, _, _ = clean(frame, spec)
+    rows, _, _, _ = clean(frame, spec)
     with pytest.raises(ConfigError, match=r"Reason \(ROC-AUC 1.0000.*exclude: \[Reason\]"):
         check_leakage(rows, spec)
     allowed = resolved(frame, {**TWO_LINES, "allow_leaky": ["Reason"]})
@@ -234,7 +269,7 @@ def test_a_column_present_only_for_leavers_leaks_through_its_presence():
     frame = wide().assign(DaysSinceCancel=np.where(gone, "12", "NA"))
     frame.loc[gone[gone].index[:3], "DaysSinceCancel"] = ["3", "40", "7"]
     spec = resolved(frame, TWO_LINES)
-    rows, _, _ = clean(frame, spec)
+    rows, _, _, _ = clean(frame, spec)
     with pytest.raises(ConfigError, match="DaysSinceCancel"):
         check_leakage(rows, spec)
 
@@ -242,7 +277,7 @@ def test_a_column_present_only_for_leavers_leaks_through_its_presence():
 def test_ordinary_columns_pass_the_leakage_check():
     frame = wide()
     spec = resolved(frame, TWO_LINES)
-    rows, _, _ = clean(frame, spec)
+    rows, _, _, _ = clean(frame, spec)
     assert max(check_leakage(rows, spec).values()) < 0.98
 
 
@@ -250,13 +285,13 @@ def test_exact_duplicate_rows_do_not_hide_the_id_and_clashing_ids_are_rejects():
     frame = pd.concat([wide(), wide().iloc[:6]], ignore_index=True)
     spec, lines = infer_spec(frame, TWO_LINES)
     assert spec["id"] == "CustomerID"
-    rows, rejects, kept_once = clean(frame, spec)
+    rows, rejects, kept_once, _ = clean(frame, spec)
     assert kept_once == 6 and rows["customer_id"].is_unique and len(rows) == 40
     frame = wide(200)
     frame.loc[1, "CustomerID"] = "C0000"  # a different customer under the same id
     spec, lines = infer_spec(frame, TWO_LINES)
     assert spec["id"] == "CustomerID" and any("2 rows share an id" in line for line in lines)
-    rows, rejects, _ = clean(frame, spec)
+    rows, rejects, _, _ = clean(frame, spec)
     assert set(rejects["reject_reason"]) == {"duplicate customer id"} and len(rows) == 198
 
 

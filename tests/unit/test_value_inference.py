@@ -64,7 +64,7 @@ def test_the_charges_that_make_up_one_bill_are_summed():
     assert value == {"columns": list(parts), "multiplier": 1.0}
     assert any("the parts of one bill, summed" in line for line in lines)
     spec, _ = infer_spec(frame, {"path": "t.csv", "label": {"column": "Churn"}})
-    rows, _, _ = clean(frame, spec)
+    rows, _, _, _ = clean(frame, spec)
     expected = sum(frame[c].astype(float) for c in parts)
     np.testing.assert_allclose(rows[VALUE_COLUMN], expected)
 
@@ -106,7 +106,7 @@ def test_numbers_in_everyday_formats_are_numbers_and_money_is_still_found():
     assert spec["value"] == {"column": "MonthlyCharges", "multiplier": 12.0}
     assert (spec["decimal"], spec["thousands"]) == (".", ",")
     assert any(line.startswith("numbers: '.' is the decimal mark") for line in lines)
-    rows, rejects, _ = clean(frame, spec)
+    rows, rejects, _, _ = clean(frame, spec)
     assert rejects.empty
     np.testing.assert_allclose(rows["TotalCharges"], total)
     assert rows["Discount"].max() < 40 and rows["Discount"].min() >= 0
@@ -118,7 +118,7 @@ def test_a_comma_decimal_export_is_read_as_such_and_the_choice_can_be_declared()
     frame = customers(Umsatz=written)  # 1.889,50
     spec, lines = infer_spec(frame, {"path": "t.csv", "label": {"column": "Churn"}})
     assert (spec["decimal"], spec["thousands"]) == (",", ".")
-    rows, rejects, _ = clean(frame, spec)
+    rows, rejects, _, _ = clean(frame, spec)
     assert rejects.empty and np.allclose(rows["Umsatz"], values)
     declared = {"path": "t.csv", "label": {"column": "Churn"}, "decimal": ".", "thousands": ","}
     spec, lines = infer_spec(frame, declared)
@@ -146,7 +146,7 @@ def test_a_date_column_becomes_days_before_the_tables_date():
     feature = spec["features"]["SignupDate"]
     assert feature["kind"] == "numeric" and feature["date"] and "SignupDate" not in spec["excluded"]
     spec["as_of"] = "2024-06-30"
-    rows, rejects, _ = clean(frame, spec)
+    rows, rejects, _, _ = clean(frame, spec)
     assert rejects["reject_reason"].tolist() == ["SignupDate is not a date: '2024-13-45'"]
     kept = np.delete(days, 5).astype(float)
     np.testing.assert_allclose(rows["SignupDate"], kept)

@@ -1,7 +1,8 @@
 """Why customers leave: exact SHAP per feature, summed into driver families, as reason codes.
 
-Tree models get XGBoost's own exact TreeSHAP (`pred_contribs`), tabulated once per cell of the
-model's split grid for shallow trees (`ShapTable`); the logistic baseline gets linear SHAP. Values
+Boosted trees get their library's own exact TreeSHAP (`members.py`: XGBoost's tabulated once per
+cell of the model's split grid for shallow trees, LightGBM's and CatBoost's as they give it; a
+blend weights its members'); the logistic baseline gets linear SHAP. Values
 are in log-odds of the fitted model, one-hot columns summed back to the feature they encode. For
 people they become probability points of the calibrated churn probability, scaled so that a
 customer's points add up to their probability minus the base probability.
@@ -22,7 +23,7 @@ from churn.explain.drivers import (  # noqa: F401 - driver views are read from h
     global_drivers,
     segment_drivers,
 )
-from churn.explain.shap_table import shap_by_column
+from churn.explain.members import booster_shap, is_tree_model
 
 
 @dataclass
@@ -83,7 +84,7 @@ def sum_by_feature(by_column: np.ndarray, preprocess, features: Sequence[str]) -
 def explain(model, X: pd.DataFrame, background: pd.DataFrame | None = None) -> Explanation:
     """Exact SHAP for the model's kind: TreeSHAP for boosted trees, linear SHAP for the baseline."""
     pipe = fitted_pipeline(model)
-    if hasattr(pipe[-1], "get_booster"):
+    if is_tree_model(pipe[-1]):
         return tree_shap(model, X)
     if hasattr(pipe[-1], "coef_"):
         return linear_shap(model, X, X if background is None else background)
@@ -93,8 +94,8 @@ def explain(model, X: pd.DataFrame, background: pd.DataFrame | None = None) -> E
 def tree_shap(model, X: pd.DataFrame) -> Explanation:
     """Exact TreeSHAP for every row, by feature, with probability points."""
     pipe = fitted_pipeline(model)
-    encoded = np.asarray(pipe[:-1].transform(X), dtype=np.float32)
-    by_column, base = shap_by_column(pipe[-1].get_booster(), encoded)
+    encoded = np.asarray(pipe[:-1].transform(X), dtype=np.float64)
+    by_column, base = booster_shap(pipe[-1], encoded)
     by_feature = sum_by_feature(by_column, pipe[:-1], list(X.columns))
     return finish(model, X, by_feature, base, by_column.sum(axis=1) + base)
 

@@ -39,7 +39,17 @@ def ensure_experiment(name: str, artifact_location: str) -> str:
 
 # what a logged model needs to load, pinned to the installed versions. Given, not inferred: MLflow
 # infers them by importing the model in a subprocess (9 s a model here) and picks up test tools.
-MODEL_LIBRARIES = ("mlflow", "numpy", "pandas", "scipy", "sklearn", "skops", "xgboost")
+MODEL_LIBRARIES = (
+    "mlflow",
+    "numpy",
+    "pandas",
+    "scipy",
+    "sklearn",
+    "skops",
+    "xgboost",
+    "lightgbm",
+    "catboost",
+)
 
 
 def model_requirements(*modules: str) -> list[str]:

@@ -22,6 +22,12 @@ TRUSTED_TYPES = [
     "sklearn.frozen._frozen.FrozenEstimator",
     "xgboost.core.Booster",
     "xgboost.sklearn.XGBClassifier",
+    # the other kinds of boosted trees the search may choose, and their blend
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "catboost.core.CatBoostClassifier",
+    "churn.training.blend.LogOddsBlend",
     # the retention response model (churn.uplift): econml's meta-learners around boosters
     "churn.uplift.model.RetentionUplift",
     "churn.uplift.actions.ActionUplift",

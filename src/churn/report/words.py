@@ -107,4 +107,5 @@ def data_checks(checks: Mapping) -> dict[str, Any]:
         "strongest": list((checks.get("column_roc_auc") or {}).items())[:5],
         "experiment": checks.get("experiment"),
         "identical": int(checks.get("identical_rows_kept", 0)),
+        "copies": checks.get("copies_but_id") or {"rows": 0, "sets": 0, "examples": []},
     }

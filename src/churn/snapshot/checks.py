@@ -20,7 +20,7 @@ from churn.errors import ConfigError
 
 log = logging.getLogger(__name__)
 LEAK_AUC = 0.98
-DUPLICATE_RULES = ("keep_one", "keep_all", "reject")
+DUPLICATE_RULES = ("group", "keep_one", "keep_all", "reject")
 
 
 def separation(y: np.ndarray, score: np.ndarray) -> float:
@@ -88,34 +88,73 @@ def check_leakage(rows: pd.DataFrame, spec: Mapping) -> dict[str, float]:
     return strength
 
 
-def find_duplicates(frame: pd.DataFrame, rule: str, has_id: bool) -> tuple[pd.Series, pd.Series]:
-    """(rows to drop silently-but-counted, rows to reject) for exact duplicate rows."""
+def find_duplicates(
+    frame: pd.DataFrame, rule: str, id_column: str | None
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(rows to drop, counted; rows to reject; rows kept as copies of another customer).
+
+    Exact duplicate rows follow the rule. So do copies: rows identical in every column but the
+    id. Under `group` (the default) exact duplicates are kept once and copies are kept, counted
+    and named; training then keeps each set of copies in one fold, so cross-validation never sees
+    one customer's twin on both sides."""
     if rule not in DUPLICATE_RULES:
         raise ConfigError(
             f"data.snapshot.duplicates={rule!r}: use one of {', '.join(DUPLICATE_RULES)}"
         )
+    none = pd.Series(False, index=frame.index)
     later = frame.duplicated(keep="first")
     every = frame.duplicated(keep=False)
-    none = pd.Series(False, index=frame.index)
-    if not every.any() or rule == "keep_all":
-        if every.any() and has_id:
+    if id_column is None:
+        copy_later, copy_every = none, none
+    else:
+        content = frame.drop(columns=id_column)
+        copy_every = content.duplicated(keep=False) & ~every
+        copy_later = content.duplicated(keep="first") & ~later
+    if rule == "keep_all":
+        if every.any() and id_column is not None:
             raise ConfigError(
                 "data.snapshot.duplicates=keep_all: copies of a row share their customer id and "
-                "cannot both be scored; use keep_one or reject"
+                "cannot both be scored; use keep_one, group or reject"
             )
-        if later.any():
+        if later.any() or copy_later.any():
             log.info(
-                "%s row(s) identical to an earlier one kept as separate customers "
+                "%s row(s) identical to an earlier one (but the id) kept as separate customers "
                 "(data.snapshot.duplicates=keep_all)",
-                f"{int(later.sum()):,}",
+                f"{int(later.sum() + copy_later.sum()):,}",
             )
-        return none, none
-    if rule == "keep_one":
+        return none, none, copy_every | every
+    if rule == "reject":
+        return none, every | copy_every, none
+    if later.any():
         log.warning(
             "%s exact duplicate row(s) (%.1f%% of the table) kept once "
-            "(data.snapshot.duplicates=keep_one; reject to send every copy to the rejects)",
+            "(data.snapshot.duplicates=%s; reject to send every copy to the rejects)",
             f"{int(later.sum()):,}",
             100 * later.mean(),
+            rule,
         )
-        return later, none
-    return none, every
+    if rule == "keep_one":
+        return later | copy_later, none, none
+    if copy_later.any():
+        log.warning(
+            "%s row(s) (%.1f%% of the table) are identical to another in every column but the "
+            "id %s: kept as customers of their own, each set in one fold in cross-validation "
+            "(data.snapshot.duplicates=keep_one keeps one of each set, reject rejects them)",
+            f"{int(copy_later.sum()):,}",
+            100 * copy_later.mean(),
+            id_column,
+        )
+    return later, none, copy_every
+
+
+def copies_found(frame: pd.DataFrame, copies: pd.Series, id_column: str | None) -> dict:
+    """Rows kept that are identical to another in every column but the id: how many, in how
+    many sets, and a few sets by id, for the data checks, the report and MLflow."""
+    if not copies.any():
+        return {"rows": 0, "sets": 0, "examples": []}
+    rows = frame[copies]
+    content = [c for c in rows.columns if c != id_column]
+    sets = rows.groupby(content, dropna=False, sort=False)
+    ids = (rows[id_column].astype(str) if id_column else (rows.index + 1).astype(str)).to_numpy()
+    examples = [sorted(ids[where].tolist())[:3] for where in list(sets.indices.values())[:5]]
+    return {"rows": int(copies.sum()), "sets": int(sets.ngroups), "examples": examples}

@@ -232,7 +232,8 @@ def infer_spec(
 
 
 def duplicates_rule(declared: Mapping, identifier: str | None, lines: list[str]) -> str:
-    """As declared; else keep_one, but keep_all in a randomized test without an id: there, two
+    """As declared; else group (exact duplicates kept once, copies but the id kept and
+    grouped in folds), but keep_all in a randomized test without an id: there, two
     customers with the same answers are two customers, and dropping one would bias an arm."""
     if declared.get("duplicates"):
         return str(declared["duplicates"])
@@ -242,4 +243,4 @@ def duplicates_rule(declared: Mapping, identifier: str | None, lines: list[str])
             "different customers; data.snapshot.duplicates to change)"
         )
         return "keep_all"
-    return "keep_one"
+    return "group"

@@ -21,7 +21,7 @@ import pandas as pd
 
 from churn.columns import ARM_COLUMN, VALUE_COLUMN
 from churn.errors import ConfigError, ValidationError
-from churn.snapshot.checks import check_leakage, find_duplicates
+from churn.snapshot.checks import check_leakage, copies_found, find_duplicates
 from churn.snapshot.dates import days_before, parse_dates
 from churn.snapshot.money import value_columns
 from churn.snapshot.numbers import parse_numbers
@@ -33,6 +33,7 @@ from churn.warehouse import swap_tables
 log = logging.getLogger(__name__)
 TABLE = SNAPSHOT_TABLE
 KEPT_ONCE = "exact duplicate of an earlier row (kept once; data.snapshot.duplicates)"
+COPY_KEPT_ONCE = "identical to an earlier row but the id (kept once; data.snapshot.duplicates)"
 
 
 def read_source(snapshot: Mapping) -> pd.DataFrame:
@@ -164,19 +165,19 @@ def customer_ids(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.S
         "blank customer id",
     )
     kept = reasons == ""  # copies of an exact duplicate row are already accounted for
-    clash = pd.Series(False, index=frame.index)
-    clash[kept] = ids[kept].duplicated(keep=False)
+    clash = ids.where(kept).duplicated(keep=False) & kept
     note(reasons, clash, "duplicate customer id")
     return ids
 
 
-def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Typed rows, rejected rows (with a reason each), and how many duplicate copies were kept
-    once (those copies are in the rejects too, so nothing is lost)."""
-    drop, reject = find_duplicates(frame, spec["duplicates"], spec["id"] is not None)
+def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFrame, int, dict]:
+    """Typed rows, rejected rows (with a reason each), how many duplicate copies were kept once
+    (those copies are in the rejects too, so nothing is lost), and the copies but the id kept."""
+    drop, reject, copies = find_duplicates(frame, spec["duplicates"], spec["id"])
     reasons = pd.Series("", index=frame.index, dtype=object)
-    note(reasons, drop, KEPT_ONCE)
-    note(reasons, reject, "exact duplicate row (data.snapshot.duplicates=reject)")
+    note(reasons, drop & frame.duplicated(), KEPT_ONCE)
+    note(reasons, drop & ~frame.duplicated(), COPY_KEPT_ONCE)
+    note(reasons, reject, "duplicate row, or a copy but the id (data.snapshot.duplicates=reject)")
     out = pd.DataFrame({"customer_id": customer_ids(frame, spec, reasons)})
     tokens = list(spec["missing_tokens"])
     for name, feature in spec["features"].items():
@@ -203,7 +204,9 @@ def clean(frame: pd.DataFrame, spec: Mapping) -> tuple[pd.DataFrame, pd.DataFram
         out[ARM_COLUMN] = arms_of(frame, spec, reasons)
     rejected = reasons != ""
     rejects = frame[rejected].assign(reject_reason=reasons[rejected])
-    return out[~rejected].reset_index(drop=True), rejects.reset_index(drop=True), int(drop.sum())
+    facts = copies_found(frame, copies & ~rejected, spec["id"])
+    kept = out[~rejected].reset_index(drop=True)
+    return kept, rejects.reset_index(drop=True), int(drop.sum()), facts
 
 
 def arms_of(frame: pd.DataFrame, spec: Mapping, reasons: pd.Series) -> pd.Series:
@@ -236,7 +239,7 @@ def value_of(frame, spec: Mapping, out: pd.DataFrame, reasons: pd.Series) -> pd.
 
 def load_snapshot(con, spec: Mapping, frame: pd.DataFrame, max_reject_fraction: float):
     """Clean, check and publish the snapshot table and its rejects, all or nothing."""
-    rows, rejects, kept_once = clean(frame, spec)
+    rows, rejects, kept_once, copies = clean(frame, spec)
     kinds = (
         rejects["reject_reason"].str.replace(r": '.*'$", "", regex=True) if len(rejects) else None
     )
@@ -263,6 +266,7 @@ def load_snapshot(con, spec: Mapping, frame: pd.DataFrame, max_reject_fraction: 
     swap_tables(con, staged, drop=stale_tables(con, {TABLE}))
     checks = {
         "duplicate_rows_kept_once": kept_once,
+        "copies_but_id": copies,
         "identical_rows_kept": int(frame.duplicated().sum())
         if spec["duplicates"] == "keep_all"
         else 0,

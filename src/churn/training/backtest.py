@@ -32,6 +32,7 @@ class BacktestResult:
     params: dict | None = None
     trials: list[dict] = field(default_factory=list)
     raw_oof: np.ndarray | None = None
+    calibration: dict = field(default_factory=dict)  # the method chosen and what each scored
 
     @property
     def summary(self) -> dict[str, float]:
@@ -65,15 +66,32 @@ class CvFold:
         return {"repeat": self.repeat, "fit_rows": len(self.fit), "test_rows": len(self.test)}
 
 
-def cv_folds(y: np.ndarray, n_splits: int, n_repeats: int, seed: int) -> list[CvFold]:
-    """Stratified k-fold, repeated: for data without a time axis (a snapshot table)."""
+def cv_folds(
+    y: np.ndarray, n_splits: int, n_repeats: int, seed: int, groups: np.ndarray | None = None
+) -> list[CvFold]:
+    """Stratified k-fold, repeated: for data without a time axis (a snapshot table). Rows that
+    share a group (copies of one customer) always land in the same fold: the folds are drawn over
+    groups, stratified on each group's first label."""
     from sklearn.model_selection import RepeatedStratifiedKFold
 
     splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
-    return [
-        CvFold(i + 1, i // n_splits + 1, fit, test)
-        for i, (fit, test) in enumerate(splitter.split(np.zeros(len(y)), y))
-    ]
+    if groups is None or len(np.unique(groups)) == len(y):
+        return [
+            CvFold(i + 1, i // n_splits + 1, fit, test)
+            for i, (fit, test) in enumerate(splitter.split(np.zeros(len(y)), y))
+        ]
+    _, first, codes = np.unique(groups, return_index=True, return_inverse=True)
+    folds = []
+    for i, (_, test_groups) in enumerate(splitter.split(np.zeros(len(first)), y[first])):
+        test = np.isin(codes, test_groups)
+        folds.append(CvFold(i + 1, i // n_splits + 1, np.flatnonzero(~test), np.flatnonzero(test)))
+    return folds
+
+
+def copy_groups(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """One group per distinct row of the model's inputs: copies of a customer (identical in every
+    column the model sees) share a group."""
+    return pd.util.hash_pandas_object(frame[list(columns)], index=False).to_numpy()
 
 
 def score_response(pipe, X: pd.DataFrame) -> np.ndarray:
@@ -96,7 +114,7 @@ def fit_score_calibrator(raw: np.ndarray, y: np.ndarray, method: str):
         return _SigmoidCalibration().fit(raw, y)
     if method == "isotonic":
         return IsotonicRegression(out_of_bounds="clip").fit(raw, y)
-    raise ChurnError(f"split.cv_calibration={method!r}: use sigmoid or isotonic")
+    raise ChurnError(f"split.cv_calibration={method!r}: use auto, sigmoid or isotonic")
 
 
 def calibrate_out_of_fold(pipe, raw_oof: np.ndarray, y: np.ndarray, method: str = "sigmoid"):

@@ -94,9 +94,10 @@ def refitted(run, current, data, cfg, backtest, backtest_fn) -> tuple[float, flo
     same configuration on the very same data, the challenger's own result: a tie)."""
     champion_cfg = mlflow.artifacts.load_dict(f"runs:/{current.run_id}/config.json")
     model_cfg = copy.deepcopy(champion_cfg["model"])
-    model_cfg.pop("tune", None)  # its search already chose; refit what it shipped
+    for key in ("search", "tune"):  # its search already chose; refit what it shipped
+        model_cfg.pop(key, None)
     mine = copy.deepcopy(cfg["model"])
-    mine.pop("tune", None)
+    mine.pop("search", None)
     challenger = float(backtest.summary["roc_auc_mean"])
     where = "the challenger's folds"
     same_data = run.params.get("data.rows") == str(len(data.frame))

@@ -121,6 +121,8 @@ def log_data_checks(meta: Mapping, data_dir: Path) -> None:
         mlflow.log_metric(
             "data_duplicate_rows_kept_once", checks.get("duplicate_rows_kept_once", 0)
         )
+        copies = checks.get("copies_but_id") or {}
+        mlflow.log_metric("data_copies_but_id_rows", copies.get("rows", 0))
         strongest = max((checks.get("column_roc_auc") or {}).values(), default=None)
         if strongest is not None:
             mlflow.log_metric("data_strongest_column_roc_auc", strongest)

@@ -23,19 +23,17 @@ from churn.training.backtest import (
     BacktestResult,
     Fold,
     best_profit,
-    calibrate,
     cross_validated,
     data_fingerprint,
-    oracle_auc,
-    rolling_folds,
 )
 from churn.training.baseline import compare_with_baseline
-from churn.training.crossval import fit_final_cv, run_cross_validation
-from churn.training.evaluate import RetentionCosts, score_fold, with_economics
-from churn.training.pipeline import build_pipeline, model_inputs
+from churn.training.calibration import calibration_metrics
+from churn.training.crossval import chosen_model, fit_final_cv, run_cross_validation
+from churn.training.evaluate import with_economics
+from churn.training.out_of_time import fit_calibrated, rows_at, run_rolling
+from churn.training.pipeline import model_inputs
 from churn.training.search import run_search, with_params
 from churn.training.tracking import track_training
-from churn.training.tuning import with_estimator
 from churn.training.value_backtest import value_for_training
 
 log = logging.getLogger(__name__)
@@ -114,43 +112,7 @@ def read_hazard(data_dir: Path) -> pd.DataFrame | None:
     return hazard.drop(columns="month_start")
 
 
-def rows_at(data: TrainingData, cutoffs) -> pd.DataFrame:
-    return data.frame[data.frame["cutoff"].isin(set(cutoffs))]
-
-
-def fit_calibrated(data: TrainingData, target: str, fit_cutoffs, cal_cutoff, cfg: Mapping):
-    """Fit on earlier cutoffs, calibrate on a later one."""
-    fit_rows, cal_rows = rows_at(data, fit_cutoffs), rows_at(data, [cal_cutoff])
-    pipe = build_pipeline(cfg["model"], data.numeric, data.categorical)
-    pipe.fit(fit_rows[data.features], fit_rows[target].astype(int))
-    return calibrate(
-        pipe,
-        cal_rows[data.features],
-        cal_rows[target].astype(int).to_numpy(),
-        cfg["split"]["calibration"],
-    )
-
-
-def evaluate_fold(
-    model, data: TrainingData, target: str, fold: Fold, costs
-) -> tuple[dict, pd.DataFrame]:
-    test = rows_at(data, [fold.test])
-    p = model.predict_proba(test[data.features])[:, 1]
-    y = test[target].astype(int).to_numpy()
-    metrics = score_fold(y, p, test[VALUE_COLUMN].to_numpy(), costs)
-    preds = test[["customer_id", "cutoff", VALUE_COLUMN]].assign(
-        y=y, p=p, label=f"test {fold.test}"
-    )
-    if data.hazard is not None and target == "churn":
-        truth = preds.merge(data.hazard, on=["customer_id", "cutoff"], how="left")
-        if truth["churn_hazard"].notna().all():
-            metrics["oracle_roc_auc"] = oracle_auc(y, truth["churn_hazard"].to_numpy())
-            metrics["oracle_auc_fraction"] = metrics["roc_auc"] / metrics["oracle_roc_auc"]
-    return metrics, preds
-
-
 def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
-    target = cfg["target"]["name"]
     split = cfg["split"]
     if cross_validated(data, split):
         if split["kind"] != "cv":
@@ -158,28 +120,7 @@ def run_backtest(data: TrainingData, cfg: Mapping) -> tuple[BacktestResult, list
                 "one cutoff (a snapshot table): evaluating by cross-validation, not out of time"
             )
         return run_cross_validation(data, cfg, VALUE_COLUMN)
-    cutoffs = sorted(data.frame["cutoff"].unique())
-    folds = rolling_folds(
-        cutoffs, split["n_folds"], cfg["labels"]["horizon_days"], split["min_fit_cutoffs"]
-    )
-    costs = RetentionCosts(**cfg["costs"])
-    result = BacktestResult()
-    for i, fold in enumerate(folds, 1):
-        model = fit_calibrated(data, target, fold.fit, fold.calibrate, cfg)
-        metrics, preds = evaluate_fold(model, data, target, fold, costs)
-        log.info(
-            "fold %d/%d test %s: roc_auc %.4f, pr_auc %.4f, lift@10 %.2f%s",
-            i,
-            len(folds),
-            fold.test,
-            metrics["roc_auc"],
-            metrics["pr_auc"],
-            metrics["lift_10"],
-            f", oracle {metrics['oracle_roc_auc']:.4f}" if "oracle_roc_auc" in metrics else "",
-        )
-        result.folds.append(metrics)
-        result.predictions.append(preds.assign(fold=i))
-    return result, folds
+    return run_rolling(data, cfg)
 
 
 def fit_final(data: TrainingData, cfg: Mapping, backtest: BacktestResult):
@@ -188,7 +129,11 @@ def fit_final(data: TrainingData, cfg: Mapping, backtest: BacktestResult):
     if cross_validated(data, cfg["split"]):
         return fit_final_cv(data, cfg, backtest)
     cutoffs = sorted(data.frame["cutoff"].unique())
-    return fit_calibrated(data, cfg["target"]["name"], cutoffs[:-1], cutoffs[-1], cfg)
+    method = backtest.calibration.get("method") or cfg["split"]["calibration"]
+    split = {**cfg["split"], "calibration": method}
+    return fit_calibrated(
+        data, cfg["target"]["name"], cutoffs[:-1], cutoffs[-1], {**cfg, "split": split}
+    )
 
 
 def check_mean_probability(model, data: TrainingData, cfg: Mapping) -> None:
@@ -232,18 +177,24 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
     else:
         backtest, folds = run_backtest(data, cfg)
     if backtest.params:  # the search's choice is what gets fitted, logged and registered
-        cfg = {**cfg, "model": with_estimator(cfg["model"], backtest.params)}
+        cfg = {**cfg, "model": chosen_model(cfg["model"], backtest.params)}
         trials = [
             {
                 "number": t["number"],
-                "params": t["params"],
-                "metrics": {"inner_roc_auc": t["inner_roc_auc"]},
+                "params": {"kind": t["kind"], **t["params"]},
+                "metrics": {"inner_roc_auc": t["inner_roc_auc"], "seconds": t["seconds"]},
             }
             for t in backtest.trials
         ]
     model = fit_final(data, cfg, backtest)
     check_mean_probability(model, data, cfg)
-    metrics = {**backtest.summary, **best_profit(backtest)}
+    metrics = {
+        **backtest.summary,
+        **best_profit(backtest),
+        **calibration_metrics(backtest.calibration),
+    }
+    if "copies_in_inputs" in data.meta:
+        metrics["data_copies_in_inputs"] = float(data.meta["copies_in_inputs"])
     value_details = None
     if target == "churn":  # CLV is the churn model's hazard times margin
         value_metrics, value_details = value_for_training(model, data, cfg)
