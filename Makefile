@@ -19,7 +19,7 @@ DATA_DIR ?= $(if $(filter-out synthetic,$(data)),data/$(data),data)
 OUT_SUFFIX := $(if $(filter-out synthetic,$(data)),/$(data))
 OUT_PATHS = paths.data_dir=$(DATA_DIR) paths.reports_dir=reports$(OUT_SUFFIX) paths.scores_dir=scores$(OUT_SUFFIX) paths.outcomes_dir=outcomes$(OUT_SUFFIX)
 
-.PHONY: help setup setup-dev data validate features train uplift score outcomes report bench test test-fast lint mlflow-ui clean
+.PHONY: help setup setup-dev data validate features train uplift score outcomes report bench peers test test-fast lint mlflow-ui clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
@@ -75,6 +75,11 @@ report: setup ## the retention report for the champion: reports/retention_report
 
 bench: setup-dev ## run every benchmark; results in benchmarks/results/
 	$(BIN)/python benchmarks/run.py
+
+PEERS := benchmarks/peers/.venv
+peers: ## AutoGluon for the peer column of make bench, in its own benchmarks/peers/.venv
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/python -m pip install -q -r benchmarks/peers/requirements.txt
 
 test: setup-dev ## the whole suite, as CI runs it (slow, Spark, browser and real-data tests included)
 	$(BIN)/python -m pytest -n auto --dist loadgroup

@@ -200,7 +200,7 @@ class SplitOptions:
     calibration: str = "auto"
     cv_folds: int = 5  # split.kind=cv (and snapshot tables): stratified k-fold ...
     cv_repeats: int = 3  # ... repeated
-    cv_one_repeat_rows: int = 200_000  # past this many rows, one repeat is enough
+    cv_one_repeat_rows: int = 40_000  # past this many rows, one repeat is enough
     cv_calibration: str = "auto"  # on out-of-fold scores, chosen as `calibration` is
     group_copies: bool = True  # rows with identical inputs (copies) stay in one fold
     # the final model's mean probability may differ from the observed rate by this share of it
