@@ -9,10 +9,13 @@ from collections.abc import Mapping
 import pandas as pd
 
 from churn.columns import VALUE_COLUMN
+from churn.dataset.build import progress_bar
 from churn.training.backtest import BacktestResult, Fold, calibrate, oracle_auc, rolling_folds
 from churn.training.calibration import compare_methods, resolve_method
+from churn.training.crossval import chosen_model, search_applies
 from churn.training.evaluate import RetentionCosts, score_fold
 from churn.training.pipeline import build_pipeline
+from churn.training.tree_search import search_trees
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,35 @@ def evaluate_fold(model, data, target: str, fold: Fold, costs) -> tuple[dict, pd
     return metrics, preds
 
 
+def panel_search_applies(cfg: Mapping) -> bool:
+    """The model's search, on a panel too when `model.search.on_panel` says so."""
+    return search_applies(cfg) and bool(cfg["model"]["search"].get("on_panel"))
+
+
+def search_panel(data, cfg: Mapping, first: Fold, result: BacktestResult) -> dict:
+    """The search on the first fold's training cutoffs only (before every fold's calibration
+    and test cutoffs), its inner folds grouped by customer so that one customer's snapshots at
+    several cutoffs never sit on both sides; returns the config with the chosen estimator."""
+    target, search = cfg["target"]["name"], cfg["model"]["search"]
+    rows = rows_at(data, first.fit)
+    groups = pd.factorize(rows["customer_id"])[0]
+    with progress_bar() as bar:
+        task = bar.add_task("model search", total=int(search["max_trials"]))
+        found = search_trees(
+            rows[data.features],
+            rows[target].astype(int).to_numpy(),
+            groups,
+            data.numeric,
+            data.categorical,
+            search,
+            cfg["seed"],
+            lambda: bar.advance(task),
+        )
+        bar.update(task, completed=int(search["max_trials"]))
+    result.params, result.trials = found.estimator, found.trials
+    return {**cfg, "model": chosen_model(cfg["model"], found.estimator)}
+
+
 def run_rolling(data, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
     """Rolling-origin folds: each test cutoff's model fitted on what closed before it and
     calibrated on the latest of those (by the configured method, or under `auto` the one that
@@ -59,6 +91,9 @@ def run_rolling(data, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
     folds = rolling_folds(
         cutoffs, split["n_folds"], cfg["labels"]["horizon_days"], split["min_fit_cutoffs"]
     )
+    result = BacktestResult()
+    if panel_search_applies(cfg):
+        cfg = search_panel(data, cfg, folds[0], result)
     costs = RetentionCosts(**cfg["costs"])
     setting = split["calibration"]
     methods = ("sigmoid", "isotonic") if setting == "auto" else (setting,)
@@ -73,7 +108,7 @@ def run_rolling(data, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
             "out-of-time folds",
         ),
     )
-    result = BacktestResult(calibration={"method": method, "measured": measured})
+    result.calibration = {"method": method, "measured": measured}
     for i, (fold, by_method) in enumerate(zip(folds, graded, strict=True), 1):
         metrics, preds = by_method[method]
         log.info(
