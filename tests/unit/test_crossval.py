@@ -135,11 +135,19 @@ def test_the_blend_is_chosen_only_when_it_beats_the_best_kind_out_of_fold():
     parts = [(None, None, None, None, np.arange(i, 300, 3)) for i in range(3)]
     noisy = y + rng.normal(0, 1.0, 300)
     best = {
-        "xgboost": {"inner_roc_auc": 0.8, "oof": noisy, "estimator": {"_target_": "x"}},
+        "xgboost": {
+            "inner_roc_auc": 0.8,
+            "oof": noisy,
+            "estimator": {"_target_": "x"},
+            "tree_row_s": 1e-6,
+            "trees": 100,
+        },
         "lightgbm": {
             "inner_roc_auc": 0.7,
             "oof": y + rng.normal(0, 1.0, 300),
             "estimator": {"_target_": "l"},
+            "tree_row_s": 1e-5,
+            "trees": 100,
         },
     }
     search = {"ensemble": True, "weight_step": 0.5, "ensemble_min_gain": 0.0}
@@ -151,6 +159,13 @@ def test_the_blend_is_chosen_only_when_it_beats_the_best_kind_out_of_fold():
     best["lightgbm"]["oof"] = noisy * 0.5 + 3  # the same ranking: blending cannot help
     single = choose(best, y, parts, search, [], 300)
     assert single.estimator == {"_target_": "x"} and single.weights == {"xgboost": 1.0}
+    # a blend the later fits cannot afford (1e-5 s a tree a row: 100 s a fit for lightgbm) is
+    # passed over, and so is a slow kind that would otherwise be best
+    best["lightgbm"]["oof"] = y + rng.normal(0, 1.0, 300)
+    tight = {**search, "fit_budget_s": 50.0}
+    assert choose(best, y, parts, tight, [], 300, plan=(100_000, 1)).weights == {"xgboost": 1.0}
+    best["lightgbm"]["inner_roc_auc"] = 0.9
+    assert choose(best, y, parts, tight, [], 300, plan=(100_000, 1)).weights == {"xgboost": 1.0}
 
 
 def twins(n: int = 300, copies: int = 2, seed: int = 1) -> TrainingData:

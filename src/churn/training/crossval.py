@@ -118,6 +118,7 @@ def run_cross_validation(data, cfg: Mapping, value_column: str) -> tuple[Backtes
                 search,
                 seed,
                 lambda: bar.advance(task),
+                plan=(len(fit), len(folds) + 1),
             )
             bar.update(task, completed=int(search["max_trials"]))
             result.params, result.trials = found.estimator, found.trials

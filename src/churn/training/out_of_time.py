@@ -57,7 +57,7 @@ def panel_search_applies(cfg: Mapping) -> bool:
     return search_applies(cfg) and bool(cfg["model"]["search"].get("on_panel"))
 
 
-def search_panel(data, cfg: Mapping, first: Fold, result: BacktestResult) -> dict:
+def search_panel(data, cfg: Mapping, first: Fold, result: BacktestResult, plan) -> dict:
     """The search on the first fold's training cutoffs only (before every fold's calibration
     and test cutoffs), its inner folds grouped by customer so that one customer's snapshots at
     several cutoffs never sit on both sides; returns the config with the chosen estimator."""
@@ -75,6 +75,7 @@ def search_panel(data, cfg: Mapping, first: Fold, result: BacktestResult) -> dic
             search,
             cfg["seed"],
             lambda: bar.advance(task),
+            plan,
         )
         bar.update(task, completed=int(search["max_trials"]))
     result.params, result.trials = found.estimator, found.trials
@@ -93,7 +94,8 @@ def run_rolling(data, cfg: Mapping) -> tuple[BacktestResult, list[Fold]]:
     )
     result = BacktestResult()
     if panel_search_applies(cfg):
-        cfg = search_panel(data, cfg, folds[0], result)
+        plan = (len(rows_at(data, folds[-1].fit)), len(folds) + 1)
+        cfg = search_panel(data, cfg, folds[0], result, plan)
     costs = RetentionCosts(**cfg["costs"])
     setting = split["calibration"]
     methods = ("sigmoid", "isotonic") if setting == "auto" else (setting,)

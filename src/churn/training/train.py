@@ -186,6 +186,9 @@ def train(cfg: Mapping) -> tuple[dict[str, float], dict[str, Any]]:
             }
             for t in backtest.trials
         ]
+    if backtest.calibration.get("method"):  # `auto` resolved: the value backtest, the final
+        key = "cv_calibration" if cross_validated(data, cfg["split"]) else "calibration"
+        cfg = {**cfg, "split": {**cfg["split"], key: backtest.calibration["method"]}}
     model = fit_final(data, cfg, backtest)
     check_mean_probability(model, data, cfg)
     metrics = {

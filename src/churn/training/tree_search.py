@@ -96,7 +96,7 @@ def encode_parts(X, y, parts, numeric, categorical) -> list[tuple]:
 def run_trial(estimator_cfg: Mapping, encoded: list[tuple], search: Mapping, n: int) -> dict:
     """One configuration over every inner fold: trees at the peak of the mean validation curve,
     the mean ROC-AUC there, and its out-of-fold log-odds (for the blend)."""
-    fitted, curves = [], []
+    fitted, curves, started, work = [], [], time.perf_counter(), 0
     for fit_X, fit_y, valid_X, valid_y, _ in encoded:
         estimator, curve = fit_with_curve(
             estimator_cfg,
@@ -109,12 +109,19 @@ def run_trial(estimator_cfg: Mapping, encoded: list[tuple], search: Mapping, n: 
         )
         fitted.append(estimator)
         curves.append(curve)
+        work += len(fit_y) * len(curve)
+    seconds = time.perf_counter() - started
     mean = mean_curve(curves)
     trees = int(np.argmax(mean)) + 1
     oof = np.full(n, np.nan)
     for estimator, (_, _, valid_X, _, valid) in zip(fitted, encoded, strict=True):
         oof[valid] = margin(estimator, valid_X, trees)
-    return {"trees": trees, "inner_roc_auc": float(mean[trees - 1]), "oof": oof}
+    return {
+        "trees": trees,
+        "inner_roc_auc": float(mean[trees - 1]),
+        "oof": oof,
+        "tree_row_s": seconds / max(work, 1),  # seconds per tree per training row, to plan fits
+    }
 
 
 def fold_auc(oof: np.ndarray, y: np.ndarray, encoded: list[tuple]) -> float:
@@ -131,9 +138,11 @@ def search_trees(
     search: Mapping,
     seed: int,
     advance: Callable[[], None] | None = None,
+    plan: tuple[int, int] = (0, 0),
 ) -> SearchResult:
     """Trials in turn over the kinds until the budget is spent; the best of each kind, blended
-    when the blend beats the best one out of fold."""
+    when the blend beats the best one out of fold. `plan` is (rows per later fit, number of later
+    fits): what the choice will cost, measured by the trials, must fit `search.fit_budget_s`."""
     started = time.perf_counter()
     rows = sample_rows(y, int(search["max_rows"]), seed)
     if len(rows) < len(y):
@@ -183,18 +192,44 @@ def search_trees(
         )
         if advance is not None:
             advance()
-    return choose(best, y, encoded, search, trials, len(rows))
+    return choose(best, y, encoded, search, trials, len(rows), plan)
 
 
-def choose(best: dict, y, encoded, search: Mapping, trials: list, rows: int) -> SearchResult:
-    """The single best kind, or the blend of each kind's best when it wins out of fold."""
-    top = max(best, key=lambda name: best[name]["inner_roc_auc"])
+def planned_seconds(best: dict, names, plan: tuple[int, int]) -> float:
+    """What fitting these kinds' best trials in every later fit will take, from the trials'
+    own seconds per tree per row."""
+    rows, fits = plan
+    return sum(best[n]["tree_row_s"] * best[n]["trees"] * rows * fits for n in names)
+
+
+def choose(
+    best: dict, y, encoded, search: Mapping, trials: list, rows: int, plan=(0, 0)
+) -> SearchResult:
+    """The single best kind, or the blend of each kind's best when it wins out of fold; only what
+    the later fits can afford within `fit_budget_s` (else the cheapest kind)."""
+    budget = float(search.get("fit_budget_s") or np.inf)
+    ranked = sorted(best, key=lambda name: -best[name]["inner_roc_auc"])
+    affordable = [n for n in ranked if planned_seconds(best, [n], plan) <= budget]
+    if len(affordable) < len(ranked):
+        log.info(
+            "fitting %s in every fold would take about %s s, over model.search.fit_budget_s=%.0f",
+            ", ".join(n for n in ranked if n not in affordable),
+            ", ".join(f"{planned_seconds(best, [n], plan):.0f}" for n in ranked),
+            budget,
+        )
+    top = (affordable or [min(ranked, key=lambda n: planned_seconds(best, [n], plan))])[0]
     single = fold_auc(best[top]["oof"], y, encoded)
     result = SearchResult(best[top]["estimator"], single, trials, {top: 1.0}, rows)
-    if search["ensemble"] and len(best) > 1:
-        weights, blended = blend_weights(best, y, encoded, float(search["weight_step"]))
+    if search["ensemble"] and len(affordable) > 1:
+        weights, blended = blend_weights(
+            {n: best[n] for n in affordable}, y, encoded, float(search["weight_step"])
+        )
         gain = blended - single
-        if gain > float(search["ensemble_min_gain"]) and sum(w > 0 for w in weights.values()) > 1:
+        chosen = [n for n, w in weights.items() if w > 0]
+        cost = planned_seconds(best, chosen, plan)
+        if cost > budget:
+            log.info("the blend would take about %.0f s to fit: the best kind alone", cost)
+        elif gain > float(search["ensemble_min_gain"]) and len(chosen) > 1:
             members = [best[k]["estimator"] for k in weights if weights[k] > 0]
             kept = {k: w for k, w in weights.items() if w > 0}
             result = SearchResult(blend_config(members, list(kept.values())), blended, trials)
