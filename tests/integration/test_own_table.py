@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow
 
 
 def messy_table(n: int = 800, seed: int = 5) -> pd.DataFrame:
-    """What an export looks like: NA and Unknown tokens, 1.0/0.0 labels, duplicated rows."""
+    """What an export looks like: NA and Unknown tokens, 1.0/0.0 labels, duplicated rows, and
+    rows copied under a new account number."""
     rng = np.random.default_rng(seed)
     care = rng.poisson(1.2, n)
     fee = rng.normal(60, 15, n).round(2)
@@ -39,7 +40,8 @@ def messy_table(n: int = 800, seed: int = 5) -> pd.DataFrame:
         }
     )
     frame.loc[rng.choice(n, 30, replace=False), "MonthlyCharges"] = "NA"
-    return pd.concat([frame, frame.iloc[:25]], ignore_index=True)  # 25 exact duplicates
+    twins = frame.iloc[100:120].assign(**{"Account Number": [f"B-{i:05d}" for i in range(20)]})
+    return pd.concat([frame, frame.iloc[:25], twins], ignore_index=True)  # 25 exact duplicates
 
 
 @pytest.fixture(scope="module")
@@ -82,13 +84,17 @@ def test_two_lines_train_report_and_score(workspace):
     assert "Notes" not in inferred["features"]  # constant: dropped with a line
     assert inferred["value"]["column"] == "MonthlyCharges"
     report = json.loads((workspace / "data" / "validation_report.json").read_text())
-    assert report["tables"]["snapshot"]["rows_loaded"] == 800  # NA and Unknown are missing
+    assert report["tables"]["snapshot"]["rows_loaded"] == 820  # NA and Unknown are missing
     assert report["checks"]["duplicate_rows_kept_once"] == 25
+    copies = report["checks"]["copies_but_id"]
+    assert copies["rows"] == 40 and copies["sets"] == 20
+    assert copies["examples"][0] == ["A-00100", "B-00000"]
     (folder,) = (workspace / "scores").glob("as_of=*")
     scores = pd.read_csv(folder / "scores.csv")
-    assert len(scores) == 800 and scores["customer_id"].is_unique
+    assert len(scores) == 820 and scores["customer_id"].is_unique
     html = (workspace / "reports" / "retention_report.html").read_text()
     assert "likely to have churned" in html and "mytable-churn" in html
+    assert "40 rows in 20 sets are identical in every column but the id" in html
 
 
 def test_a_leaking_column_stops_validate_and_changes_nothing(workspace, tmp_path):
