@@ -119,7 +119,8 @@ class SnapshotOptions:
     label: SnapshotLabel = field(default_factory=SnapshotLabel)
     value: SnapshotValue = field(default_factory=SnapshotValue)
     missing_tokens: list[str] | None = None  # read as missing, never rejected
-    # exact duplicate rows: keep_one | keep_all | reject; null: keep_one, or keep_all in a
+    # exact duplicate rows and rows identical but the id: group | keep_one | keep_all | reject;
+    # null: group (duplicates kept once, copies kept and held in one fold), or keep_all in a
     # randomized test without an id (identical rows there are different customers)
     duplicates: str | None = None
     treatment: SnapshotTreatment | None = None  # a randomized test: churn uplift learns from it
