@@ -71,7 +71,10 @@ DATASETS = {
         "(../shared/data's README); both on the same folds below",
     },
 }
-NAMES = {"xgboost": "XGBoost (default)", "logreg": "logistic baseline"}
+NAMES = {
+    "xgboost": "default (search over XGBoost, LightGBM, CatBoost; blend when it pays)",
+    "logreg": "logistic baseline",
+}
 
 
 def churn(*args: str) -> None:
