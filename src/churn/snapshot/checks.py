@@ -122,7 +122,7 @@ def find_duplicates(
                 "(data.snapshot.duplicates=keep_all)",
                 f"{int(later.sum() + copy_later.sum()):,}",
             )
-        return none, none, copy_every | every
+        return none, none, copy_every  # identical rows without an id: identical_rows_kept
     if rule == "reject":
         return none, every | copy_every, none
     if later.any():
