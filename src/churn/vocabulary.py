@@ -23,6 +23,8 @@ CHANGE_REASONS = ("new", "upgrade", "price_change")
 # explanations and reason codes sum SHAP values into them).
 DRIVER_FAMILIES: dict[str, str] = {
     "complaints": "complaints not followed up",
+    "dissatisfaction": "dissatisfaction (what the customer said in surveys)",
+    "competition": "a competitor's pull (offers, port-out requests, calls to the retention line)",
     "drifting_away": "drifting away (falling usage)",
     "structural_bonds": "weak structural bonds (few products)",
     "reward_bonds": "no reward bonds",

@@ -15,6 +15,7 @@ from churn.features import FAMILIES, catalog
 from churn.scoring.critical import critical_points, usable_points
 from churn.scoring.playbook import check_playbook, guideline, next_actions
 from churn.scoring.weekly import ALERT_COLUMNS, compare_weeks, track_alerts, weekly_alerts
+from churn.snapshot.vocabulary import ACTIONABLE_FAMILIES
 
 BANDS = ["low", "medium", "high"]
 BUILT = [f.name for f in catalog(list(FAMILIES), (30, 90, 180))]
@@ -205,6 +206,10 @@ def test_playbook_looks_up_family_and_tier_then_the_familys_any_then_the_default
     }
     assert guideline(playbook, "complaints", "Lead")["max_compensation"] == 10  # any
     assert guideline(playbook, None, "Gold") == playbook["default"]
+    # every family a customer can be called about has its own guideline, never the default
+    for family in ACTIONABLE_FAMILIES:
+        assert guideline(playbook, family, "Iron") != playbook["default"], family
+    assert guideline(playbook, "competition", "Platinum")["max_compensation"] == 60
     actions, money = next_actions(
         ["complaints", "price", None, "complaints"],
         ["Platinum", "Iron", "Gold", "Platinum"],

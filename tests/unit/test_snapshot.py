@@ -12,6 +12,7 @@ from churn.errors import ConfigError
 from churn.snapshot import check_mapping, clean, snapshot_features
 from churn.snapshot.checks import check_leakage
 from churn.snapshot.infer import infer_spec
+from churn.snapshot.vocabulary import ACTIONABLE_FAMILIES, driver_family_of
 
 DECLARED = {
     "path": "table.csv",
@@ -344,3 +345,24 @@ def test_nul_bytes_are_stripped_and_counted_never_cut_a_value(tmp_path, caplog):
         frame = read_source({"path": str(path)})
     assert list(frame["gender"]) == ["Female", "Male"]
     assert "1 NUL bytes stripped" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("column", "family"),
+    [
+        ("SatisfactionScore", "dissatisfaction"),
+        ("nps_last", "dissatisfaction"),
+        ("CSAT", "dissatisfaction"),
+        ("survey_score_90d", "dissatisfaction"),
+        ("RetentionCalls", "competition"),
+        ("MadeCallToRetentionTeam", "competition"),
+        ("port_out_requests", "competition"),
+        ("CompetitorOfferMentioned", "competition"),
+        ("CreditScore", "value_fixed"),  # a score, but not the customer's voice
+        ("CustomerCareCalls", "complaints"),
+    ],
+)
+def test_the_voice_of_the_customer_and_competitor_signals_have_their_families(column, family):
+    assert driver_family_of(column) == family
+    if family in ("dissatisfaction", "competition"):
+        assert family in ACTIONABLE_FAMILIES

@@ -12,12 +12,44 @@ import re
 
 import pandas as pd
 
+from churn.vocabulary import DRIVER_FAMILIES, NOT_ACTIONABLE
+
 MISSING_TOKENS = ("", "NA", "N/A", "n/a", "na", "null", "NULL", "NaN", "nan", "None", "none", "?")
 POSITIVE_LABELS = {"1", "true", "yes", "y", "t", "churn", "churned", "left", "lost", "exited"}
 NEGATIVE_LABELS = {"0", "false", "no", "n", "f", "stayed", "retained", "active", "kept"}
 ID_WORDS = {"id", "key", "number", "no", "num", "nr", "uuid", "guid", "code"}
 # first match wins, so the more specific causes come first
 FAMILY_WORDS: list[tuple[str, tuple[str, ...]]] = [
+    (
+        "competition",
+        (
+            "competitor",
+            "competitors",
+            "competition",
+            "port",
+            "porting",
+            "portout",
+            "port_out",
+            "retention",
+            "winback",
+        ),
+    ),
+    (
+        "dissatisfaction",
+        (
+            "satisfaction",
+            "satisfied",
+            "dissatisfied",
+            "dissatisfaction",
+            "nps",
+            "csat",
+            "survey",
+            "surveys",
+            "promoter",
+            "detractor",
+            "sentiment",
+        ),
+    ),
     (
         "complaints",
         (
@@ -146,10 +178,7 @@ FAMILY_WORDS: list[tuple[str, tuple[str, ...]]] = [
     ),
 ]
 UNASSIGNED = "unassigned"
-ACTIONABLE_FAMILIES = {
-    "complaints", "drifting_away", "structural_bonds", "reward_bonds", "social_bonds",
-    "service_bonds", "channel_friction", "price",
-}  # fmt: skip
+ACTIONABLE_FAMILIES = {f for f in DRIVER_FAMILIES if f not in NOT_ACTIONABLE}
 
 
 def name_words(name: str) -> list[str]:
