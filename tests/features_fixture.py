@@ -115,8 +115,23 @@ def frames() -> dict[str, pd.DataFrame]:
     referrals = pd.DataFrame(
         {"referrer_id": [1, 1], "referred_id": [2, 3], "ts": [T("2024-05-01"), T("2024-07-10")]}
     )
+    surveys = pd.DataFrame(
+        [
+            # customer, ts, type, scale, score, verbatim
+            (1, "2023-12-01", "relationship", "nps", 8.0, None),
+            (1, "2024-03-01", "after_complaint", "csat", 2.0, "took weeks to fix"),
+            (1, "2024-06-01", "relationship", "nps", 5.0, None),
+            (1, "2024-06-20", "relationship", "nps", None, None),  # sent, never answered
+            (1, "2024-07-10", "relationship", "nps", 10.0, None),  # after the cutoff
+            (2, "2024-06-15", "after_purchase", "csat", 5.0, "great"),
+            (4, "2024-07-02", "after_complaint", "csat", 1.0, None),  # after the cutoff
+        ],
+        columns=["customer_id", "ts", "type", "scale", "score", "verbatim"],
+    )
+    surveys["ts"] = pd.to_datetime(surveys.ts)
     return {
         "customers": customers,
+        "surveys": surveys,
         "subscriptions": subs,
         "transactions": transactions,
         "interactions": interactions,

@@ -18,6 +18,10 @@ CAMPAIGN_CHANNELS = ("email", "sms", "phone", "app", "mail")
 TEST_ARMS = ("call", "control")  # campaigns.treatment_group: who was called, who held out
 POINT_KINDS = ("earn", "redeem")
 CHANGE_REASONS = ("new", "upgrade", "price_change")
+# surveys: what was asked and on which scale (NPS 0-10, CSAT 1-5); a null score is a survey sent
+# and never answered
+SURVEY_TYPES = ("relationship", "after_complaint", "after_purchase")
+SURVEY_SCALES = ("nps", "csat")
 
 # Driver families: the churn causes a retention manager recognises (features declare one each,
 # explanations and reason codes sum SHAP values into them).

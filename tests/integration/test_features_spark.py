@@ -30,7 +30,32 @@ DATA_END = dt.date(2024, 12, 31)
 
 
 def frames(tiny_world):
-    return {t: pd.read_parquet(tiny_world / "raw" / f"{t}.parquet") for t in TABLES}
+    data = {t: pd.read_parquet(tiny_world / "raw" / f"{t}.parquet") for t in TABLES}
+    data["surveys"] = surveys_for(data["customers"]["customer_id"].to_numpy())
+    return data
+
+
+def surveys_for(customers: np.ndarray, seed: int = 3) -> pd.DataFrame:
+    """Seeded surveys for the simulated customers (the demo world has none yet), so that the
+    satisfaction family is built on both engines: NPS and CSAT, some never answered, each at a
+    distinct second so that 'the latest answer' is one row."""
+    rng = np.random.default_rng(seed)
+    n = 3 * len(customers)
+    scale = rng.choice(["nps", "csat"], n)
+    score = np.where(scale == "nps", rng.integers(0, 11, n), rng.integers(1, 6, n)).astype(float)
+    score[rng.random(n) < 0.2] = np.nan
+    start = pd.Timestamp("2023-01-01")
+    return pd.DataFrame(
+        {
+            "customer_id": rng.choice(customers, n),
+            "ts": (start + pd.to_timedelta(rng.permutation(n) * 3 * 3600 + 17, unit="s")).astype(
+                "datetime64[us]"
+            ),
+            "type": rng.choice(["relationship", "after_complaint", "after_purchase"], n),
+            "scale": scale,
+            "score": score,
+        }
+    )
 
 
 def assert_same(duck: pd.DataFrame, spark: pd.DataFrame) -> None:
@@ -62,4 +87,5 @@ def test_duckdb_and_spark_build_the_same_table(tiny_world, tmp_path, cutoff):
     expected = snapshot_frame(duck, cutoff, DATA_END)
     got = snapshot_frame(spark, cutoff, DATA_END)
     assert len(expected) > 100 and expected.churn.notna().all()
+    assert expected["satisfaction_latest"].notna().sum() > 50
     assert_same(expected, got)

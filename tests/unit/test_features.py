@@ -6,6 +6,7 @@ import math
 
 import duckdb  # noqa: F401
 import ibis
+import pandas as pd
 import pytest
 
 from tests.conftest import load_frames, snapshot_frame
@@ -74,6 +75,43 @@ def test_complaints(snap):
     assert c1.complaint_max_severity_365d == 3  # the severity-5 one is after the cutoff
     assert snap.loc[2, "complaints_unresolved"] == 0
     assert math.isnan(snap.loc[2, "days_since_last_complaint"])
+
+
+def test_satisfaction(snap):
+    c1 = snap.loc[1]
+    # answers before the cutoff: 2023-12-01 NPS 8 (0.8), 2024-03-01 CSAT 2 after a complaint
+    # (0.25), 2024-06-01 NPS 5 (0.5); 2024-06-20 was never answered; 2024-07-10 is after it
+    assert c1.satisfaction_latest == pytest.approx(0.5)
+    assert (c1.detractor_latest, c1.promoter_latest) == (1, 0)
+    # last 180 days (from 2024-01-03): 0.25 and 0.5; the 180 before: 0.8
+    assert c1.satisfaction_change_6m == pytest.approx(0.375 - 0.8)
+    assert c1.days_since_last_survey == 30
+    assert c1.survey_response_rate_365d == pytest.approx(3 / 4)
+    assert c1.satisfaction_after_complaint == pytest.approx(0.25)
+    c2 = snap.loc[2]  # one CSAT 5 after a purchase: a promoter, nothing to compare with
+    assert c2.satisfaction_latest == 1.0 and (c2.detractor_latest, c2.promoter_latest) == (0, 1)
+    assert math.isnan(c2.satisfaction_change_6m) and c2.days_since_last_survey == 16
+    assert c2.survey_response_rate_365d == 1.0 and math.isnan(c2.satisfaction_after_complaint)
+    c3 = snap.loc[3]  # never surveyed: unknown, not "unhappy" or "happy"
+    assert math.isnan(c3.satisfaction_latest) and math.isnan(c3.survey_response_rate_365d)
+
+
+def test_satisfaction_never_reads_a_survey_at_or_after_the_cutoff(tmp_path):
+    changed = frames()
+    surveys = changed["surveys"]
+    later = surveys["ts"] >= pd.Timestamp(CUTOFF)
+    surveys.loc[later, "score"] = surveys.loc[later, "scale"].map({"nps": 0.0, "csat": 1.0})
+    surveys.loc[later, "type"] = "after_complaint"
+    extra = surveys.iloc[:1].assign(ts=pd.Timestamp(CUTOFF), score=0.0, customer_id=2)
+    changed["surveys"] = pd.concat([surveys, extra], ignore_index=True)
+    con = ibis.duckdb.connect()
+    load_frames(con, changed, tmp_path, LOAD_DATE)
+    again = snapshot_frame(con, CUTOFF, LOAD_DATE)
+    columns = [c for c in again.columns if "satisf" in c or "survey" in c or "_latest" in c]
+    con = ibis.duckdb.connect()
+    load_frames(con, frames(), tmp_path / "same", LOAD_DATE)
+    before = snapshot_frame(con, CUTOFF, LOAD_DATE)
+    pd.testing.assert_frame_equal(again[columns], before[columns])
 
 
 def test_channel_mix(snap):

@@ -168,6 +168,28 @@ def test_complaint_resolved_before_opened_and_subscription_end_before_start(tmp_
     ).values.tolist() == [[2, "end_date before start_date"]]
 
 
+def test_survey_scores_are_read_on_their_own_scale(tmp_path):
+    surveys = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 2, 3, 3],
+            "ts": pd.to_datetime(["2024-01-10"] * 6),
+            "type": ["relationship", "after_complaint", "relationship", "survey", "relationship"]
+            + ["after_purchase"],
+            "scale": ["nps", "csat", "csat", "nps", "nps", "stars"],
+            "score": [10.0, 5.0, 7.0, 3.0, None, 4.0],
+        }
+    )
+    tables = write(tmp_path, {"customers": customers(), "surveys": surveys})
+    results = load(tmp_path, tables)
+    assert results["surveys"].rows_loaded == 3  # an unanswered survey (null score) is kept
+    rejects = read(tmp_path, "select customer_id, scale, reject_reason from rejects_surveys")
+    assert sorted(rejects["reject_reason"]) == [
+        "scale not one of nps/csat",
+        "score outside 1-5 on the csat scale",
+        "type not one of relationship/after_complaint/after_purchase",
+    ]
+
+
 def test_unparseable_strings_are_rejected_not_dropped(tmp_path):
     frame = customers(3).astype({"signup_date": str, "birth_year": str})
     frame.loc[1, "signup_date"] = "not a date"

@@ -60,6 +60,7 @@ EVENT_COLUMNS = {
     "interactions": "ts",
     "subscriptions": "start_date",
     "complaints": "opened_at",
+    "surveys": "ts",
     "campaigns": "sent_at",
     "loyalty_points": "ts",
 }

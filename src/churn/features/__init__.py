@@ -21,6 +21,7 @@ from churn.features import (
     engagement,
     loyalty,
     products,
+    satisfaction,
     tenure_rfm,
     value,
 )
@@ -33,6 +34,7 @@ FAMILIES: dict[str, ModuleType] = {
     "tenure_rfm": tenure_rfm,
     "engagement": engagement,
     "complaints": complaints,
+    "satisfaction": satisfaction,
     "channels": channels,
     "products": products,
     "loyalty": loyalty,
@@ -44,6 +46,7 @@ NEEDS: dict[str, dict[str, tuple[str, ...]]] = {
     "tenure_rfm": {"all": ("customers",)},
     "engagement": {"all": ("interactions",)},
     "complaints": {"all": ("complaints",)},
+    "satisfaction": {"all": ("surveys",)},
     "channels": {"any": ("interactions", "transactions.channel")},
     "products": {"all": ("subscriptions",)},
     "loyalty": {"any": ("loyalty_members", "loyalty_points", "referrals")},

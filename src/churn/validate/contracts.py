@@ -24,6 +24,8 @@ class ColumnRule:
     references: str | None = None  # "table.column" the value must exist in
     not_future: bool = False  # may not be after the load date
     optional: bool = False  # may be absent from the source; then it is not loaded at all
+    # (other column, ((its value, low, high), ...)): the range this one must lie in, by the other
+    range_by: tuple[str, tuple[tuple[str, float, float], ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,23 @@ CONTRACTS: tuple[TableContract, ...] = (
             ColumnRule("severity", "int", min_value=1, max_value=5),
         ),
         key=("complaint_id",),
+    ),
+    TableContract(
+        "surveys",
+        (
+            customer_ref(),
+            when("ts"),
+            ColumnRule("type", "string", allowed=C.SURVEY_TYPES),
+            ColumnRule("scale", "string", allowed=C.SURVEY_SCALES),
+            # null: sent, never answered; NPS 0-10, CSAT 1-5 (a CSAT of 7 is a reject)
+            ColumnRule(
+                "score",
+                "float",
+                nullable=True,
+                range_by=("scale", (("nps", 0.0, 10.0), ("csat", 1.0, 5.0))),
+            ),
+            ColumnRule("verbatim", "string", nullable=True, optional=True),
+        ),
     ),
     TableContract(
         "campaigns",

@@ -163,6 +163,11 @@ def rule_reasons(rule: ColumnRule, raw: ibis.Table, row: dict, load_date: dt_.da
         out.append((finite & (col > rule.max_value), f"{rule.name} above {rule.max_value:g}"))
     if rule.not_before is not None:
         out.append((col < row[rule.not_before], f"{rule.name} before {rule.not_before}"))
+    if rule.range_by is not None:
+        other, ranges = rule.range_by
+        for value, low, high in ranges:
+            outside = (row[other] == value) & ((col < low) | (col > high))
+            out.append((outside, f"{rule.name} outside {low:g}-{high:g} on the {value} {other}"))
     if rule.not_future:
         limit = load_date + dt_.timedelta(days=1)
         bound = ibis.date(limit) if rule.dtype == "date" else ibis.timestamp(limit.isoformat())
