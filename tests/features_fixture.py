@@ -54,6 +54,10 @@ def frames() -> dict[str, pd.DataFrame]:
     subs["start_date"] = subs.start_date.map(D)
     subs["end_date"] = subs.end_date.map(lambda s: D(s) if s else None)
     subs["previous_subscription_id"] = subs.previous_subscription_id.astype("Int64")
+    # minimum terms: 1's mobile runs to 07-21 (20 days left at the cutoff), 1's tv had a term but
+    # ended, 3's basic tv runs to 2025-01-10 (193 days), 3's premium starts after the cutoff
+    terms = {2: "2024-07-21", 3: "2024-12-31", 6: "2025-01-10", 7: "2024-08-01"}
+    subs["commitment_end"] = subs.subscription_id.map(lambda i: D(terms[i]) if i in terms else None)
     transactions = pd.DataFrame(
         [
             (1, 1, "2024-06-20", "web", 10.0),

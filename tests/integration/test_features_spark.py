@@ -32,6 +32,9 @@ DATA_END = dt.date(2024, 12, 31)
 def frames(tiny_world):
     data = {t: pd.read_parquet(tiny_world / "raw" / f"{t}.parquet") for t in TABLES}
     data["surveys"] = surveys_for(data["customers"]["customer_id"].to_numpy())
+    subs = data["subscriptions"]  # a 12-month term on every other contract (contract_days_left)
+    term = pd.to_datetime(subs["start_date"]) + pd.DateOffset(months=12)
+    subs["commitment_end"] = term.dt.date.where(subs["subscription_id"] % 2 == 0, None)
     return data
 
 
@@ -88,4 +91,5 @@ def test_duckdb_and_spark_build_the_same_table(tiny_world, tmp_path, cutoff):
     got = snapshot_frame(spark, cutoff, DATA_END)
     assert len(expected) > 100 and expected.churn.notna().all()
     assert expected["satisfaction_latest"].notna().sum() > 50
+    assert expected["contract_days_left"].notna().sum() > 50
     assert_same(expected, got)

@@ -110,6 +110,7 @@ def test_each_default_critical_point_fires_on_its_own_condition(caplog):
             "days_since_last_complaint": [20, 5, 20, 400, 400, 400],
             "price_increase_90d": [0, 0, 0, 1, 0, 0],
             "usage_change_90d_pct": [0, 0, 0, 0, -60, np.nan],
+            "contract_days_left": [np.nan, np.nan, 10, np.nan, np.nan, 45],
         }
     )
     usable = usable_points(points, frame.columns)
@@ -117,10 +118,15 @@ def test_each_default_critical_point_fires_on_its_own_condition(caplog):
         "complaint_open_14d",
         "price_increase_90d",
         "usage_down_half",
+        "contract_ending_30d",
     ]
     with caplog.at_level(logging.INFO):  # a family that does not run on this data: skipped
         fewer = usable_points(points, frame.columns.drop("usage_change_90d_pct"), BUILT)
-    assert [p["name"] for p in fewer] == ["complaint_open_14d", "price_increase_90d"]
+    assert [p["name"] for p in fewer] == [
+        "complaint_open_14d",
+        "price_increase_90d",
+        "contract_ending_30d",
+    ]
     skipped = [r.getMessage() for r in caplog.records]
     assert any("usage_down_half skipped" in m and "usage_change_90d_pct" in m for m in skipped)
     fired = critical_points(frame, usable).tolist()
@@ -128,7 +134,7 @@ def test_each_default_critical_point_fires_on_its_own_condition(caplog):
     assert fired == [
         "complaint_open_14d",
         None,
-        None,
+        "contract_ending_30d",  # 10 days left; 45 days (the last row) is not yet critical
         "price_increase_90d",
         "usage_down_half",
         None,
@@ -154,16 +160,21 @@ def test_a_malformed_critical_point_names_it_and_what_is_wrong(condition, messag
 def test_a_critical_point_no_family_builds_is_refused_naming_it():
     defaults = compose_config("score")["alerts"]["critical_points"]
     usable_points(defaults, [], BUILT)  # every shipped point has a family that builds it
-    contract = {
-        "name": "contract_ending_30d",
-        "when": [{"feature": "contract_days_left", "op": "<=", "value": 30}],
+    points = {
+        "name": "loyalty_points_expiring",
+        "when": [{"feature": "points_expiring_30d", "op": ">", "value": 0}],
     }
     with pytest.raises(
-        ConfigError, match="contract_ending_30d: no feature family builds contract_days_left"
+        ConfigError, match="loyalty_points_expiring: no feature family builds points_expiring_30d"
     ):
-        usable_points([*defaults, contract], ["tenure_days"], BUILT)
+        usable_points([*defaults, points], ["tenure_days"], BUILT)
     # a customer table's own column is built: the model reads it
+    assert usable_points([points], ["points_expiring_30d"], BUILT) == [points]
+    # the end of a contract's term: built by the products family where commitment_end is
+    # loaded, skipped (with a line) where it is not
+    (contract,) = [p for p in defaults if p["name"] == "contract_ending_30d"]
     assert usable_points([contract], ["contract_days_left"], BUILT) == [contract]
+    assert usable_points([contract], ["tenure_days"], BUILT) == []
 
 
 def test_alerts_are_new_then_ongoing_with_their_first_week_and_a_budget_by_expected_loss():

@@ -77,6 +77,12 @@ def test_complaints(snap):
     assert math.isnan(snap.loc[2, "days_since_last_complaint"])
 
 
+def test_contract_days_left_counts_only_running_terms_of_open_subscriptions(snap):
+    assert snap.loc[1, "contract_days_left"] == 20  # mobile to 2024-07-21; the ended tv not
+    assert math.isnan(snap.loc[2, "contract_days_left"])  # no term: unknown, not 0
+    assert snap.loc[3, "contract_days_left"] == 193  # 2024-07-01 -> 2025-01-10
+
+
 def test_satisfaction(snap):
     c1 = snap.loc[1]
     # answers before the cutoff: 2023-12-01 NPS 8 (0.8), 2024-03-01 CSAT 2 after a complaint

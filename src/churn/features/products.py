@@ -1,15 +1,19 @@
-"""Product holding: structural bonds (products, bundles) and price (fees and their rises)."""
+"""Product holding: structural bonds (products, bundles, the term left on a contract) and price
+(fees and their rises)."""
 
 from __future__ import annotations
 
 import ibis
 
 from churn.features.base import (
+    DAY_S,
     KEYS,
     QUARTER,
     Context,
     Feature,
+    buildable,
     date_ago,
+    epoch_s,
     from_money_units,
     in_money_units,
     windowed,
@@ -61,6 +65,16 @@ def features(windows) -> list[Feature]:
             template="no price increase in the last 90 days|a price increase in the last 90 days",
             **price,
         ),
+        Feature(
+            "contract_days_left",
+            description="days until the earliest commitment end among the open subscriptions "
+            "(null: no running commitment)",
+            template="the contract's term ends today|the contract's term ends tomorrow|"
+            "the contract's term ends in {value:.0f} days",
+            zero_when_absent=False,
+            needs=("subscriptions.commitment_end",),
+            **bond,
+        ),
         *windowed(
             "cancellations_{w}d",
             windows,
@@ -73,6 +87,9 @@ def features(windows) -> list[Feature]:
             **bond,
         ),
     ]
+
+
+CONTRACT_DAYS_LEFT = next(f for f in features(()) if f.name == "contract_days_left")
 
 
 def active_at(subs: ibis.Table, day) -> ibis.Value:
@@ -108,6 +125,10 @@ def build(ctx: Context) -> ibis.Table:
         "_fee_then": from_money_units(fee.sum(where=then_on)),
         "price_increase_90d": rise.max().cast("int8"),
     }
+    if buildable(CONTRACT_DAYS_LEFT, ctx.tables):  # the end of a term runs past the cutoff
+        committed = now_on & (subs.commitment_end >= subs.cutoff)
+        days_left = (epoch_s(subs.commitment_end) - subs._cut_s) / DAY_S
+        aggs["contract_days_left"] = days_left.min(where=committed)
     for w in ctx.windows:
         aggs[f"cancellations_{w}d"] = (cancelled & (subs.end_date >= date_ago(subs, w))).sum()
     g = subs.group_by(*KEYS).agg(**aggs)

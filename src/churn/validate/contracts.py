@@ -80,6 +80,11 @@ CONTRACTS: tuple[TableContract, ...] = (
             when("end_date", "date", nullable=True, not_before="start_date"),
             ColumnRule("previous_subscription_id", "int", nullable=True),
             ColumnRule("change_reason", "string", nullable=True, allowed=C.CHANGE_REASONS),
+            # the end of a minimum term, known when the contract is signed (null: none); it may
+            # lie after the load date, unlike every event
+            ColumnRule(
+                "commitment_end", "date", nullable=True, not_before="start_date", optional=True
+            ),
         ),
         key=("subscription_id",),
     ),
