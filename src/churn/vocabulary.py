@@ -21,7 +21,7 @@ CHANGE_REASONS = ("new", "upgrade", "price_change")
 # surveys: what was asked and on which scale (NPS 0-10, CSAT 1-5); a null score is a survey sent
 # and never answered
 SURVEY_TYPES = ("relationship", "after_complaint", "after_purchase")
-SURVEY_SCALES = ("nps", "csat")
+SURVEY_SCALES = {"nps": (0.0, 10.0), "csat": (1.0, 5.0)}  # scale -> (lowest, highest) score
 
 # Driver families: the churn causes a retention manager recognises (features declare one each,
 # explanations and reason codes sum SHAP values into them).

@@ -11,19 +11,20 @@ from __future__ import annotations
 import numpy as np
 
 from churn.explain.shap_table import shap_by_column
+from churn.training.blend import LogOddsBlend
 from churn.training.kinds import KINDS, kind_of
 
 
 def is_tree_model(estimator) -> bool:
     """A booster churn explains exactly, or a blend of them."""
-    if hasattr(estimator, "estimators_") and hasattr(estimator, "weights_"):
+    if isinstance(estimator, LogOddsBlend):
         return all(is_tree_model(e) for e in estimator.estimators_)
     return type(estimator).__module__.split(".")[0] in KINDS
 
 
 def booster_shap(estimator, encoded: np.ndarray) -> tuple[np.ndarray, float]:
     """(SHAP per encoded column, base margin) in log-odds, exact for the fitted trees."""
-    if hasattr(estimator, "estimators_") and hasattr(estimator, "weights_"):
+    if isinstance(estimator, LogOddsBlend):
         total, base = np.zeros(encoded.shape, dtype=np.float64), 0.0
         for weight, member in zip(estimator.weights_, estimator.estimators_, strict=True):
             shap, member_base = booster_shap(member, encoded)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ibis
 
 from churn.features.base import KEYS, QUARTER, YEAR, Context, Feature, days_ago, days_since
+from churn.vocabulary import SURVEY_SCALES
 
 HALF_YEAR = 2 * QUARTER
 
@@ -76,10 +77,13 @@ def features(windows) -> list[Feature]:
 
 
 def normalised(sv: ibis.Table) -> ibis.Value:
-    """Every answer on a 0-1 scale; null when not answered."""
+    """Every answer on a 0-1 scale (from its scale's lowest to highest score); null when not
+    answered."""
     return ibis.cases(
-        (sv.scale == "nps", sv.score / 10.0),
-        (sv.scale == "csat", (sv.score - 1.0) / 4.0),
+        *[
+            (sv.scale == scale, (sv.score - low) / (high - low))
+            for scale, (low, high) in SURVEY_SCALES.items()
+        ],
         else_=ibis.null("float64"),
     )
 

@@ -29,7 +29,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from churn.training.blend import blend_config
-from churn.training.kinds import fit_with_curve, kind_of_target, margin, mean_curve, with_trees
+from churn.training.kinds import fit_with_curve, margin, mean_curve, with_trees
 from churn.training.pipeline import build_preprocessor
 
 log = logging.getLogger(__name__)
@@ -168,7 +168,6 @@ def search_trees(
             break
         params = draw_params(kinds[name]["space"], rngs[name], first)
         estimator_cfg = {**kinds[name]["estimator"], **params}
-        kind_of_target(estimator_cfg["_target_"])
         trial_started = time.perf_counter()
         outcome = run_trial(estimator_cfg, encoded, search, len(y))
         trial = {
@@ -230,10 +229,10 @@ def choose(
         if cost > budget:
             log.info("the blend would take about %.0f s to fit: the best kind alone", cost)
         elif gain > float(search["ensemble_min_gain"]) and len(chosen) > 1:
-            members = [best[k]["estimator"] for k in weights if weights[k] > 0]
-            kept = {k: w for k, w in weights.items() if w > 0}
-            result = SearchResult(blend_config(members, list(kept.values())), blended, trials)
-            result.weights, result.rows = kept, rows
+            kept = {k: weights[k] for k in chosen}
+            members = [best[k]["estimator"] for k in chosen]
+            estimator = blend_config(members, list(kept.values()))
+            result = SearchResult(estimator, blended, trials, kept, rows)
         log.info(
             "blend %s: inner roc_auc %.4f against %.4f for %s alone: %s",
             ", ".join(f"{k} {w:.1f}" for k, w in weights.items()),
@@ -263,5 +262,5 @@ def blend_weights(best: dict, y, encoded, step: float) -> tuple[dict[str, float]
 
 
 def describe(result: SearchResult) -> str:
-    """'lightgbm (num_leaves 15, ...)' or 'a blend of ...' for the log."""
+    """'catboost x1.0' or 'lightgbm x0.4 + catboost x0.6' for the log."""
     return " + ".join(f"{k} x{w:.1f}" for k, w in result.weights.items())

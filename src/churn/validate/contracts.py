@@ -127,13 +127,13 @@ CONTRACTS: tuple[TableContract, ...] = (
             customer_ref(),
             when("ts"),
             ColumnRule("type", "string", allowed=C.SURVEY_TYPES),
-            ColumnRule("scale", "string", allowed=C.SURVEY_SCALES),
+            ColumnRule("scale", "string", allowed=tuple(C.SURVEY_SCALES)),
             # null: sent, never answered; NPS 0-10, CSAT 1-5 (a CSAT of 7 is a reject)
             ColumnRule(
                 "score",
                 "float",
                 nullable=True,
-                range_by=("scale", (("nps", 0.0, 10.0), ("csat", 1.0, 5.0))),
+                range_by=("scale", tuple((s, *r) for s, r in C.SURVEY_SCALES.items())),
             ),
             ColumnRule("verbatim", "string", nullable=True, optional=True),
         ),
